@@ -1,0 +1,97 @@
+/* conv2d: parameter validation and the float/double instantiations of
+ * conv2d_impl.h (im2col + GEMM) and conv2d_depthwise_impl.h (direct). */
+#include "conv2d.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv2d_geometry.h"
+#include "error.h"
+#include "gemm.h"
+#include "threads.h"
+
+static int conv2d_check(int ok, const mien_conv2d_params *p, const char *what) {
+  if (ok) return 1;
+  mien_set_error("conv2d: %s (N=%" PRId64 " C_in=%" PRId64 " H=%" PRId64 " W=%" PRId64 " C_out=%" PRId64
+                 " kernel=%" PRId64 "x%" PRId64 " stride=%" PRId64 "x%" PRId64 " padding=%" PRId64 "x%" PRId64
+                 " dilation=%" PRId64 "x%" PRId64 " groups=%" PRId64 ")",
+                 what, p->N, p->C_in, p->H, p->W, p->C_out, p->KH, p->KW, p->stride_h, p->stride_w, p->pad_h,
+                 p->pad_w, p->dil_h, p->dil_w, p->groups);
+  return 0;
+}
+
+int mien_conv2d_out_size(const mien_conv2d_params *p, int64_t *OH, int64_t *OW) {
+  if (!conv2d_check(p->N >= 0 && p->C_in > 0 && p->H > 0 && p->W > 0 && p->C_out > 0, p,
+                    "sizes must be positive") ||
+      !conv2d_check(p->KH > 0 && p->KW > 0, p, "kernel size must be positive") ||
+      !conv2d_check(p->stride_h > 0 && p->stride_w > 0, p, "stride must be positive") ||
+      !conv2d_check(p->dil_h > 0 && p->dil_w > 0, p, "dilation must be positive") ||
+      !conv2d_check(p->pad_h >= 0 && p->pad_w >= 0, p, "padding must be non-negative") ||
+      !conv2d_check(p->groups > 0 && p->C_in % p->groups == 0 && p->C_out % p->groups == 0, p,
+                    "groups must divide C_in and C_out"))
+    return -1;
+  /* extent of the padded input minus the dilated kernel's reach */
+  const int64_t span_h = p->H + 2 * p->pad_h - p->dil_h * (p->KH - 1) - 1;
+  const int64_t span_w = p->W + 2 * p->pad_w - p->dil_w * (p->KW - 1) - 1;
+  if (span_h < 0 || span_w < 0) {
+    mien_set_error("conv2d: the dilated kernel (%" PRId64 "x%" PRId64 ") is larger than the padded input (%" PRId64
+                   "x%" PRId64 "), so the output would be empty",
+                   p->dil_h * (p->KH - 1) + 1, p->dil_w * (p->KW - 1) + 1, p->H + 2 * p->pad_h, p->W + 2 * p->pad_w);
+    return -1;
+  }
+  *OH = span_h / p->stride_h + 1;
+  *OW = span_w / p->stride_w + 1;
+  return 0;
+}
+
+static int conv2d_geometry_init(conv2d_geometry *g, const mien_conv2d_params *p) {
+  if (mien_conv2d_out_size(p, &g->OH, &g->OW) != 0) return -1;
+  g->p = *p;
+  g->in_plane = p->H * p->W;
+  g->out_plane = g->OH * g->OW;
+  g->group_in = p->C_in / p->groups;
+  g->group_out = p->C_out / p->groups;
+  g->kernel_size = p->KH * p->KW;
+  g->col_rows = g->group_in * g->kernel_size;
+  return 0;
+}
+
+/* A 1x1, stride-1, unpadded convolution is a plain GEMM on the image. */
+static int conv2d_is_pointwise(const mien_conv2d_params *p) {
+  return p->KH == 1 && p->KW == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+}
+
+static int conv2d_is_depthwise(const mien_conv2d_params *p) { return p->groups > 1 && p->groups == p->C_in; }
+
+/* Threads to spread a batch of n images over (at least one). */
+static int conv2d_batch_threads(int64_t n) {
+  const int max = mien_max_threads();
+  return n < max ? (n > 1 ? (int)n : 1) : max;
+}
+
+static void *conv2d_alloc(size_t bytes) {
+  void *buf = malloc(bytes);
+  if (!buf) mien_set_error("conv2d: out of memory (%zu bytes)", bytes);
+  return buf;
+}
+
+#define REAL float
+#define FN(name) name##_f32
+#define GEMM mien_gemm_f32
+#define GEMM_BUILTIN mien_gemm_f32_builtin
+#include "im2col_impl.h"
+#include "conv2d_depthwise_impl.h"
+#include "conv2d_impl.h"
+#undef REAL
+#undef FN
+#undef GEMM
+#undef GEMM_BUILTIN
+
+#define REAL double
+#define FN(name) name##_f64
+#define GEMM mien_gemm_f64
+#define GEMM_BUILTIN mien_gemm_f64_builtin
+#include "im2col_impl.h"
+#include "conv2d_depthwise_impl.h"
+#include "conv2d_impl.h"

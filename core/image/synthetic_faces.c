@@ -1,0 +1,229 @@
+/* Synthetic expression faces: per-face parameters from Philox, then a
+ * per-pixel rasteriser of soft-edged shapes in a face-centred frame. */
+#include "synthetic_faces.h"
+
+#include <math.h>
+
+#include "error.h"
+#include "face_shapes.h"
+#include "rng.h"
+
+#define LABEL_TAG (UINT64_C(1) << 60)
+#define NOISE_TAG (UINT64_C(1) << 61)
+#define SHAPE_BLOCKS 8
+
+/* Mean expression geometry, in face units (the face is about 1.8 tall). */
+typedef struct expression {
+  float brow_raise; /* brows move by this; negative is up */
+  float brow_slant; /* inner ends move down by this (angry), up if negative (sad) */
+  float brow_arch;  /* middle of the brow rises by this */
+  float eye_open;   /* eye height relative to neutral */
+  float mouth_curve; /* corners rise by this (smile); negative turns them down */
+  float mouth_open;  /* half-height of the open mouth */
+  float mouth_width; /* relative to neutral */
+  float lip_tilt;    /* one corner rises by this (disgust) */
+  float wrinkle;     /* nose wrinkles, 0..1 */
+  int teeth;
+} expression;
+
+static const expression expressions[MIEN_EXPRESSIONS] = {
+    /* angry    */ {0.05f, 0.09f, 0.00f, 0.70f, -0.03f, 0.00f, 0.90f, 0.00f, 0.3f, 0},
+    /* disgust  */ {0.03f, 0.04f, 0.00f, 0.55f, -0.05f, 0.03f, 1.00f, 0.04f, 1.0f, 0},
+    /* fear     */ {-0.07f, -0.06f, 0.00f, 1.45f, -0.03f, 0.07f, 1.20f, 0.00f, 0.0f, 1},
+    /* happy    */ {-0.01f, 0.00f, 0.02f, 0.70f, 0.10f, 0.05f, 1.25f, 0.00f, 0.0f, 1},
+    /* sad      */ {-0.01f, -0.08f, 0.00f, 0.75f, -0.08f, 0.00f, 0.95f, 0.00f, 0.0f, 0},
+    /* surprise */ {-0.11f, 0.00f, 0.05f, 1.50f, 0.00f, 0.16f, 0.60f, 0.00f, 0.0f, 0},
+    /* neutral  */ {0.00f, 0.00f, 0.01f, 1.00f, 0.00f, 0.00f, 1.00f, 0.00f, 0.0f, 0},
+};
+
+typedef struct face {
+  float cos_r, sin_r, scale, shift_x, shift_y; /* pose */
+  float face_rx, face_ry, face_cy, hairline;
+  float eye_x, eye_y, eye_rx, eye_ry, iris_r;
+  float brow_y, brow_inner_x, brow_outer_x, brow_half;
+  float nose_y, mouth_y, mouth_w;
+  float skin, hair, bg, brow_tone;
+  expression e;
+  float light_x, light_y, noise;
+} face;
+
+static float lerpf(float lo, float hi, float u) { return lo + (hi - lo) * u; }
+static float jitter(float u, float amount) { return (2.0f * u - 1.0f) * amount; }
+
+int64_t mien_synthetic_face_label(uint64_t seed, int64_t i) {
+  int64_t group = i / MIEN_EXPRESSIONS;
+  uint32_t w[8];
+  mien_philox(seed, LABEL_TAG + 2 * (uint64_t)group, w);
+  mien_philox(seed, LABEL_TAG + 2 * (uint64_t)group + 1, w + 4);
+  int perm[MIEN_EXPRESSIONS];
+  for (int k = 0; k < MIEN_EXPRESSIONS; k++) perm[k] = k;
+  for (int k = MIEN_EXPRESSIONS - 1; k > 0; k--) { /* Fisher-Yates */
+    int j = (int)(((uint64_t)w[k] * (uint64_t)(k + 1)) >> 32);
+    int t = perm[k];
+    perm[k] = perm[j];
+    perm[j] = t;
+  }
+  return perm[i % MIEN_EXPRESSIONS];
+}
+
+static void draw_face(uint64_t seed, int64_t i, int label, face *f) {
+  float u[4 * SHAPE_BLOCKS];
+  for (int b = 0; b < SHAPE_BLOCKS; b++) {
+    uint32_t w[4];
+    mien_philox(seed, (uint64_t)i * SHAPE_BLOCKS + (uint64_t)b, w);
+    for (int k = 0; k < 4; k++) u[4 * b + k] = mien_unit_float(w[k]);
+  }
+  const float deg = 3.14159265f / 180.0f;
+  float rot = jitter(u[15], 10.0f) * deg;
+  f->cos_r = cosf(rot);
+  f->sin_r = sinf(rot);
+  f->scale = lerpf(0.88f, 1.08f, u[18]);
+  f->shift_x = jitter(u[16], 0.08f);
+  f->shift_y = jitter(u[17], 0.08f);
+
+  expression e = expressions[label];
+  e.brow_raise += jitter(u[22], 0.02f);
+  e.brow_slant += jitter(u[23], 0.025f);
+  e.brow_arch += jitter(u[24], 0.015f);
+  e.eye_open *= 1.0f + jitter(u[25], 0.15f);
+  e.mouth_curve += jitter(u[26], 0.025f);
+  e.mouth_open = fmaxf(0.0f, e.mouth_open + jitter(u[27], 0.025f));
+  e.mouth_width *= 1.0f + jitter(u[28], 0.08f);
+  e.lip_tilt *= u[29] < 0.5f ? -1.0f : 1.0f; /* either corner */
+  e.wrinkle *= lerpf(0.6f, 1.0f, u[30]);
+  f->e = e;
+
+  f->face_rx = lerpf(0.62f, 0.76f, u[0]);
+  f->face_ry = lerpf(0.84f, 0.98f, u[1]);
+  f->face_cy = 0.06f;
+  f->hairline = lerpf(-0.8f, -0.5f, u[14]);
+  f->eye_x = lerpf(0.26f, 0.34f, u[2]);
+  f->eye_y = lerpf(-0.2f, -0.1f, u[3]);
+  f->eye_rx = lerpf(0.1f, 0.13f, u[4]);
+  f->eye_ry = 0.05f * e.eye_open;
+  f->iris_r = 0.55f * f->eye_rx;
+  f->brow_y = f->eye_y - lerpf(0.12f, 0.16f, u[5]) + e.brow_raise;
+  f->brow_half = lerpf(0.022f, 0.034f, u[6]);
+  float brow_len = lerpf(0.24f, 0.3f, u[7]);
+  f->brow_inner_x = f->eye_x - 0.45f * brow_len;
+  f->brow_outer_x = f->eye_x + 0.55f * brow_len;
+  f->nose_y = f->eye_y + lerpf(0.28f, 0.36f, u[8]);
+  f->mouth_y = f->nose_y + lerpf(0.16f, 0.22f, u[9]);
+  f->mouth_w = lerpf(0.2f, 0.27f, u[10]) * e.mouth_width;
+  f->skin = lerpf(110.0f, 215.0f, u[11]);
+  f->hair = lerpf(10.0f, 90.0f, u[12]);
+  f->bg = lerpf(20.0f, 200.0f, u[13]);
+  f->brow_tone = 0.4f * f->skin * 0.5f + 0.6f * f->hair;
+  f->light_x = jitter(u[19], 0.3f);
+  f->light_y = jitter(u[20], 0.3f);
+  f->noise = lerpf(2.0f, 10.0f, u[21]);
+}
+
+static float paint_eyes_and_brows(const face *f, float x, float y, float pix, float v) {
+  for (int side = -1; side <= 1; side += 2) {
+    float s = (float)side, cx = s * f->eye_x;
+    /* Brow: two segments, inner end -> raised middle -> outer end. */
+    float inner_y = f->brow_y + f->e.brow_slant, outer_y = f->brow_y - 0.4f * f->e.brow_slant;
+    float mid_x = s * 0.5f * (f->brow_inner_x + f->brow_outer_x), mid_y = 0.5f * (inner_y + outer_y) - f->e.brow_arch;
+    float brow = fminf(capsule_dist(x, y, s * f->brow_inner_x, inner_y, mid_x, mid_y, f->brow_half),
+                       capsule_dist(x, y, mid_x, mid_y, s * f->brow_outer_x, outer_y, f->brow_half));
+    v = blend(v, f->brow_tone, coverage(brow, pix));
+    /* Eye: dark lids and lashes, the white, then the iris clipped to it. */
+    float lids = ellipse_dist(x, y, cx, f->eye_y, f->eye_rx + 0.02f, f->eye_ry + 0.018f);
+    float white = ellipse_dist(x, y, cx, f->eye_y, f->eye_rx, f->eye_ry);
+    float iris = fmaxf(ellipse_dist(x, y, cx, f->eye_y, f->iris_r, f->iris_r), white);
+    v = blend(v, 0.3f * f->skin, coverage(lids, pix));
+    v = blend(v, 205.0f, coverage(white, pix));
+    v = blend(v, 30.0f, coverage(iris, pix));
+  }
+  return v;
+}
+
+static float paint_nose(const face *f, float x, float y, float pix, float v) {
+  float ridge = capsule_dist(x, y, 0.02f, f->eye_y + 0.08f, 0.04f, f->nose_y - 0.03f, 0.012f);
+  v = blend(v, 0.7f * f->skin, 0.6f * coverage(ridge, pix));
+  for (int side = -1; side <= 1; side += 2) {
+    float nostril = ellipse_dist(x, y, (float)side * 0.06f, f->nose_y, 0.035f, 0.02f);
+    v = blend(v, 0.4f * f->skin, 0.8f * coverage(nostril, pix));
+    if (f->e.wrinkle > 0.0f) { /* disgust: creases beside the nose and across the bridge */
+      float s = (float)side;
+      float crease = capsule_dist(x, y, s * 0.05f, f->eye_y + 0.1f, s * 0.13f, f->eye_y + 0.17f, 0.012f);
+      v = blend(v, 0.5f * f->skin, f->e.wrinkle * coverage(crease, pix));
+    }
+  }
+  if (f->e.wrinkle > 0.0f) {
+    float bridge = capsule_dist(x, y, -0.06f, f->eye_y + 0.03f, 0.06f, f->eye_y + 0.03f, 0.01f);
+    v = blend(v, 0.5f * f->skin, f->e.wrinkle * coverage(bridge, pix));
+  }
+  return v;
+}
+
+/* Mouth: a lens around the curve yc(x) = mouth_y - curve*xn^2 + tilt*xn,
+ * xn = x / mouth_w, half-open by mouth_open*sqrt(1 - xn^2), lips around it. */
+static float paint_mouth(const face *f, float x, float y, float pix, float v) {
+  float xn = x / f->mouth_w;
+  float yc = f->mouth_y - f->e.mouth_curve * xn * xn + f->e.lip_tilt * xn;
+  float half = f->e.mouth_open * sqrtf(fmaxf(0.0f, 1.0f - xn * xn));
+  float dy = fabsf(y - yc);
+  float lips = fmaxf(dy - half - 0.022f, fabsf(x) - f->mouth_w);
+  v = blend(v, 0.55f * f->skin, coverage(lips, pix));
+  if (f->e.mouth_open > 0.005f) {
+    float cavity = fmaxf(dy - half, fabsf(x) - 0.92f * f->mouth_w);
+    v = blend(v, 0.15f * f->skin, coverage(cavity, pix));
+    if (f->e.teeth) {
+      float teeth = fmaxf(cavity, (y - yc) + 0.25f * half);
+      v = blend(v, 215.0f, coverage(teeth, pix));
+    }
+  }
+  return v;
+}
+
+/* Intensity of the face at face-frame point (x, y), before light and noise. */
+static float paint(const face *f, float x, float y, float pix) {
+  float v = f->bg;
+  float head = fmaxf(ellipse_dist(x, y, 0.0f, f->face_cy - 0.06f, 1.12f * f->face_rx, 1.08f * f->face_ry),
+                     y - (f->face_cy + 0.25f));
+  v = blend(v, f->hair, coverage(head, pix));
+  v = blend(v, 0.75f * f->skin, coverage(capsule_dist(x, y, 0.0f, 0.6f, 0.0f, 2.0f, 0.3f), pix)); /* neck */
+  float face_d = ellipse_dist(x, y, 0.0f, f->face_cy, f->face_rx, f->face_ry);
+  float rx = x / f->face_rx, ry = (y - f->face_cy) / f->face_ry;
+  v = blend(v, f->skin * (1.0f - 0.18f * (rx * rx + ry * ry)), coverage(face_d, pix)); /* rounded shading */
+  float fringe = fmaxf(head, y - (f->hairline + 0.12f * rx * rx)); /* the head, so no skin halo */
+  v = blend(v, f->hair, coverage(fringe, pix));
+  v = paint_eyes_and_brows(f, x, y, pix, v);
+  v = paint_nose(f, x, y, pix, v);
+  return paint_mouth(f, x, y, pix, v);
+}
+
+static void render(const face *f, int size, uint64_t seed, int64_t i, uint8_t *out) {
+  float pix = 2.0f / (float)size / f->scale; /* one pixel in face units */
+  uint64_t noise_base = NOISE_TAG + (uint64_t)i * (uint64_t)size * (uint64_t)size;
+  for (int py = 0; py < size; py++)
+    for (int px = 0; px < size; px++) {
+      /* Image coordinates in [-1, 1], then the inverse pose into the face frame. */
+      float iu = ((float)px + 0.5f) / (float)size * 2.0f - 1.0f, iv = ((float)py + 0.5f) / (float)size * 2.0f - 1.0f;
+      float du = (iu - f->shift_x) / f->scale, dv = (iv - f->shift_y) / f->scale;
+      float x = f->cos_r * du + f->sin_r * dv, y = -f->sin_r * du + f->cos_r * dv;
+      float v = paint(f, x, y, pix) * (1.0f + f->light_x * iu + f->light_y * iv);
+      int p = py * size + px;
+      v += f->noise * (float)mien_normal_at(seed, noise_base + (uint64_t)p);
+      v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+      out[p] = (uint8_t)(v + 0.5f);
+    }
+}
+
+int mien_synthetic_faces(int64_t n, int size, uint64_t seed, uint8_t *pixels, int64_t *labels) {
+  if (n < 0 || size < 8) {
+    mien_set_error("synthetic faces: invalid count %lld or size %d (need n >= 0, size >= 8)", (long long)n, size);
+    return -1;
+  }
+#pragma omp parallel for schedule(dynamic, 8)
+  for (int64_t i = 0; i < n; i++) {
+    int label = (int)mien_synthetic_face_label(seed, i);
+    face f;
+    draw_face(seed, i, label, &f);
+    render(&f, size, seed, i, pixels + i * (int64_t)size * size);
+    if (labels) labels[i] = label;
+  }
+  return 0;
+}

@@ -1,0 +1,61 @@
+/* Fused, in-place optimizer updates. Each call updates one parameter and its
+ * state tensors in a single pass over memory (OpenMP over elements). All
+ * tensors of one call must be CPU, contiguous, of the same float dtype
+ * (float32 or float64) and the same number of elements; arithmetic is done
+ * in double. No autograd is recorded. Return 0, or -1 with mien_last_error(). */
+#ifndef MIEN_OPTIM_H
+#define MIEN_OPTIM_H
+
+#include <stdbool.h>
+
+#include "tensor.h"
+
+/* SGD (PyTorch semantics):
+ *   g = grad + weight_decay * p
+ *   momentum != 0:  buf = first ? g : momentum * buf + (1 - dampening) * g
+ *                   g   = nesterov ? g + momentum * buf : buf
+ *   p -= lr * g
+ * momentum_buf may be NULL when momentum == 0. */
+typedef struct mien_sgd_opts {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov;
+  bool first; /* the momentum buffer is initialised from this step's gradient */
+} mien_sgd_opts;
+int mien_sgd_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *momentum_buf, const mien_sgd_opts *o);
+
+/* Adam / AdamW with bias correction; step is the 1-based count after this
+ * update.
+ *   decoupled (AdamW): p *= 1 - lr * weight_decay;   else g = grad + weight_decay * p
+ *   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g^2
+ *   amsgrad: vmax = max(vmax, v), used instead of v below
+ *   p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+ * max_exp_avg_sq may be NULL unless amsgrad. */
+typedef struct mien_adam_opts {
+  double lr, beta1, beta2, eps, weight_decay;
+  long long step;
+  bool amsgrad;
+  bool decoupled;
+} mien_adam_opts;
+int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *exp_avg, mien_tensor *exp_avg_sq,
+                     mien_tensor *max_exp_avg_sq, const mien_adam_opts *o);
+
+/* RMSProp (PyTorch semantics):
+ *   g = grad + weight_decay * p;   sq = alpha * sq + (1 - alpha) * g^2
+ *   centered: ga = alpha * ga + (1 - alpha) * g;  avg = sqrt(sq - ga^2) + eps
+ *   else avg = sqrt(sq) + eps
+ *   momentum > 0: buf = momentum * buf + g / avg;  p -= lr * buf
+ *   else p -= lr * g / avg
+ * grad_avg may be NULL unless centered, momentum_buf unless momentum > 0. */
+typedef struct mien_rmsprop_opts {
+  double lr, alpha, eps, weight_decay, momentum;
+  bool centered;
+} mien_rmsprop_opts;
+int mien_rmsprop_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *square_avg, mien_tensor *grad_avg,
+                        mien_tensor *momentum_buf, const mien_rmsprop_opts *o);
+
+/* Sum of squares of a float tensor (any layout), accumulated in double. */
+int mien_sum_squares(const mien_tensor *t, double *out);
+/* In-place clamp of a contiguous float tensor to [lo, hi]. */
+int mien_clamp_(mien_tensor *t, double lo, double hi);
+
+#endif

@@ -1,0 +1,298 @@
+/* Reductions over any set of dims, accumulated in double. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autograd.h"
+#include "dtype_dispatch.h"
+#include "error.h"
+#include "iter.h"
+#include "tensor.h"
+
+static const char *reduce_name(mien_reduce_op op) {
+  static const char *const names[] = {"sum", "mean", "max", "min", "prod"};
+  return names[op];
+}
+
+/* Marks reduced dims; ndims == 0 reduces all. */
+static int reduced_mask(const mien_tensor *t, int ndims, const int *dims, bool *mask, const char *op) {
+  memset(mask, 0, sizeof(bool) * MIEN_MAX_DIMS);
+  if (ndims == 0) {
+    for (int d = 0; d < t->ndim; d++) mask[d] = true;
+    return 0;
+  }
+  for (int k = 0; k < ndims; k++) {
+    int d = mien_normalize_dim(t, dims[k], op);
+    if (d < 0) return -1;
+    mask[d] = true;
+  }
+  return 0;
+}
+
+static void out_shape(const mien_tensor *t, const bool *mask, bool keepdim, int *ndim, int64_t *shape) {
+  int n = 0;
+  for (int d = 0; d < t->ndim; d++) {
+    if (!mask[d]) shape[n++] = t->shape[d];
+    else if (keepdim) shape[n++] = 1;
+  }
+  *ndim = n;
+}
+
+
+typedef struct reduce_args {
+  mien_reduce_op op;
+  int no;
+  const int64_t *oshp, *ostr;
+  const mien_iter *inner;
+  double init, count;
+  const void *in;
+  void *out;
+  mien_dtype odt;
+} reduce_args;
+
+static void store(void *out, mien_dtype dt, int64_t i, double v) {
+  MIEN_DISPATCH(dt, TO, { ((TO *)out)[i] = (TO)v; });
+}
+
+/* One function per input type: out[o] = reduction of the inner block at o. */
+#define DEFINE_REDUCE(T)                                                                   \
+  static void reduce_##T(const reduce_args *a, int64_t nout) {                             \
+    const mien_iter *in = a->inner;                                                        \
+    int64_t istride = in->strides[0][in->ndim - 1];                                        \
+    bool par_outer = nout >= 16;                                                           \
+    _Pragma("omp parallel for schedule(static) if (par_outer && nout * in->numel > 32768)") \
+    for (int64_t o = 0; o < nout; o++) {                                                   \
+      int64_t rem = o, base = 0;                                                           \
+      for (int d = a->no - 1; d >= 0; d--) {                                               \
+        base += (rem % a->oshp[d]) * a->ostr[d];                                           \
+        rem /= a->oshp[d];                                                                 \
+      }                                                                                    \
+      const T *src = (const T *)a->in + base;                                              \
+      double acc = a->init;                                                                \
+      if (a->op == MIEN_SUM || a->op == MIEN_MEAN) {                                       \
+        _Pragma("omp parallel for reduction(+ : acc) if (!par_outer && in->numel > 65536)") \
+        for (int64_t r = 0; r < in->rows; r++) {                                           \
+          int64_t ioff[MIEN_ITER_MAX_OPS];                                                 \
+          mien_iter_row_offsets(in, r, ioff);                                              \
+          const T *p = src + ioff[0];                                                      \
+          double s = 0;                                                                    \
+          for (int64_t j = 0; j < in->inner; j++) s += (double)p[j * istride];             \
+          acc += s;                                                                        \
+        }                                                                                  \
+        if (a->op == MIEN_MEAN) acc /= a->count;                                           \
+      } else {                                                                             \
+        for (int64_t r = 0; r < in->rows; r++) {                                           \
+          int64_t ioff[MIEN_ITER_MAX_OPS];                                                 \
+          mien_iter_row_offsets(in, r, ioff);                                              \
+          const T *p = src + ioff[0];                                                      \
+          for (int64_t j = 0; j < in->inner; j++) {                                        \
+            double v = (double)p[j * istride];                                             \
+            if (a->op == MIEN_MAX) acc = (v > acc || v != v) ? v : acc;                    \
+            else if (a->op == MIEN_MIN) acc = (v < acc || v != v) ? v : acc;               \
+            else acc *= v;                                                                 \
+          }                                                                                \
+        }                                                                                  \
+      }                                                                                    \
+      store(a->out, a->odt, o, acc);                                                       \
+    }                                                                                      \
+  }
+
+DEFINE_REDUCE(float)
+DEFINE_REDUCE(double)
+DEFINE_REDUCE(int64_t)
+DEFINE_REDUCE(uint8_t)
+
+static int reduce_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
+  /* g has the keepdim shape stored in i[]; expand it back over the input */
+  int kd = (int)n->i[0];
+  mien_tensor *gk = mien_reshape(g, kd, &n->i[1]);
+  if (!gk) return -1;
+  mien_tensor *r = NULL;
+  mien_reduce_op op = (mien_reduce_op)n->f[0];
+  if (op == MIEN_SUM) {
+    r = mien_expand(gk, n->in_ndim[0], n->in_shape[0]);
+  } else if (op == MIEN_MEAN) {
+    mien_tensor *s = mien_binary_scalar(MIEN_MUL, gk, 1.0 / n->f[1], false);
+    r = s ? mien_expand(s, n->in_ndim[0], n->in_shape[0]) : NULL;
+    mien_release(s);
+  } else { /* max/min: the gradient goes to the arg-extrema, shared among ties */
+    mien_tensor *x = n->saved[0], *yk = mien_reshape(n->saved[1], kd, &n->i[1]);
+    mien_tensor *hit = yk ? mien_binary(MIEN_EQ, x, yk) : NULL;
+    mien_tensor *hf = hit ? mien_to_dtype(hit, g->dtype) : NULL;
+    int dims[MIEN_MAX_DIMS], nd = 0;
+    for (int d = 0; d < kd; d++)
+      if (n->i[1 + d] == 1 && n->in_shape[0][d] != 1) dims[nd++] = d;
+    mien_tensor *cnt = hf ? (nd ? mien_reduce(MIEN_SUM, hf, nd, dims, true) : mien_retain(hf)) : NULL;
+    mien_tensor *share = cnt ? mien_binary(MIEN_DIV, gk, cnt) : NULL;
+    r = share ? mien_binary(MIEN_MUL, hf, share) : NULL;
+    mien_release(yk); mien_release(hit); mien_release(hf); mien_release(cnt); mien_release(share);
+  }
+  mien_release(gk);
+  if (r && !mien_is_contiguous(r)) { /* an expanded view: give the leaf real memory */
+    mien_tensor *c = mien_contiguous(r);
+    mien_release(r);
+    r = c;
+  }
+  gin[0] = r;
+  return r ? 0 : -1;
+}
+
+mien_tensor *mien_reduce(mien_reduce_op op, mien_tensor *t, int ndims, const int *dims, bool keepdim) {
+  const char *name = reduce_name(op);
+  bool mask[MIEN_MAX_DIMS];
+  if (reduced_mask(t, ndims, dims, mask, name) != 0) return NULL;
+  int ondim;
+  int64_t oshape[MIEN_MAX_DIMS];
+  out_shape(t, mask, keepdim, &ondim, oshape);
+  /* split the input's dims into kept (outer) and reduced (inner) */
+  int no = 0, ni = 0;
+  int64_t oshp[MIEN_MAX_DIMS], ostr[MIEN_MAX_DIMS], ishp[MIEN_MAX_DIMS], istr[MIEN_MAX_DIMS];
+  int64_t inner_n = 1;
+  for (int d = 0; d < t->ndim; d++) {
+    if (mask[d]) {
+      ishp[ni] = t->shape[d];
+      istr[ni++] = t->stride[d];
+      inner_n *= t->shape[d];
+    } else {
+      oshp[no] = t->shape[d];
+      ostr[no++] = t->stride[d];
+    }
+  }
+  if (inner_n == 0 && (op == MIEN_MAX || op == MIEN_MIN)) {
+    char buf[128];
+    mien_set_error("%s: cannot reduce over an empty dim of shape %s", name, mien_shape_str(t, buf, sizeof buf));
+    return NULL;
+  }
+  mien_dtype odt = (op == MIEN_MEAN && !mien_dtype_is_float(t->dtype)) ? MIEN_FLOAT32
+                   : (op == MIEN_SUM || op == MIEN_PROD) && t->dtype == MIEN_UINT8 ? MIEN_INT64
+                   : t->dtype;
+  mien_tensor *out = mien_empty(ondim, oshape, odt, mien_device(t));
+  if (!out) return NULL;
+  int64_t nout = mien_numel(out);
+  mien_iter outer, inner;
+  const int64_t *os[1] = {ostr}, *is[1] = {istr};
+  mien_iter_init(&outer, no, oshp, 1, os);
+  mien_iter_init(&inner, ni, ishp, 1, is);
+  double init = op == MIEN_MAX ? -INFINITY : op == MIEN_MIN ? INFINITY : op == MIEN_PROD ? 1.0 : 0.0;
+  reduce_args args = {op, no, oshp, ostr, &inner, init, (double)inner_n, mien_data_ptr(t), out->storage->data, odt};
+  switch (t->dtype) {
+    case MIEN_FLOAT32: reduce_float(&args, nout); break;
+    case MIEN_FLOAT64: reduce_double(&args, nout); break;
+    case MIEN_INT64: reduce_int64_t(&args, nout); break;
+    case MIEN_UINT8: reduce_uint8_t(&args, nout); break;
+    default: break;
+  }
+  if (mien_dtype_is_float(odt) && op != MIEN_PROD) {
+    mien_node *n = mien_record(name, reduce_backward, 1, &t, out);
+    if (n) {
+      int kd = 0;
+      for (int d = 0; d < t->ndim; d++) n->i[1 + kd++] = mask[d] ? 1 : t->shape[d];
+      n->i[0] = kd;
+      n->f[0] = op;
+      n->f[1] = (double)inner_n;
+      if (op == MIEN_MAX || op == MIEN_MIN) {
+        mien_node_save(n, 0, t);
+        mien_node_save_detached(n, 1, out);
+      }
+    }
+  }
+  return out;
+}
+
+mien_tensor *mien_var(mien_tensor *t, int ndims, const int *dims, bool unbiased, bool keepdim) {
+  bool mask[MIEN_MAX_DIMS];
+  if (reduced_mask(t, ndims, dims, mask, "var") != 0) return NULL;
+  int64_t n = 1;
+  for (int d = 0; d < t->ndim; d++)
+    if (mask[d]) n *= t->shape[d];
+  mien_tensor *mean = mien_reduce(MIEN_MEAN, t, ndims, dims, true);
+  mien_tensor *diff = mean ? mien_binary(MIEN_SUB, t, mean) : NULL;
+  mien_tensor *sq = diff ? mien_binary(MIEN_MUL, diff, diff) : NULL;
+  mien_tensor *s = sq ? mien_reduce(MIEN_SUM, sq, ndims, dims, keepdim) : NULL;
+  double denom = (double)(unbiased ? n - 1 : n);
+  mien_tensor *v = s ? mien_binary_scalar(MIEN_DIV, s, denom > 0 ? denom : NAN, false) : NULL;
+  mien_release(mean);
+  mien_release(diff);
+  mien_release(sq);
+  mien_release(s);
+  return v;
+}
+
+#define DEFINE_ARGEXT(T)                                                                              \
+  static void argext_##T(const T *base, int64_t *po, int64_t nout, int64_t len, int64_t st, int no,   \
+                         const int64_t *oshp, const int64_t *ostr, bool want_max) {                  \
+    _Pragma("omp parallel for if (nout * len > 32768)")                                              \
+    for (int64_t o = 0; o < nout; o++) {                                                              \
+      int64_t rem = o, off = 0;                                                                       \
+      for (int k = no - 1; k >= 0; k--) {                                                             \
+        off += (rem % oshp[k]) * ostr[k];                                                             \
+        rem /= oshp[k];                                                                               \
+      }                                                                                               \
+      const T *p = base + off;                                                                        \
+      int64_t best = 0;                                                                               \
+      for (int64_t j = 1; j < len; j++) {                                                             \
+        T v = p[j * st], b = p[best * st];                                                            \
+        if (want_max ? (v > b) : (v < b)) best = j;                                                   \
+      }                                                                                               \
+      po[o] = best;                                                                                   \
+    }                                                                                                 \
+  }
+
+DEFINE_ARGEXT(float)
+DEFINE_ARGEXT(double)
+DEFINE_ARGEXT(int64_t)
+DEFINE_ARGEXT(uint8_t)
+
+static mien_tensor *arg_extreme(mien_tensor *t, int dim, bool keepdim, bool want_max) {
+  const char *name = want_max ? "argmax" : "argmin";
+  if (t->ndim == 0) return mien_scalar(0, MIEN_INT64, mien_device(t));
+  int d = mien_normalize_dim(t, dim, name);
+  if (d < 0) return NULL;
+  if (t->shape[d] == 0) {
+    mien_set_error("%s: dim %d is empty", name, d + 1);
+    return NULL;
+  }
+  bool mask[MIEN_MAX_DIMS] = {0};
+  mask[d] = true;
+  int ondim;
+  int64_t oshape[MIEN_MAX_DIMS], oshp[MIEN_MAX_DIMS], ostr[MIEN_MAX_DIMS];
+  out_shape(t, mask, keepdim, &ondim, oshape);
+  int no = 0;
+  for (int k = 0; k < t->ndim; k++)
+    if (k != d) {
+      oshp[no] = t->shape[k];
+      ostr[no++] = t->stride[k];
+    }
+  mien_tensor *out = mien_empty(ondim, oshape, MIEN_INT64, mien_device(t));
+  if (!out) return NULL;
+  int64_t nout = mien_numel(out), len = t->shape[d], st = t->stride[d];
+  int64_t *po = out->storage->data;
+  switch (t->dtype) {
+    case MIEN_FLOAT32: argext_float(mien_data_ptr(t), po, nout, len, st, no, oshp, ostr, want_max); break;
+    case MIEN_FLOAT64: argext_double(mien_data_ptr(t), po, nout, len, st, no, oshp, ostr, want_max); break;
+    case MIEN_INT64: argext_int64_t(mien_data_ptr(t), po, nout, len, st, no, oshp, ostr, want_max); break;
+    case MIEN_UINT8: argext_uint8_t(mien_data_ptr(t), po, nout, len, st, no, oshp, ostr, want_max); break;
+    default: break;
+  }
+  return out;
+}
+
+mien_tensor *mien_argmax(mien_tensor *t, int dim, bool keepdim) { return arg_extreme(t, dim, keepdim, true); }
+mien_tensor *mien_argmin(mien_tensor *t, int dim, bool keepdim) { return arg_extreme(t, dim, keepdim, false); }
+
+mien_tensor *mien_sum_to(mien_tensor *t, int ndim, const int64_t *shape) {
+  int lead = t->ndim - ndim, dims[MIEN_MAX_DIMS], nd = 0;
+  if (lead < 0) {
+    mien_set_error("sum_to: cannot sum %d dims down to %d", t->ndim, ndim);
+    return NULL;
+  }
+  for (int d = 0; d < t->ndim; d++)
+    if (d < lead || (shape[d - lead] == 1 && t->shape[d] != 1)) dims[nd++] = d;
+  if (nd == 0) return mien_retain(t);
+  mien_tensor *s = mien_reduce(MIEN_SUM, t, nd, dims, true);
+  if (!s) return NULL;
+  mien_tensor *r = mien_reshape(s, ndim, shape);
+  mien_release(s);
+  return r;
+}

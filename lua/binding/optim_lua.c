@@ -1,0 +1,81 @@
+/* The fused optimizer updates for lua/mien/optim (one call per parameter):
+ *   core.sgd_update(p, grad, buf|nil, {lr=, momentum=, dampening=, weight_decay=, nesterov=, first=})
+ *   core.adam_update(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq|nil,
+ *                    {lr=, beta1=, beta2=, eps=, weight_decay=, step=, amsgrad=, decoupled=})
+ *   core.rmsprop_update(p, grad, square_avg, grad_avg|nil, buf|nil,
+ *                       {lr=, alpha=, eps=, weight_decay=, momentum=, centered=})
+ *   core.sum_squares(t) -> number;  core.clamp_(t, lo, hi) -> t */
+#include "lmien.h"
+#include "optim.h"
+
+static double need_number(lua_State *L, int arg, const char *key) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_getfield(L, arg, key);
+  if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "optimizer option '%s' must be a number", key);
+  double v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static int l_sgd_update(lua_State *L) {
+  mien_tensor *p = lmien_check(L, 1), *g = lmien_check(L, 2), *buf = lmien_opt(L, 3);
+  mien_sgd_opts o;
+  o.lr = need_number(L, 4, "lr");
+  o.momentum = lmien_opt_number(L, 4, "momentum", 0);
+  o.dampening = lmien_opt_number(L, 4, "dampening", 0);
+  o.weight_decay = lmien_opt_number(L, 4, "weight_decay", 0);
+  o.nesterov = lmien_opt_bool(L, 4, "nesterov", 0);
+  o.first = lmien_opt_bool(L, 4, "first", 0);
+  LMIEN_CHECK(L, mien_sgd_update(p, g, buf, &o));
+  return 0;
+}
+
+static int l_adam_update(lua_State *L) {
+  mien_tensor *p = lmien_check(L, 1), *g = lmien_check(L, 2);
+  mien_tensor *m = lmien_check(L, 3), *v = lmien_check(L, 4), *vmax = lmien_opt(L, 5);
+  mien_adam_opts o;
+  o.lr = need_number(L, 6, "lr");
+  o.beta1 = lmien_opt_number(L, 6, "beta1", 0.9);
+  o.beta2 = lmien_opt_number(L, 6, "beta2", 0.999);
+  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
+  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
+  o.step = (long long)need_number(L, 6, "step");
+  o.amsgrad = lmien_opt_bool(L, 6, "amsgrad", 0);
+  o.decoupled = lmien_opt_bool(L, 6, "decoupled", 0);
+  LMIEN_CHECK(L, mien_adam_update(p, g, m, v, vmax, &o));
+  return 0;
+}
+
+static int l_rmsprop_update(lua_State *L) {
+  mien_tensor *p = lmien_check(L, 1), *g = lmien_check(L, 2), *sq = lmien_check(L, 3);
+  mien_tensor *ga = lmien_opt(L, 4), *buf = lmien_opt(L, 5);
+  mien_rmsprop_opts o;
+  o.lr = need_number(L, 6, "lr");
+  o.alpha = lmien_opt_number(L, 6, "alpha", 0.99);
+  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
+  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
+  o.momentum = lmien_opt_number(L, 6, "momentum", 0);
+  o.centered = lmien_opt_bool(L, 6, "centered", 0);
+  LMIEN_CHECK(L, mien_rmsprop_update(p, g, sq, ga, buf, &o));
+  return 0;
+}
+
+static int l_sum_squares(lua_State *L) {
+  double s;
+  LMIEN_CHECK(L, mien_sum_squares(lmien_check(L, 1), &s));
+  lua_pushnumber(L, s);
+  return 1;
+}
+
+static int l_clamp_(lua_State *L) {
+  LMIEN_CHECK(L, mien_clamp_(lmien_check(L, 1), luaL_checknumber(L, 2), luaL_checknumber(L, 3)));
+  lua_settop(L, 1);
+  return 1;
+}
+
+void lmien_register_optim(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"sgd_update", l_sgd_update}, {"adam_update", l_adam_update},
+                                   {"rmsprop_update", l_rmsprop_update}, {"sum_squares", l_sum_squares},
+                                   {"clamp_", l_clamp_}, {NULL, NULL}};
+  luaL_setfuncs(L, funcs, 0);
+}

@@ -1,0 +1,55 @@
+-- mien: tensors, autograd and the FER workflow, with the heavy lifting in C.
+local core = require "mien.core"
+
+local mien = {
+  _VERSION = "0.1.0",
+  Tensor = core.Tensor,
+  F = core.F,
+}
+
+for _, name in ipairs {
+  "tensor", "zeros", "ones", "full", "rand", "randn", "arange", "bernoulli", "randperm",
+  "cat", "stack", "where", "no_grad", "set_grad_enabled", "is_grad_enabled", "manual_seed",
+  "live_tensors", "bytes_in_use", "rng_state", "set_rng_state",
+} do
+  mien[name] = core[name]
+end
+
+function mien.is_tensor(x)
+  return getmetatable(x) == getmetatable(core.Tensor) or (type(x) == "userdata" and getmetatable(x).__name == "mien.Tensor")
+end
+
+-- Methods that are clearer as tensor methods too: t:softmax(2), t:log_softmax(-1).
+for _, name in ipairs { "softmax", "log_softmax", "dropout", "leaky_relu", "relu6" } do
+  core.Tensor[name] = core.F[name]
+end
+
+require "mien.tensor_print"
+
+-- The GPU backend registers itself in C builds with CUDA; without it these say so.
+mien.cuda = {
+  available = function() return core.cuda_available ~= nil and core.cuda_available() or false end,
+  synchronize = function() if core.cuda_synchronize then core.cuda_synchronize() end end,
+}
+
+function mien.info()
+  return {
+    version = mien._VERSION,
+    blas = core.blas_backend and core.blas_backend() or "unknown",
+    threads = core.num_threads and core.num_threads() or 1,
+    cuda = mien.cuda.available(),
+  }
+end
+
+-- Submodules load on first use: mien.nn, mien.optim, mien.data, ...
+return setmetatable(mien, {
+  __index = function(t, key)
+    local ok, mod = pcall(require, "mien." .. key)
+    if not ok then
+      if tostring(mod):find("module 'mien." .. key .. "' not found", 1, true) then return nil end
+      error(mod, 2)
+    end
+    rawset(t, key, mod)
+    return mod
+  end,
+})

@@ -1,0 +1,44 @@
+-- Small deterministic PRNG (SplitMix64 on Lua 5.4 integers, which wrap
+-- around on overflow) so sweeps never touch math.random's global state.
+-- prng.new(seed, stream) gives independent streams per (seed, stream):
+-- trial i of a sweep samples from stream i, whatever ran before it.
+local prng = {}
+
+local Prng = {}
+Prng.__index = Prng
+
+local GOLDEN = 0x9e3779b97f4a7c15
+
+local function mix(z)
+  z = (z ~ (z >> 30)) * 0xbf58476d1ce4e5b9
+  z = (z ~ (z >> 27)) * 0x94d049bb133111eb
+  return z ~ (z >> 31)
+end
+
+function prng.new(seed, stream)
+  return setmetatable({ state = mix(seed) ~ mix((stream or 0) + GOLDEN) }, Prng)
+end
+
+-- Next 64-bit integer.
+function Prng:next()
+  self.state = self.state + GOLDEN
+  return mix(self.state)
+end
+
+-- Uniform float in [0, 1), from the top 53 bits.
+function Prng:float()
+  return (self:next() >> 11) * 2.0 ^ -53
+end
+
+-- Uniform integer in [lo, hi].
+function Prng:int(lo, hi)
+  return lo + math.floor(self:float() * (hi - lo + 1))
+end
+
+-- Standard normal (Box-Muller).
+function Prng:normal()
+  local u = 1 - self:float()
+  return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * self:float())
+end
+
+return prng

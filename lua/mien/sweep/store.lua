@@ -1,0 +1,110 @@
+-- On-disk layout of a sweep directory:
+--   sweep.json          what was swept (to refuse resuming a different sweep)
+--   trials/<id>.json    one record per finished trial, written atomically
+--   logs/<id>.log       output of the worker process that ran the trial
+--   results.jsonl/.csv  all records, rewritten after every trial
+local fs = require "mien.util.fs"
+local json = require "mien.util.json"
+local trial = require "mien.sweep.trial"
+
+local store = {}
+
+function store.trial_path(dir, id)
+  return dir .. "/trials/" .. id .. ".json"
+end
+
+-- Create the directory; record the sweep description, or check it matches
+-- the one already there.
+function store.prepare(dir, description)
+  fs.mkdir_p(dir .. "/trials")
+  fs.mkdir_p(dir .. "/logs")
+  local path = dir .. "/sweep.json"
+  local wanted = json.encode(description)
+  local existing = fs.read(path)
+  if existing and json.encode(json.decode(existing)) ~= wanted then
+    error(string.format("mien.sweep: %s holds a different sweep (space, method, seeds, objective "
+      .. "or seed changed); use a new dir or delete it.\n  stored: %s\n  now:    %s", dir, existing, wanted), 0)
+  end
+  fs.write_atomic(path, wanted .. "\n")
+end
+
+-- Successful records of trials 1..n already on disk, by index; configs
+-- restored to the space's types.
+function store.load(dir, n, space)
+  local records = {}
+  for index = 1, n do
+    local path = store.trial_path(dir, trial.id(index))
+    local text = fs.read(path)
+    if text then
+      local ok, record = pcall(json.decode, text)
+      if ok and type(record) == "table" and record.status == "ok" then
+        local config, err = space:canonical(record.config or {})
+        if not config then
+          error(string.format("mien.sweep: %s: %s", path, err), 0)
+        end
+        record.config = config
+        records[index] = record
+      end
+    end
+  end
+  return records
+end
+
+function store.save_trial(dir, record)
+  fs.write_atomic(store.trial_path(dir, record.id), json.encode(record) .. "\n")
+end
+
+local function csv_field(v)
+  local s = v == nil and "" or type(v) == "number" and json.number(v) or tostring(v)
+  if s:find('[,"\n]') then
+    s = '"' .. s:gsub('"', '""') .. '"'
+  end
+  return s
+end
+
+-- results.jsonl (one record per line) and results.csv (one row per
+-- trial: id, status, hyper-parameters, metric means, objective std).
+function store.write_results(dir, records, names, objective)
+  local lines = {}
+  for i, r in ipairs(records) do
+    lines[i] = json.encode(r)
+  end
+  fs.write_atomic(dir .. "/results.jsonl", table.concat(lines, "\n") .. (#lines > 0 and "\n" or ""))
+  local seen, metric_names = {}, {}
+  for _, r in ipairs(records) do
+    for k in pairs(r.metrics or {}) do
+      if not seen[k] then
+        seen[k] = true
+        metric_names[#metric_names + 1] = k
+      end
+    end
+  end
+  table.sort(metric_names)
+  local header = { "id", "status" }
+  for _, n in ipairs(names) do
+    header[#header + 1] = n
+  end
+  for _, n in ipairs(metric_names) do
+    header[#header + 1] = n
+  end
+  for _, n in ipairs { objective .. "_std", "seconds", "error" } do
+    header[#header + 1] = n
+  end
+  local rows = { table.concat(header, ",") }
+  for _, r in ipairs(records) do
+    local row = { csv_field(r.id), csv_field(r.status) }
+    for _, n in ipairs(names) do
+      row[#row + 1] = csv_field(r.config[n])
+    end
+    for _, n in ipairs(metric_names) do
+      row[#row + 1] = csv_field(r.metrics and r.metrics[n])
+    end
+    row[#row + 1] = csv_field(r.objective_std)
+    row[#row + 1] = csv_field(r.seconds)
+    row[#row + 1] = csv_field(r.error)
+    rows[#rows + 1] = table.concat(row, ",")
+  end
+  fs.write_atomic(dir .. "/results.csv", table.concat(rows, "\n") .. "\n")
+end
+
+return store
