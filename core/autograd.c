@@ -97,6 +97,22 @@ static int accumulate(mien_tensor **slot, mien_tensor *g) {
   return rc;
 }
 
+/* The same for a node's pending gradient, out of place: a backward function
+ * may hand the same tensor to several inputs (add gives g to both sides), and
+ * the seed may be the caller's own tensor, so *slot is never written to. */
+static int accumulate_pending(mien_tensor **slot, mien_tensor *g) {
+  if (!*slot) {
+    *slot = g;
+    return 0;
+  }
+  mien_tensor *sum = mien_binary(MIEN_ADD, *slot, g);
+  mien_release(g);
+  if (!sum) return -1;
+  mien_release(*slot);
+  *slot = sum;
+  return 0;
+}
+
 static int by_seq_desc(const void *a, const void *b) {
   uint64_t x = (*(mien_node *const *)a)->seq, y = (*(mien_node *const *)b)->seq;
   return x < y ? 1 : x > y ? -1 : 0;
@@ -104,8 +120,8 @@ static int by_seq_desc(const void *a, const void *b) {
 
 /* All nodes reachable from root, each retained once. */
 static mien_node **collect(mien_node *root, int64_t *count) {
-  int64_t cap = 64, n = 0, top = 0;
-  mien_node **out = malloc(sizeof *out * cap), **stack = malloc(sizeof *stack * cap);
+  int64_t cap = 64, scap = 64, n = 0, top = 0;
+  mien_node **out = malloc(sizeof *out * cap), **stack = malloc(sizeof *stack * scap);
   if (!out || !stack) goto oom;
   stack[top++] = root;
   root->pending = NULL;
@@ -115,11 +131,18 @@ static mien_node **collect(mien_node *root, int64_t *count) {
     for (int64_t k = 0; k < n && !seen; k++) seen = out[k] == node;
     if (seen) continue;
     if (n == cap) {
+      mien_node **grown = realloc(out, sizeof *out * cap * 2);
+      if (!grown) goto oom;
+      out = grown;
       cap *= 2;
-      mien_node **grown = realloc(out, sizeof *out * cap), **gs = realloc(stack, sizeof *stack * cap);
-      if (grown) out = grown;
-      if (gs) stack = gs;
-      if (!grown || !gs) goto oom;
+    }
+    /* a node can sit on the stack once per edge into it, so the stack
+     * outgrows the list of distinct nodes: make room for this node's edges */
+    if (top + MIEN_NODE_MAX_INPUTS > scap) {
+      mien_node **gs = realloc(stack, sizeof *stack * scap * 2);
+      if (!gs) goto oom;
+      stack = gs;
+      scap *= 2;
     }
     out[n++] = node;
     node->refcount++;
@@ -139,6 +162,15 @@ oom:
 static mien_tensor *leaf_grad_copy(mien_tensor *g) {
   /* a leaf keeps its own contiguous copy: g may be a view of something else */
   mien_tensor *c = mien_clone(g);
+  mien_release(g);
+  return c;
+}
+
+/* A gradient has the dtype of the tensor it is for (an op may mix float32
+ * and float64 inputs; the backward kernels read saved inputs as g's type). */
+static mien_tensor *as_dtype(mien_tensor *g, mien_dtype dtype) {
+  if (!g || g->dtype == dtype) return g;
+  mien_tensor *c = mien_to_dtype(g, dtype);
   mien_release(g);
   return c;
 }
@@ -200,9 +232,14 @@ int mien_backward(mien_tensor *root, mien_tensor *grad, bool retain_graph) {
     mien_release(g);
     for (int i = 0; i < node->ninputs; i++) {
       if (!gin[i]) continue;
-      if (rc != 0 || !mien_node_needs_grad(node, i)) mien_release(gin[i]);
-      else if (node->edge_fn[i]) rc = accumulate(&node->edge_fn[i]->pending, gin[i]);
-      else rc = accumulate(&node->edge_leaf[i]->grad, leaf_grad_copy(gin[i]));
+      if (rc != 0 || !mien_node_needs_grad(node, i)) {
+        mien_release(gin[i]);
+        continue;
+      }
+      mien_tensor *gi = as_dtype(gin[i], node->in_dtype[i]);
+      if (!gi) rc = -1;
+      else if (node->edge_fn[i]) rc = accumulate_pending(&node->edge_fn[i]->pending, gi);
+      else rc = accumulate(&node->edge_leaf[i]->grad, leaf_grad_copy(gi));
     }
     if (rc != 0) {
       char msg[1024];

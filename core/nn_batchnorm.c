@@ -1,81 +1,114 @@
-/* batch_norm over dim 1 of [N,C] or [N,C,*]. */
+/* batch_norm over dim 1 of [N,C] or [N,C,*], with autograd over the
+ * kernels in cpu/batchnorm.c. Training normalises with the batch statistics
+ * (and updates the running ones); evaluation uses the running statistics. */
 #include "autograd.h"
+#include "cpu/batchnorm.h"
 #include "error.h"
 #include "nn.h"
 
-static mien_tensor *channel_view(mien_tensor *t, const mien_tensor *x) {
-  int64_t shape[MIEN_MAX_DIMS];
-  for (int d = 0; d < x->ndim; d++) shape[d] = d == 1 ? x->shape[1] : 1;
-  return mien_reshape(t, x->ndim, shape);
+/* saved: 0 x, 1 gamma, 2 save_mean or running_mean, 3 save_invstd or running_var */
+static int batch_norm_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
+  mien_tensor *x = n->saved[0], *gamma = n->saved[1], *m = n->saved[2], *v = n->saved[3];
+  bool training = n->i[0] != 0, f32 = x->dtype == MIEN_FLOAT32;
+  mien_batchnorm_params p = {n->i[1], n->i[2], n->i[3], n->f[0], 0};
+  int64_t c = p.C;
+  mien_tensor *gc = mien_contiguous(g);
+  if (!gc) return -1;
+  if (mien_node_needs_grad(n, 0)) gin[0] = mien_empty(x->ndim, x->shape, x->dtype, MIEN_CPU);
+  if (n->ninputs > 1 && mien_node_needs_grad(n, 1)) gin[1] = mien_empty(1, &c, x->dtype, MIEN_CPU);
+  if (n->ninputs > 2 && mien_node_needs_grad(n, 2)) gin[2] = mien_empty(1, &c, x->dtype, MIEN_CPU);
+#define PTR(t) ((t) ? mien_data_ptr(t) : NULL)
+  int rc;
+  if (f32)
+    rc = (training ? mien_batchnorm_backward_train_f32 : mien_batchnorm_backward_eval_f32)(
+        &p, PTR(x), PTR(gc), PTR(gamma), PTR(m), PTR(v), PTR(gin[0]), n->ninputs > 1 ? PTR(gin[1]) : NULL,
+        n->ninputs > 2 ? PTR(gin[2]) : NULL);
+  else
+    rc = (training ? mien_batchnorm_backward_train_f64 : mien_batchnorm_backward_eval_f64)(
+        &p, PTR(x), PTR(gc), PTR(gamma), PTR(m), PTR(v), PTR(gin[0]), n->ninputs > 1 ? PTR(gin[1]) : NULL,
+        n->ninputs > 2 ? PTR(gin[2]) : NULL);
+#undef PTR
+  mien_release(gc);
+  return rc;
+}
+
+static int check_param(const mien_tensor *t, const mien_tensor *x, int64_t c, const char *name) {
+  if (!t) return 0;
+  if (mien_numel(t) != c || !mien_is_contiguous(t) || t->dtype != x->dtype || mien_device(t) != MIEN_CPU) {
+    char a[128];
+    mien_set_error("batch_norm: %s must be a contiguous %s tensor of %lld elements, got %s %s", name,
+                   mien_dtype_name(x->dtype), (long long)c, mien_dtype_name(t->dtype), mien_shape_str(t, a, sizeof a));
+    return -1;
+  }
+  return 0;
 }
 
 mien_tensor *mien_batch_norm(mien_tensor *x, mien_tensor *running_mean, mien_tensor *running_var, mien_tensor *weight,
                              mien_tensor *bias, bool training, double momentum, double eps) {
   char a[128];
-  if (x->ndim < 2) {
-    mien_set_error("batch_norm: expected [N,C] or [N,C,H,W], got %s", mien_shape_str(x, a, sizeof a));
+  if (x->ndim < 2 || !mien_dtype_is_float(x->dtype) || mien_device(x) != MIEN_CPU) {
+    mien_set_error("batch_norm: expected a float [N,C] or [N,C,H,W] tensor on the cpu, got %s %s",
+                   mien_dtype_name(x->dtype), mien_shape_str(x, a, sizeof a));
     return NULL;
   }
-  int64_t c = x->shape[1];
-  mien_tensor *given[4] = {running_mean, running_var, weight, bias};
-  const char *names[4] = {"running_mean", "running_var", "weight", "bias"};
-  for (int k = 0; k < 4; k++)
-    if (given[k] && mien_numel(given[k]) != c) {
-      mien_set_error("batch_norm: %s has %lld elements for %lld channels", names[k], (long long)mien_numel(given[k]),
-                     (long long)c);
-      return NULL;
-    }
+  int64_t c = x->shape[1], s = 1;
+  for (int d = 2; d < x->ndim; d++) s *= x->shape[d];
+  if (check_param(running_mean, x, c, "running_mean") || check_param(running_var, x, c, "running_var") ||
+      check_param(weight, x, c, "weight") || check_param(bias, x, c, "bias"))
+    return NULL;
   if (!training && (!running_mean || !running_var)) {
     mien_set_error("batch_norm: evaluation mode needs running_mean and running_var");
     return NULL;
   }
-  int dims[MIEN_MAX_DIMS], nd = 0;
-  int64_t count = 1;
-  for (int d = 0; d < x->ndim; d++)
-    if (d != 1) dims[nd++] = d, count *= x->shape[d];
-  if (training && count < 2) {
+  if (training && x->shape[0] * s < 2) {
     mien_set_error("batch_norm: training needs more than one value per channel, got input %s",
                    mien_shape_str(x, a, sizeof a));
     return NULL;
   }
-  mien_tensor *mean, *var;
-  if (training) {
-    mean = mien_reduce(MIEN_MEAN, x, nd, dims, true);
-    var = mien_var(x, nd, dims, false, true);
-    if (mean && var && running_mean && running_var) { /* running stats use the unbiased variance */
-      bool was = mien_set_grad_enabled(false);
-      mien_tensor *m = mien_reshape(mean, 1, &c), *v = mien_reshape(var, 1, &c);
-      mien_mul_scalar_(running_mean, 1.0 - momentum);
-      mien_add_(running_mean, m, momentum);
-      mien_mul_scalar_(running_var, 1.0 - momentum);
-      mien_add_(running_var, v, momentum * (double)count / (double)(count - 1));
-      mien_release(m);
-      mien_release(v);
-      mien_set_grad_enabled(was);
+  mien_batchnorm_params p = {x->shape[0], c, s, eps, momentum};
+  mien_tensor *xc = mien_contiguous(x);
+  mien_tensor *y = xc ? mien_empty(x->ndim, x->shape, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *sm = training && y ? mien_empty(1, &c, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *si = training && sm ? mien_empty(1, &c, x->dtype, MIEN_CPU) : NULL;
+  int rc = -1;
+#define PTR(t) ((t) ? mien_data_ptr(t) : NULL)
+  if (y && (!training || si)) {
+    bool f32 = x->dtype == MIEN_FLOAT32;
+    if (training)
+      rc = f32 ? mien_batchnorm_forward_train_f32(&p, PTR(xc), PTR(weight), PTR(bias), PTR(running_mean),
+                                                  PTR(running_var), PTR(sm), PTR(si), PTR(y))
+               : mien_batchnorm_forward_train_f64(&p, PTR(xc), PTR(weight), PTR(bias), PTR(running_mean),
+                                                  PTR(running_var), PTR(sm), PTR(si), PTR(y));
+    else
+      rc = f32 ? mien_batchnorm_forward_eval_f32(&p, PTR(xc), PTR(weight), PTR(bias), PTR(running_mean),
+                                                 PTR(running_var), PTR(y))
+               : mien_batchnorm_forward_eval_f64(&p, PTR(xc), PTR(weight), PTR(bias), PTR(running_mean),
+                                                 PTR(running_var), PTR(y));
+  }
+#undef PTR
+  if (rc == 0) {
+    mien_tensor *ins[3] = {x, weight, bias};
+    mien_node *n = mien_record("batch_norm", batch_norm_backward, bias ? 3 : weight ? 2 : 1, ins, y);
+    if (n) {
+      n->i[0] = training;
+      n->i[1] = p.N;
+      n->i[2] = c;
+      n->i[3] = s;
+      n->f[0] = eps;
+      mien_node_save(n, 0, xc);
+      if (weight) mien_node_save(n, 1, weight);
+      /* eval backward reads the running stats as they were: keep copies */
+      mien_tensor *m = training ? mien_retain(sm) : mien_clone(running_mean);
+      mien_tensor *v = training ? mien_retain(si) : mien_clone(running_var);
+      n->saved[2] = m;
+      n->saved[3] = v;
     }
   } else {
-    mean = channel_view(running_mean, x);
-    var = channel_view(running_var, x);
-  }
-  mien_tensor *t[6] = {0};
-  t[0] = var ? mien_binary_scalar(MIEN_ADD, var, eps, false) : NULL;
-  t[1] = t[0] ? mien_unary(MIEN_RSQRT, t[0]) : NULL;
-  t[2] = mean ? mien_binary(MIEN_SUB, x, mean) : NULL;
-  mien_tensor *y = t[1] && t[2] ? mien_binary(MIEN_MUL, t[2], t[1]) : NULL;
-  if (y && weight) {
-    t[3] = channel_view(weight, x);
-    mien_tensor *s = t[3] ? mien_binary(MIEN_MUL, y, t[3]) : NULL;
     mien_release(y);
-    y = s;
+    y = NULL;
   }
-  if (y && bias) {
-    t[4] = channel_view(bias, x);
-    mien_tensor *s = t[4] ? mien_binary(MIEN_ADD, y, t[4]) : NULL;
-    mien_release(y);
-    y = s;
-  }
-  mien_release(mean);
-  mien_release(var);
-  for (int k = 0; k < 6; k++) mien_release(t[k]);
+  mien_release(xc);
+  mien_release(sm);
+  mien_release(si);
   return y;
 }

@@ -17,7 +17,6 @@ dependencies = {
   "lua >= 5.4",
 }
 external_dependencies = {
-  OPENBLAS = { header = "cblas.h" },
   CJSON = { header = "cjson/cJSON.h" },
   ZLIB = { header = "zlib.h" },
 }

@@ -57,7 +57,10 @@ end
 local function trial(id, lr, opt, objective, std)
   return {
     id = id, status = "ok", config = { lr = lr, optimizer = opt }, objective = objective, objective_std = std,
-    runs = { { seed = 1, result = { val_acc = objective - std } }, { seed = 2, result = { val_acc = objective + std } } },
+    runs = {
+      { seed = 1, result = { val_acc = objective - std } },
+      { seed = 2, result = { val_acc = objective + std } },
+    },
   }
 end
 

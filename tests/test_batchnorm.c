@@ -209,6 +209,29 @@ static void check_backward(const mien_batchnorm_params *p, int train, int affine
   free(dgamma), free(dbeta), free(xf), free(rf), free(gf), free(smf), free(sif), free(rmf), free(rvf), free(dxf);
 }
 
+/* For shapes too big for element-by-element differences: the derivative of
+ * the training loss along one random direction v of x must equal <dx, v>. */
+static void check_directional_derivative(const mien_batchnorm_params *p) {
+  const int64_t size = p->N * p->C * p->S;
+  double *x = random_array(size, -2, 3), *r = random_array(size, -1, 1), *v = random_array(size, -1, 1);
+  double *gamma = random_array(p->C, 0.5, 2), *beta = random_array(p->C, -1, 1);
+  double *sm = malloc(sizeof(double) * p->C), *si = malloc(sizeof(double) * p->C);
+  double *y = malloc(sizeof(double) * size), *dx = malloc(sizeof(double) * size), *moved = malloc(sizeof(double) * size);
+  mien_batchnorm_forward_train_f64(p, x, gamma, beta, NULL, NULL, sm, si, y);
+  EXPECT(mien_batchnorm_backward_train_f64(p, x, r, gamma, sm, si, dx, NULL, NULL) == 0, "%s", mien_last_error());
+  const double h = 1e-5;
+  double loss[2], predicted = 0;
+  for (int side = 0; side < 2; side++) {
+    for (int64_t i = 0; i < size; i++) moved[i] = x[i] + (side ? -h : h) * v[i];
+    loss[side] = loss_of(p, 1, moved, gamma, beta, NULL, NULL, r);
+  }
+  for (int64_t i = 0; i < size; i++) predicted += dx[i] * v[i];
+  const double measured = (loss[0] - loss[1]) / (2 * h);
+  EXPECT(fabs(measured - predicted) < 1e-6 * (1 + fabs(predicted)), "directional derivative %.12g, <dx, v> %.12g",
+         measured, predicted);
+  free(x), free(r), free(v), free(gamma), free(beta), free(sm), free(si), free(y), free(dx), free(moved);
+}
+
 int main(void) {
   const mien_batchnorm_params shapes[] = {
       {8, 3, 1, 1e-5, 0.1},  /* BatchNorm1d on [N, C] */
@@ -222,8 +245,11 @@ int main(void) {
       check_backward(&shapes[i], 1, affine);
       check_backward(&shapes[i], 0, affine);
     }
-  const mien_batchnorm_params big = {32, 16, 64, 1e-5, 0.1};
+  /* Large enough to be split across threads. */
+  const mien_batchnorm_params big = {32, 16, 100, 1e-5, 0.1};
   check_forward(&big, 1);
+  const mien_batchnorm_params big_backward = {16, 8, 300, 1e-5, 0.1};
+  check_directional_derivative(&big_backward);
 
   double one[1] = {1}, out[1];
   const mien_batchnorm_params single = {1, 1, 1, 1e-5, 0.1};

@@ -288,9 +288,18 @@ int main(void) {
     check_shape(&p);
     check_adjoint(&p);
   }
-  /* Larger than a few GEMM blocks, to exercise the blocked paths. */
-  const mien_conv2d_params big = conv(4, 16, 15, 14, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-  check_shape(&big);
+  /* Big enough to be threaded over the batch (uneven shares included when
+   * run with 3 or more threads) and to span several GEMM blocks. */
+  const mien_conv2d_params big[] = {
+      conv(4, 16, 15, 14, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      conv(6, 8, 12, 12, 8, 3, 3, 2, 2, 1, 1, 1, 1, 2),     /* groups */
+      conv(5, 16, 10, 10, 24, 1, 1, 1, 1, 0, 0, 1, 1, 1),   /* pointwise */
+      conv(4, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 16),  /* depthwise */
+  };
+  for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+    check_shape(&big[i]);
+    check_adjoint(&big[i]);
+  }
 
   expect_invalid(conv(1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2), "groups");
   expect_invalid(conv(1, 4, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2), "groups");

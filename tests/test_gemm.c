@@ -170,6 +170,8 @@ int main(void) {
   /* Degenerate products: K == 0 and alpha == 0 leave beta * C. */
   problem k0 = make_problem(0, 0, 9, 11, 0, 1, -2);
   run_all(&k0);
+  k0.lda = 0; /* what a contiguous [9, 0] operand has */
+  run_all(&k0);
   problem a0 = make_problem(1, 1, 40, 50, 60, 0, 0.5);
   run_all(&a0);
 

@@ -125,10 +125,10 @@ static void widen(const float *f, double *a, int64_t n) {
   for (int64_t i = 0; i < n; i++) a[i] = f[i];
 }
 
-/* Distinct values at least 1e-3 apart (shuffled), so that no finite-
- * difference step can change which element of a window is the maximum. */
+/* Distinct values in [-1, 1), 2/n apart (shuffled): for the small shapes of
+ * the finite-difference checks no step can change a window's maximum. */
 static void distinct_values(double *x, int64_t n) {
-  for (int64_t i = 0; i < n; i++) x[i] = (double)i * 1e-3 - 0.5 * (double)n * 1e-3;
+  for (int64_t i = 0; i < n; i++) x[i] = -1 + 2 * (double)i / (double)n;
   for (int64_t i = n - 1; i > 0; i--) {
     const int64_t j = randint(0, i);
     const double t = x[i];
@@ -268,6 +268,7 @@ int main(void) {
       pool(1, 2, 6, 6, 3, 3, 2, 2, 1, 1, 1, 1), pool(1, 2, 6, 6, 3, 3, 2, 2, 1, 1, 1, 0),
       pool(3, 2, 5, 9, 3, 2, 1, 3, 1, 0, 1, 1), pool(2, 4, 6, 5, 6, 5, 1, 1, 0, 0, 0, 1),
       pool(0, 2, 4, 4, 2, 2, 2, 2, 0, 0, 0, 1),
+      pool(8, 16, 20, 19, 3, 3, 2, 2, 1, 1, 1, 0), /* large enough to be threaded */
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_shape(&cases[i]);
   for (int i = 0; i < 80; i++) {

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "error.h"
+#include "threads.h"
 
 static int batchnorm_check(const mien_batchnorm_params *p, int training) {
   if (p->N < 0 || p->C <= 0 || p->S <= 0) {

@@ -50,7 +50,7 @@ int FN(mien_batchnorm_forward_train)(const mien_batchnorm_params *p, const REAL 
                                      REAL *save_invstd, REAL *y) {
   if (batchnorm_check(p, 1) != 0) return -1;
   const double count = (double)(p->N * p->S);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p->N * p->C * p->S > MIEN_PARALLEL_GRAIN)
   for (int64_t c = 0; c < p->C; c++) {
     double mean, var;
     FN(channel_moments)(p, x, c, &mean, &var);
@@ -71,7 +71,7 @@ int FN(mien_batchnorm_forward_train)(const mien_batchnorm_params *p, const REAL 
 int FN(mien_batchnorm_forward_eval)(const mien_batchnorm_params *p, const REAL *x, const REAL *gamma,
                                     const REAL *beta, const REAL *running_mean, const REAL *running_var, REAL *y) {
   if (batchnorm_check(p, 0) != 0) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p->N * p->C * p->S > MIEN_PARALLEL_GRAIN)
   for (int64_t c = 0; c < p->C; c++) {
     const double scale = (gamma ? gamma[c] : 1) / sqrt(running_var[c] + p->eps);
     FN(channel_affine)(p, x, c, running_mean[c], scale, beta ? beta[c] : 0, y);
@@ -88,7 +88,7 @@ int FN(mien_batchnorm_backward_train)(const mien_batchnorm_params *p, const REAL
                                       REAL *dgamma, REAL *dbeta) {
   if (batchnorm_check(p, 1) != 0) return -1;
   const double count = (double)(p->N * p->S);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p->N * p->C * p->S > MIEN_PARALLEL_GRAIN)
   for (int64_t c = 0; c < p->C; c++) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     double sum_dy, sum_dy_xc;
@@ -112,7 +112,7 @@ int FN(mien_batchnorm_backward_eval)(const mien_batchnorm_params *p, const REAL 
                                      const REAL *gamma, const REAL *running_mean, const REAL *running_var, REAL *dx,
                                      REAL *dgamma, REAL *dbeta) {
   if (batchnorm_check(p, 0) != 0) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p->N * p->C * p->S > MIEN_PARALLEL_GRAIN)
   for (int64_t c = 0; c < p->C; c++) {
     const double invstd = 1 / sqrt(running_var[c] + p->eps);
     if (dgamma || dbeta) {

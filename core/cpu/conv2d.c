@@ -23,7 +23,7 @@ static int conv2d_check(int ok, const mien_conv2d_params *p, const char *what) {
 
 int mien_conv2d_out_size(const mien_conv2d_params *p, int64_t *OH, int64_t *OW) {
   if (!conv2d_check(p->N >= 0 && p->C_in > 0 && p->H > 0 && p->W > 0 && p->C_out > 0, p,
-                    "sizes must be positive") ||
+                    "sizes must be positive (N may be 0)") ||
       !conv2d_check(p->KH > 0 && p->KW > 0, p, "kernel size must be positive") ||
       !conv2d_check(p->stride_h > 0 && p->stride_w > 0, p, "stride must be positive") ||
       !conv2d_check(p->dil_h > 0 && p->dil_w > 0, p, "dilation must be positive") ||
@@ -64,10 +64,16 @@ static int conv2d_is_pointwise(const mien_conv2d_params *p) {
 
 static int conv2d_is_depthwise(const mien_conv2d_params *p) { return p->groups > 1 && p->groups == p->C_in; }
 
-/* Threads to spread a batch of n images over (at least one). */
-static int conv2d_batch_threads(int64_t n) {
+/* Multiply-adds of one forward pass, to decide on threading. */
+static int64_t conv2d_work(const conv2d_geometry *g) {
+  return g->p.N * g->p.C_out * g->out_plane * g->col_rows;
+}
+
+/* Threads to spread the batch over: all of them when every thread gets an
+ * image, else one, leaving the threads to each image's GEMMs. */
+static int conv2d_batch_threads(const conv2d_geometry *g) {
   const int max = mien_max_threads();
-  return n < max ? (n > 1 ? (int)n : 1) : max;
+  return g->p.N >= max && conv2d_work(g) > MIEN_PARALLEL_GRAIN ? max : 1;
 }
 
 static void *conv2d_alloc(size_t bytes) {

@@ -40,7 +40,7 @@ static void FN(depthwise_tap_adjoint)(const conv2d_geometry *g, int64_t kh, int6
 static void FN(forward_depthwise)(const conv2d_geometry *g, const REAL *x, const REAL *w, const REAL *bias, REAL *y) {
   const mien_conv2d_params *p = &g->p;
   const int64_t mult = p->C_out / p->C_in;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv2d_work(g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C_out; plane++) {
     const int64_t n = plane / p->C_out, co = plane % p->C_out;
     REAL *out = y + plane * g->out_plane;
@@ -56,7 +56,7 @@ static void FN(forward_depthwise)(const conv2d_geometry *g, const REAL *x, const
 static void FN(backward_input_depthwise)(const conv2d_geometry *g, const REAL *dy, const REAL *w, REAL *dx) {
   const mien_conv2d_params *p = &g->p;
   const int64_t mult = p->C_out / p->C_in;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv2d_work(g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C_in; plane++) {
     const int64_t n = plane / p->C_in, ci = plane % p->C_in;
     REAL *in = dx + plane * g->in_plane;
@@ -75,7 +75,7 @@ static void FN(backward_input_depthwise)(const conv2d_geometry *g, const REAL *d
 static void FN(backward_weight_depthwise)(const conv2d_geometry *g, const REAL *x, const REAL *dy, REAL *dw) {
   const mien_conv2d_params *p = &g->p;
   const int64_t mult = p->C_out / p->C_in;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (conv2d_work(g) > MIEN_PARALLEL_GRAIN)
   for (int64_t co = 0; co < p->C_out; co++) {
     for (int64_t kh = 0; kh < p->KH; kh++) {
       for (int64_t kw = 0; kw < p->KW; kw++) {

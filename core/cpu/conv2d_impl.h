@@ -7,7 +7,7 @@
  * pthreads build does not: concurrent calls share one thread pool, which
  * measured about a third slower than the built-in kernel here. So the batch
  * loop uses the built-in GEMM, and the library GEMM only when the batch runs
- * on one thread (a single image) and can have the whole machine. */
+ * on one thread (fewer images than threads) and can have the whole machine. */
 
 typedef void FN(gemm_fn)(int, int, int64_t, int64_t, int64_t, REAL, const REAL *, int64_t, const REAL *, int64_t,
                          REAL, REAL *, int64_t);
@@ -17,7 +17,7 @@ static FN(gemm_fn) *FN(batch_gemm)(int nthreads) { return nthreads > 1 ? GEMM_BU
 static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REAL *w, const REAL *bias, REAL *y) {
   const mien_conv2d_params *p = &g->p;
   const int pointwise = conv2d_is_pointwise(p);
-  const int nthreads = conv2d_batch_threads(p->N);
+  const int nthreads = conv2d_batch_threads(g);
   const int64_t col_size = p->C_in * g->kernel_size * g->out_plane;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
   REAL *cols = pointwise ? NULL : conv2d_alloc(sizeof(REAL) * col_size * nthreads);
@@ -48,7 +48,7 @@ static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REA
 static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, const REAL *w, REAL *dx) {
   const mien_conv2d_params *p = &g->p;
   const int pointwise = conv2d_is_pointwise(p);
-  const int nthreads = conv2d_batch_threads(p->N);
+  const int nthreads = conv2d_batch_threads(g);
   const int64_t col_size = p->C_in * g->kernel_size * g->out_plane;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
   REAL *cols = pointwise ? NULL : conv2d_alloc(sizeof(REAL) * col_size * nthreads);
@@ -77,7 +77,7 @@ static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, c
 static int FN(backward_weight_im2col)(const conv2d_geometry *g, const REAL *x, const REAL *dy, REAL *dw) {
   const mien_conv2d_params *p = &g->p;
   const int pointwise = conv2d_is_pointwise(p);
-  const int nthreads = conv2d_batch_threads(p->N);
+  const int nthreads = conv2d_batch_threads(g);
   const int64_t col_size = pointwise ? 0 : p->C_in * g->kernel_size * g->out_plane;
   const int64_t dw_size = p->C_out * g->col_rows;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
@@ -148,7 +148,7 @@ int FN(mien_conv2d_backward_weight)(const mien_conv2d_params *p, const REAL *x, 
 int FN(mien_conv2d_backward_bias)(const mien_conv2d_params *p, const REAL *dy, REAL *db) {
   conv2d_geometry g;
   if (conv2d_geometry_init(&g, p) != 0) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p->N * p->C_out * g.out_plane > MIEN_PARALLEL_GRAIN)
   for (int64_t co = 0; co < p->C_out; co++) {
     double sum = 0;
     for (int64_t n = 0; n < p->N; n++) {

@@ -5,9 +5,11 @@
 #include <cblas.h>
 #include <limits.h>
 
-/* cblas takes int sizes; anything larger goes to the built-in kernel. */
+/* cblas takes int sizes; anything larger goes to the built-in kernel. So
+ * does K == 0 (C = beta * C), where a contiguous caller may pass a leading
+ * dimension of 0 that cblas would reject with a message on stderr. */
 static int fits_cblas(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc) {
-  return M <= INT_MAX && N <= INT_MAX && K <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX;
+  return K > 0 && M <= INT_MAX && N <= INT_MAX && K <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX;
 }
 
 static enum CBLAS_TRANSPOSE cblas_trans(int trans) { return trans ? CblasTrans : CblasNoTrans; }

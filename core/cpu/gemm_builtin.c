@@ -24,6 +24,8 @@ static int64_t even_block(int64_t n, int64_t max, int64_t multiple) {
 /* Products with at most this many multiply-adds skip packing; the same
  * bound decides whether the unpacked loops are worth threading. */
 #define GEMM_UNPACKED_MAX (32 * 32 * 32)
+/* Smaller products run on one thread. */
+#define GEMM_PARALLEL_MIN (64 * 64 * 64)
 /* Width, in B slivers, of one parallel work item. */
 #define GEMM_CHUNK 8
 

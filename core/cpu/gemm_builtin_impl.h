@@ -126,7 +126,7 @@ void GEMM_BUILTIN(int transA, int transB, int64_t M, int64_t N, int64_t K, REAL 
     FN(gemm_unpacked)(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  const int nthreads = mien_max_threads();
+  const int nthreads = M * N * K > GEMM_PARALLEL_MIN ? mien_max_threads() : 1;
   const int64_t mc_block = even_block(M, GEMM_MC, GEMM_MR);
   const int64_t nc_block = even_block(N, GEMM_NC, GEMM_NR);
   const int64_t kc_block = even_block(K, GEMM_KC, 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "threads.h"
 
 typedef struct pool2d_geometry {
   mien_pool2d_params p;
@@ -72,6 +73,11 @@ static int pool2d_geometry_init(pool2d_geometry *g, const mien_pool2d_params *p)
   g->in_plane = p->H * p->W;
   g->out_plane = g->OH * g->OW;
   return 0;
+}
+
+/* Elements read and written by one pass, to decide on threading. */
+static inline int64_t pool2d_work(const pool2d_geometry *g) {
+  return g->p.N * g->p.C * (g->in_plane + g->out_plane * g->p.KH * g->p.KW);
 }
 
 #define REAL float

@@ -5,7 +5,7 @@
 int FN(mien_max_pool2d_forward)(const mien_pool2d_params *p, const REAL *x, REAL *y, int64_t *indices) {
   pool2d_geometry g;
   if (pool2d_geometry_init(&g, p) != 0) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (pool2d_work(&g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C; plane++) {
     const REAL *in = x + plane * g.in_plane;
     for (int64_t oh = 0; oh < g.OH; oh++) {
@@ -32,7 +32,7 @@ int FN(mien_max_pool2d_backward)(const mien_pool2d_params *p, const REAL *dy, co
   pool2d_geometry g;
   if (pool2d_geometry_init(&g, p) != 0) return -1;
   int64_t bad_index = -1; /* an index outside its plane would write out of bounds */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (pool2d_work(&g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C; plane++) {
     REAL *din = dx + plane * g.in_plane;
     memset(din, 0, sizeof(REAL) * g.in_plane);
@@ -57,7 +57,7 @@ int FN(mien_max_pool2d_backward)(const mien_pool2d_params *p, const REAL *dy, co
 int FN(mien_avg_pool2d_forward)(const mien_pool2d_params *p, const REAL *x, REAL *y) {
   pool2d_geometry g;
   if (pool2d_geometry_init(&g, p) != 0) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (pool2d_work(&g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C; plane++) {
     const REAL *in = x + plane * g.in_plane;
     for (int64_t oh = 0; oh < g.OH; oh++) {
@@ -77,7 +77,7 @@ int FN(mien_avg_pool2d_forward)(const mien_pool2d_params *p, const REAL *x, REAL
 int FN(mien_avg_pool2d_backward)(const mien_pool2d_params *p, const REAL *dy, REAL *dx) {
   pool2d_geometry g;
   if (pool2d_geometry_init(&g, p) != 0) return -1;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (pool2d_work(&g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C; plane++) {
     REAL *din = dx + plane * g.in_plane;
     memset(din, 0, sizeof(REAL) * g.in_plane);

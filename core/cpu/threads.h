@@ -3,6 +3,11 @@
 #ifndef MIEN_CPU_THREADS_H
 #define MIEN_CPU_THREADS_H
 
+/* Loops touching fewer elements than this run on one thread: starting a
+ * team costs microseconds (far more when cores are busy elsewhere). Used as
+ * `#pragma omp parallel for if (work > MIEN_PARALLEL_GRAIN)`. */
+#define MIEN_PARALLEL_GRAIN 32768
+
 #ifdef _OPENMP
 #include <omp.h>
 /* Threads for a parallel region opened here: one when already inside an

@@ -3,6 +3,7 @@
  * The per-pixel formula is specified in augment.h; keep the two in step. */
 #include "augment.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -124,7 +125,8 @@ static void augment_dispatch(const image_job *j) {
 int mien_augment_batch(const mien_augment_params *p, const uint8_t *src, int64_t n_src, int h, int w, int c,
                        const int64_t *indices, int64_t batch, uint64_t seed, uint64_t base, float *out) {
   if (mien_augment_check(p) != 0) return -1;
-  if (h <= 0 || w <= 0 || (c != 1 && c != 3) || n_src < 0 || batch < 0) {
+  /* Tap offsets are int: one source image must stay under 2^31 bytes. */
+  if (h <= 0 || w <= 0 || (c != 1 && c != 3) || n_src < 0 || batch < 0 || (int64_t)h * w * c > INT_MAX) {
     mien_set_error("augment: invalid source shape [%lld,%d,%d,%d] (channels must be 1 or 3) or batch %lld",
                    (long long)n_src, h, w, c, (long long)batch);
     return -1;
@@ -142,7 +144,8 @@ int mien_augment_batch(const mien_augment_params *p, const uint8_t *src, int64_t
       }
   size_t image_bytes = (size_t)h * (size_t)w * (size_t)c;
   size_t out_floats = (size_t)p->out_channels * (size_t)p->out_h * (size_t)p->out_w;
-#pragma omp parallel for schedule(static)
+  /* Dynamic scheduling copes better with a core shared with other work. */
+#pragma omp parallel for schedule(dynamic, 4)
   for (int64_t i = 0; i < batch; i++) {
     mien_augment_draw draw;
     mien_augment_draw_image(p, h, w, seed, base, i, &draw);

@@ -1,16 +1,21 @@
 /* Signed distances (negative inside) and soft coverage for the synthetic
- * face rasteriser. Internal to core/image. */
+ * face rasteriser. Internal to core/image. Distances are combined with
+ * maxf (intersection) and minf (union): ternaries, since GCC calls libm for
+ * fmaxf/fminf without -ffinite-math-only. */
 #ifndef MIEN_IMAGE_FACE_SHAPES_H
 #define MIEN_IMAGE_FACE_SHAPES_H
 
 #include <math.h>
+
+static inline float maxf(float a, float b) { return a > b ? a : b; }
+static inline float minf(float a, float b) { return a < b ? a : b; }
 
 /* Approximate distance to an axis-aligned ellipse centred at (cx, cy): the
  * radial scale of the point, times the smaller radius. Exact for circles and
  * close to the edge, which is all anti-aliasing needs. */
 static inline float ellipse_dist(float x, float y, float cx, float cy, float rx, float ry) {
   float dx = (x - cx) / rx, dy = (y - cy) / ry;
-  return (sqrtf(dx * dx + dy * dy) - 1.0f) * fminf(rx, ry);
+  return (sqrtf(dx * dx + dy * dy) - 1.0f) * (rx < ry ? rx : ry);
 }
 
 /* Distance to the segment (ax, ay)-(bx, by), minus its half-thickness. */

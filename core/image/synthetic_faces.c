@@ -11,6 +11,7 @@
 #define LABEL_TAG (UINT64_C(1) << 60)
 #define NOISE_TAG (UINT64_C(1) << 61)
 #define SHAPE_BLOCKS 8
+#define NEUTRAL 6
 
 /* Mean expression geometry, in face units (the face is about 1.8 tall). */
 typedef struct expression {
@@ -36,6 +37,11 @@ static const expression expressions[MIEN_EXPRESSIONS] = {
     /* neutral  */ {0.00f, 0.00f, 0.01f, 1.00f, 0.00f, 0.00f, 1.00f, 0.00f, 0.0f, 0},
 };
 
+/* Where a group of features can paint, before the blur margin. */
+typedef struct box {
+  float half_width, top, bottom;
+} box;
+
 typedef struct face {
   float cos_r, sin_r, scale, shift_x, shift_y; /* pose */
   float face_rx, face_ry, face_cy, hairline;
@@ -44,6 +50,7 @@ typedef struct face {
   float nose_y, mouth_y, mouth_w;
   float skin, hair, bg, brow_tone;
   expression e;
+  box eyes, nose, mouth;
   float light_x, light_y, noise;
 } face;
 
@@ -66,6 +73,38 @@ int64_t mien_synthetic_face_label(uint64_t seed, int64_t i) {
   return perm[i % MIEN_EXPRESSIONS];
 }
 
+/* Brow control points of one side (s = -1 left, +1 right). */
+static void brow_points(const face *f, float s, float pt[6]) {
+  float inner_y = f->brow_y + f->e.brow_slant, outer_y = f->brow_y - 0.4f * f->e.brow_slant;
+  pt[0] = s * f->brow_inner_x;
+  pt[1] = inner_y;
+  pt[2] = s * 0.5f * (f->brow_inner_x + f->brow_outer_x);
+  pt[3] = 0.5f * (inner_y + outer_y) - f->e.brow_arch;
+  pt[4] = s * f->brow_outer_x;
+  pt[5] = outer_y;
+}
+
+/* Bounds of the shapes painted by the three feature painters, so the
+ * rasteriser can skip most pixels; the painters' own sizes are repeated here. */
+static void feature_boxes(face *f) {
+  float b[6];
+  brow_points(f, 1.0f, b);
+  f->eyes.half_width = maxf(b[4] + f->brow_half, f->eye_x + f->eye_rx + 0.02f);
+  f->eyes.top = minf(minf(b[1], b[3]), b[5]) - f->brow_half;
+  f->eyes.bottom = maxf(maxf(maxf(b[1], b[3]), b[5]) + f->brow_half, f->eye_y + f->eye_ry + 0.018f);
+  f->nose.half_width = 0.15f;
+  f->nose.top = f->eye_y + 0.015f;
+  f->nose.bottom = maxf(f->nose_y + 0.02f, f->eye_y + 0.185f);
+  float reach = fabsf(f->e.lip_tilt) + f->e.mouth_open + 0.022f;
+  f->mouth.half_width = f->mouth_w;
+  f->mouth.top = f->mouth_y - maxf(f->e.mouth_curve, 0.0f) - reach;
+  f->mouth.bottom = f->mouth_y + maxf(-f->e.mouth_curve, 0.0f) + reach;
+}
+
+static int in_box(const box *b, float x, float y, float margin) {
+  return fabsf(x) < b->half_width + margin && y > b->top - margin && y < b->bottom + margin;
+}
+
 static void draw_face(uint64_t seed, int64_t i, int label, face *f) {
   float u[4 * SHAPE_BLOCKS];
   for (int b = 0; b < SHAPE_BLOCKS; b++) {
@@ -81,16 +120,29 @@ static void draw_face(uint64_t seed, int64_t i, int label, face *f) {
   f->shift_x = jitter(u[16], 0.08f);
   f->shift_y = jitter(u[17], 0.08f);
 
+  /* Intensity scales the expression's departure from neutral: some faces
+   * are subtle, some exaggerated. */
+  const expression *n = &expressions[NEUTRAL];
   expression e = expressions[label];
+  float intensity = lerpf(0.55f, 1.15f, u[31]);
+  e.brow_raise = n->brow_raise + intensity * (e.brow_raise - n->brow_raise);
+  e.brow_slant = n->brow_slant + intensity * (e.brow_slant - n->brow_slant);
+  e.brow_arch = n->brow_arch + intensity * (e.brow_arch - n->brow_arch);
+  e.eye_open = n->eye_open + intensity * (e.eye_open - n->eye_open);
+  e.mouth_curve = n->mouth_curve + intensity * (e.mouth_curve - n->mouth_curve);
+  e.mouth_open = n->mouth_open + intensity * (e.mouth_open - n->mouth_open);
+  e.mouth_width = n->mouth_width + intensity * (e.mouth_width - n->mouth_width);
+  e.lip_tilt *= intensity;
+  e.wrinkle *= intensity;
   e.brow_raise += jitter(u[22], 0.02f);
   e.brow_slant += jitter(u[23], 0.025f);
   e.brow_arch += jitter(u[24], 0.015f);
   e.eye_open *= 1.0f + jitter(u[25], 0.15f);
   e.mouth_curve += jitter(u[26], 0.025f);
-  e.mouth_open = fmaxf(0.0f, e.mouth_open + jitter(u[27], 0.025f));
+  e.mouth_open = maxf(0.0f, e.mouth_open + jitter(u[27], 0.025f));
   e.mouth_width *= 1.0f + jitter(u[28], 0.08f);
   e.lip_tilt *= u[29] < 0.5f ? -1.0f : 1.0f; /* either corner */
-  e.wrinkle *= lerpf(0.6f, 1.0f, u[30]);
+  e.wrinkle = minf(1.0f, e.wrinkle * lerpf(0.6f, 1.0f, u[30]));
   f->e = e;
 
   f->face_rx = lerpf(0.62f, 0.76f, u[0]);
@@ -113,25 +165,26 @@ static void draw_face(uint64_t seed, int64_t i, int label, face *f) {
   f->skin = lerpf(110.0f, 215.0f, u[11]);
   f->hair = lerpf(10.0f, 90.0f, u[12]);
   f->bg = lerpf(20.0f, 200.0f, u[13]);
-  f->brow_tone = 0.4f * f->skin * 0.5f + 0.6f * f->hair;
+  f->brow_tone = 0.2f * f->skin + 0.6f * f->hair;
   f->light_x = jitter(u[19], 0.3f);
   f->light_y = jitter(u[20], 0.3f);
-  f->noise = lerpf(2.0f, 10.0f, u[21]);
+  f->noise = lerpf(2.0f, 12.0f, u[21]);
+  feature_boxes(f);
 }
 
 static float paint_eyes_and_brows(const face *f, float x, float y, float pix, float v) {
   for (int side = -1; side <= 1; side += 2) {
     float s = (float)side, cx = s * f->eye_x;
     /* Brow: two segments, inner end -> raised middle -> outer end. */
-    float inner_y = f->brow_y + f->e.brow_slant, outer_y = f->brow_y - 0.4f * f->e.brow_slant;
-    float mid_x = s * 0.5f * (f->brow_inner_x + f->brow_outer_x), mid_y = 0.5f * (inner_y + outer_y) - f->e.brow_arch;
-    float brow = fminf(capsule_dist(x, y, s * f->brow_inner_x, inner_y, mid_x, mid_y, f->brow_half),
-                       capsule_dist(x, y, mid_x, mid_y, s * f->brow_outer_x, outer_y, f->brow_half));
+    float b[6];
+    brow_points(f, s, b);
+    float brow = minf(capsule_dist(x, y, b[0], b[1], b[2], b[3], f->brow_half),
+                      capsule_dist(x, y, b[2], b[3], b[4], b[5], f->brow_half));
     v = blend(v, f->brow_tone, coverage(brow, pix));
     /* Eye: dark lids and lashes, the white, then the iris clipped to it. */
     float lids = ellipse_dist(x, y, cx, f->eye_y, f->eye_rx + 0.02f, f->eye_ry + 0.018f);
     float white = ellipse_dist(x, y, cx, f->eye_y, f->eye_rx, f->eye_ry);
-    float iris = fmaxf(ellipse_dist(x, y, cx, f->eye_y, f->iris_r, f->iris_r), white);
+    float iris = maxf(ellipse_dist(x, y, cx, f->eye_y, f->iris_r, f->iris_r), white);
     v = blend(v, 0.3f * f->skin, coverage(lids, pix));
     v = blend(v, 205.0f, coverage(white, pix));
     v = blend(v, 30.0f, coverage(iris, pix));
@@ -163,15 +216,15 @@ static float paint_nose(const face *f, float x, float y, float pix, float v) {
 static float paint_mouth(const face *f, float x, float y, float pix, float v) {
   float xn = x / f->mouth_w;
   float yc = f->mouth_y - f->e.mouth_curve * xn * xn + f->e.lip_tilt * xn;
-  float half = f->e.mouth_open * sqrtf(fmaxf(0.0f, 1.0f - xn * xn));
+  float half = f->e.mouth_open * sqrtf(maxf(0.0f, 1.0f - xn * xn));
   float dy = fabsf(y - yc);
-  float lips = fmaxf(dy - half - 0.022f, fabsf(x) - f->mouth_w);
+  float lips = maxf(dy - half - 0.022f, fabsf(x) - f->mouth_w);
   v = blend(v, 0.55f * f->skin, coverage(lips, pix));
   if (f->e.mouth_open > 0.005f) {
-    float cavity = fmaxf(dy - half, fabsf(x) - 0.92f * f->mouth_w);
+    float cavity = maxf(dy - half, fabsf(x) - 0.92f * f->mouth_w);
     v = blend(v, 0.15f * f->skin, coverage(cavity, pix));
     if (f->e.teeth) {
-      float teeth = fmaxf(cavity, (y - yc) + 0.25f * half);
+      float teeth = maxf(cavity, (y - yc) + 0.25f * half);
       v = blend(v, 215.0f, coverage(teeth, pix));
     }
   }
@@ -181,18 +234,29 @@ static float paint_mouth(const face *f, float x, float y, float pix, float v) {
 /* Intensity of the face at face-frame point (x, y), before light and noise. */
 static float paint(const face *f, float x, float y, float pix) {
   float v = f->bg;
-  float head = fmaxf(ellipse_dist(x, y, 0.0f, f->face_cy - 0.06f, 1.12f * f->face_rx, 1.08f * f->face_ry),
+  float head = maxf(ellipse_dist(x, y, 0.0f, f->face_cy - 0.06f, 1.12f * f->face_rx, 1.08f * f->face_ry),
                      y - (f->face_cy + 0.25f));
   v = blend(v, f->hair, coverage(head, pix));
   v = blend(v, 0.75f * f->skin, coverage(capsule_dist(x, y, 0.0f, 0.6f, 0.0f, 2.0f, 0.3f), pix)); /* neck */
   float face_d = ellipse_dist(x, y, 0.0f, f->face_cy, f->face_rx, f->face_ry);
   float rx = x / f->face_rx, ry = (y - f->face_cy) / f->face_ry;
   v = blend(v, f->skin * (1.0f - 0.18f * (rx * rx + ry * ry)), coverage(face_d, pix)); /* rounded shading */
-  float fringe = fmaxf(head, y - (f->hairline + 0.12f * rx * rx)); /* the head, so no skin halo */
+  float fringe = maxf(head, y - (f->hairline + 0.12f * rx * rx)); /* the head, so no skin halo */
   v = blend(v, f->hair, coverage(fringe, pix));
-  v = paint_eyes_and_brows(f, x, y, pix, v);
-  v = paint_nose(f, x, y, pix, v);
-  return paint_mouth(f, x, y, pix, v);
+  float margin = 2.0f * pix; /* coverage reaches half a pixel past a shape */
+  if (in_box(&f->eyes, x, y, margin)) v = paint_eyes_and_brows(f, x, y, pix, v);
+  if (in_box(&f->nose, x, y, margin)) v = paint_nose(f, x, y, pix, v);
+  if (in_box(&f->mouth, x, y, margin)) v = paint_mouth(f, x, y, pix, v);
+  return v;
+}
+
+/* Roughly Gaussian noise with mean 0 and variance 1: the sum of the four
+ * uniforms of one Philox block (Irwin-Hall), centred and scaled. */
+static float unit_noise(uint64_t seed, uint64_t block) {
+  uint32_t w[4];
+  mien_philox(seed, block, w);
+  float sum = mien_unit_float(w[0]) + mien_unit_float(w[1]) + mien_unit_float(w[2]) + mien_unit_float(w[3]);
+  return (sum - 2.0f) * 1.7320508f; /* variance of the sum is 4/12 */
 }
 
 static void render(const face *f, int size, uint64_t seed, int64_t i, uint8_t *out) {
@@ -206,7 +270,7 @@ static void render(const face *f, int size, uint64_t seed, int64_t i, uint8_t *o
       float x = f->cos_r * du + f->sin_r * dv, y = -f->sin_r * du + f->cos_r * dv;
       float v = paint(f, x, y, pix) * (1.0f + f->light_x * iu + f->light_y * iv);
       int p = py * size + px;
-      v += f->noise * (float)mien_normal_at(seed, noise_base + (uint64_t)p);
+      v += f->noise * unit_noise(seed, noise_base + (uint64_t)p);
       v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
       out[p] = (uint8_t)(v + 0.5f);
     }

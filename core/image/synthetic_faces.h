@@ -5,8 +5,9 @@
  * 5 surprise, 6 neutral.
  *
  * The expression sets eyebrow height, slant and arch, eye opening, mouth
- * curvature, width and opening, teeth (happy), lip tilt and nose wrinkles
- * (disgust), each jittered per face. Identity (face width and height, eye
+ * curvature, width and opening, teeth (happy, fear), lip tilt and nose
+ * wrinkles (disgust, a trace in angry), scaled by a per-face intensity
+ * (subtle to exaggerated) and jittered. Identity (face width and height, eye
  * spacing, brow thickness, mouth and nose placement, skin, hair and
  * background tones, hairline), pose (rotation +-10 degrees, shift, scale),
  * a lighting gradient and Gaussian pixel noise vary per face.
@@ -17,7 +18,7 @@
  *          every aligned group of seven);
  *   shape: 32 uniforms from blocks 8i .. 8i+7;
  *   noise: pixel p (row-major) from block 2^61 + i*size*size + p
- *          (Box-Muller on words 0 and 1). */
+ *          (the sum of its four uniforms, centred and scaled to variance 1). */
 #ifndef MIEN_IMAGE_SYNTHETIC_FACES_H
 #define MIEN_IMAGE_SYNTHETIC_FACES_H
 

@@ -159,10 +159,13 @@ static int l_cross_entropy(lua_State *L) {
   mien_tensor *labels = lmien_check(L, 2);
   if (labels->dtype != MIEN_INT64)
     luaL_error(L, "cross_entropy: labels must be int64 class indices (1-based), got %s", mien_dtype_name(labels->dtype));
+  /* read the options first: a Lua error after zero_based exists would leak it */
+  mien_tensor *weight = tensor_field(L, 3, "weight");
+  double smoothing = lmien_opt_number(L, 3, "label_smoothing", 0);
+  mien_reduction reduction = reduction_opt(L, 3);
   mien_tensor *zero_based = mien_binary_scalar(MIEN_SUB, labels, 1, false);
   if (!zero_based) lmien_error(L);
-  mien_tensor *out = mien_cross_entropy(logits, zero_based, tensor_field(L, 3, "weight"),
-                                        lmien_opt_number(L, 3, "label_smoothing", 0), reduction_opt(L, 3));
+  mien_tensor *out = mien_cross_entropy(logits, zero_based, weight, smoothing, reduction);
   mien_release(zero_based);
   lmien_push(L, out);
   return 1;

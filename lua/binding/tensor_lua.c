@@ -54,8 +54,11 @@ mien_tensor *lmien_tensor_or_scalar(lua_State *L, int arg, const mien_tensor *li
 int lmien_dim_value(lua_State *L, lua_Integer d, const mien_tensor *t) {
   if (d == 0 || d > t->ndim || d < -t->ndim) {
     char buf[128];
-    return luaL_error(L, "dim %d is out of range for a tensor of shape %s (dims are 1..%d or -%d..-1)", (int)d,
-                      mien_shape_str(t, buf, sizeof buf), t->ndim, t->ndim);
+    /* name the op: the C function that is running (sum, narrow, cat, ...) */
+    lua_Debug ar;
+    const char *op = lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name ? ar.name : NULL;
+    return luaL_error(L, "%s%sdim %d is out of range for a tensor of shape %s (dims are 1..%d or -%d..-1)", op ? op : "",
+                      op ? ": " : "", (int)d, mien_shape_str(t, buf, sizeof buf), t->ndim, t->ndim);
   }
   return d > 0 ? (int)d - 1 : (int)d;
 }

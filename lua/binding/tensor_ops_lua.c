@@ -170,8 +170,9 @@ static int l_copy_(lua_State *L) {
 
 static int l_add_(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
+  double alpha = luaL_optnumber(L, 3, 1.0); /* before the reference below, which an error would leak */
   mien_tensor *o = lmien_tensor_or_scalar(L, 2, t);
-  int rc = mien_add_(t, o, luaL_optnumber(L, 3, 1.0));
+  int rc = mien_add_(t, o, alpha);
   mien_release(o);
   LMIEN_CHECK(L, rc);
   lua_settop(L, 1);
@@ -262,6 +263,8 @@ static int l_where(lua_State *L) {
   mien_tensor *c = lmien_check(L, 1);
   mien_tensor *ref = lmien_is_tensor(L, 2) ? lmien_check(L, 2) : lmien_is_tensor(L, 3) ? lmien_check(L, 3) : NULL;
   if (!ref) luaL_error(L, "where: needs at least one tensor among the two value arguments");
+  for (int k = 2; k <= 3; k++) /* raise before taking references, which an error would leak */
+    if (lua_type(L, k) != LUA_TNUMBER) lmien_check(L, k);
   mien_tensor *a = lmien_tensor_or_scalar(L, 2, ref), *b = lmien_tensor_or_scalar(L, 3, ref);
   mien_tensor *out = mien_where(c, a, b);
   mien_release(a);
@@ -369,22 +372,29 @@ static int l_matmul(lua_State *L) {
 
 /* --- indexing with 1-based indices --- */
 
-static mien_tensor *zero_based_index(lua_State *L, int arg) {
+static mien_tensor *zero_based_index(lua_State *L, int arg, const char *op) {
   mien_tensor *idx;
   if (lua_istable(L, arg)) {
     int64_t n = (int64_t)luaL_len(L, arg);
+    for (int64_t i = 0; i < n; i++) { /* check before allocating: a Lua error would leak idx */
+      lua_geti(L, arg, i + 1);
+      if (!lua_isinteger(L, -1))
+        luaL_error(L, "%s: index %d is a %s, not an integer", op, (int)(i + 1), luaL_typename(L, -1));
+      lua_pop(L, 1);
+    }
     idx = mien_empty(1, &n, MIEN_INT64, MIEN_CPU);
     if (!idx) lmien_error(L);
     int64_t *p = idx->storage->data;
     for (int64_t i = 0; i < n; i++) {
       lua_geti(L, arg, i + 1);
-      p[i] = luaL_checkinteger(L, -1) - 1;
+      p[i] = lua_tointeger(L, -1) - 1;
       lua_pop(L, 1);
     }
     return idx;
   }
   mien_tensor *t = lmien_check(L, arg);
-  if (t->dtype != MIEN_INT64) luaL_error(L, "indices must be an int64 tensor or a table of integers, got %s", mien_dtype_name(t->dtype));
+  if (t->dtype != MIEN_INT64)
+    luaL_error(L, "%s: indices must be an int64 tensor or a table of integers, got %s", op, mien_dtype_name(t->dtype));
   idx = mien_binary_scalar(MIEN_SUB, t, 1, false);
   if (!idx) lmien_error(L);
   return idx;
@@ -393,7 +403,7 @@ static mien_tensor *zero_based_index(lua_State *L, int arg) {
 static int l_index_select(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
   int d = lmien_dim(L, 2, t);
-  mien_tensor *idx = zero_based_index(L, 3);
+  mien_tensor *idx = zero_based_index(L, 3, "index_select");
   mien_tensor *out = mien_index_select(t, d, idx);
   mien_release(idx);
   lmien_push(L, out);
@@ -403,7 +413,7 @@ static int l_index_select(lua_State *L) {
 static int l_gather(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
   int d = lmien_dim(L, 2, t);
-  mien_tensor *idx = zero_based_index(L, 3);
+  mien_tensor *idx = zero_based_index(L, 3, "gather");
   mien_tensor *out = mien_gather(t, d, idx);
   mien_release(idx);
   lmien_push(L, out);
@@ -414,6 +424,7 @@ static int l_gather(lua_State *L) {
 
 static int join(lua_State *L, int stack) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2); /* the scratch userdata below goes to index 3, not over an omitted dim */
   int n = (int)luaL_len(L, 1);
   if (n == 0) luaL_error(L, "%s: needs a non-empty list of tensors", stack ? "stack" : "cat");
   mien_tensor **ts = lua_newuserdatauv(L, sizeof(mien_tensor *) * (size_t)n, 0);

@@ -74,7 +74,7 @@ local function valid(v, log)
 end
 
 -- Normalise opts.series (or a list given as `key`) into
--- { name, x, y, color, dash, auc } with x defaulting to 1..#y; x may hold
+-- { name, named, x, y, color, dash, auc } with x defaulting to 1..#y; x may hold
 -- non-numbers only when categorical_x.
 local function parse_series(list, key, x_field, y_field, categorical_x)
   list = totable(list)
@@ -97,6 +97,7 @@ local function parse_series(list, key, x_field, y_field, categorical_x)
     end
     out[i] = {
       name = s.name ~= nil and tostring(s.name) or "series " .. i,
+      named = s.name ~= nil,
       x = x,
       y = y,
       color = s.color or PALETTE[(i - 1) % #PALETTE + 1],
@@ -168,7 +169,7 @@ local function xy_chart(opts, series, xaxis, yaxis, marker, draw)
     tick_labels[i] = t.label
   end
   local legend_width = 0
-  if #series > 1 or series[1].name ~= "series 1" then
+  if #series > 1 or series[1].named then
     local names = {}
     for i, s in ipairs(series) do
       names[i] = s.name
@@ -203,7 +204,8 @@ local function xy_chart(opts, series, xaxis, yaxis, marker, draw)
   for _, t in ipairs(yaxis.ticks) do
     local py = Y(t.value)
     grid[#grid + 1] = el("line", { x1 = box.left, y1 = py, x2 = box.right, y2 = py, stroke = "#eeeeee" })
-    grid[#grid + 1] = el("text", { x = box.left - 6, y = py, dy = "0.32em", ["text-anchor"] = "end" }, svg.text(t.label))
+    grid[#grid + 1] = el("text", { x = box.left - 6, y = py, dy = "0.32em", ["text-anchor"] = "end" },
+      svg.text(t.label))
   end
   parts[#parts + 1] = el("g", { class = "axes" }, table.concat(grid))
   if opts.title then

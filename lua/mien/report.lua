@@ -273,7 +273,8 @@ function report.sweep(opts)
   if best then
     local per_seed = {}
     for i, run in ipairs(best.runs or {}) do
-      per_seed[i] = string.format("seed %s: %s", html.value(run.seed), html.value(run.result and run.result[opts.objective]))
+      local value = run.result and run.result[opts.objective]
+      per_seed[i] = string.format("seed %s: %s", html.value(run.seed), html.value(value))
     end
     local rows = { { opts.objective, mean_std(best.objective, best.objective_std) }, { "trial", best.id } }
     if #per_seed > 0 then

@@ -160,6 +160,8 @@ local function serve(o, task_path)
       tostring(task.dir), tostring(o.dir)), 0)
   end
   local config = assert(o.space:canonical(task.config))
+  -- Worker output goes to its log file: keep tracebacks there even if quiet.
+  o.quiet = false
   store.save_trial(o.dir, trial.run(o, { index = task.index, id = task.id, config = config }))
   os.exit(0, true)
 end
@@ -175,7 +177,7 @@ local function sweep(_, opts)
     store.prepare(o.dir, description(o))
     finished = store.load(o.dir, o.n_trials, o.space)
   end
-  local results = runner.run(o, o.space, finished)
+  local results = runner.run(o, finished)
   local records = {}
   for i = 1, o.n_trials do
     records[i] = results[i]

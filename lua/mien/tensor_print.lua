@@ -6,10 +6,11 @@ local EDGE = 3        -- rows/slices shown at each end of a long dim
 local MAX_ROWS = 20   -- dims longer than this are summarised
 
 local function number_format(values, is_float)
-  local maxabs, all_int = 0, true
+  local maxabs, minabs, all_int = 0, math.huge, true
   for _, v in ipairs(values) do
     if v == v and math.abs(v) ~= math.huge then
       maxabs = math.max(maxabs, math.abs(v))
+      if v ~= 0 then minabs = math.min(minabs, math.abs(v)) end
       if v ~= math.floor(v) then all_int = false end
     end
   end
@@ -20,7 +21,8 @@ local function number_format(values, is_float)
       return string.format("%d", math.floor(v)) .. (is_float and "." or "")
     end
   end
-  if maxabs >= 1e5 or (maxabs < 1e-3 and maxabs > 0) then
+  -- scientific when %.4f would hide a nonzero value (as in PyTorch: min < 1e-4)
+  if maxabs >= 1e5 or (maxabs < 1e-3 and maxabs > 0) or minabs < 1e-4 then
     return function(v) return string.format("%.4e", v) end
   end
   return function(v) return string.format("%.4f", v) end

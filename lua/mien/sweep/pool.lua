@@ -75,6 +75,7 @@ local function collect(job)
   local text = fs.read(p.result)
   local ok, record = pcall(json.decode, text or "")
   if text and ok and type(record) == "table" then
+    record.index = task.index -- an integer again after the JSON round trip
     return record
   end
   return {

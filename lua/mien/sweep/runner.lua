@@ -36,8 +36,10 @@ local function records_of(results, n)
   return list
 end
 
--- finished: records already done, by index. Returns all records by index.
-function runner.run(o, space, finished)
+-- o: validated sweep options; finished: records already done, by index.
+-- Returns all records by index.
+function runner.run(o, finished)
+  local space = o.space
   local plan = planner.new(o, space)
   local executor = o.workers > 1 and pool.new(o) or setmetatable({ o = o }, Inline)
   local results, queue = {}, {}
@@ -66,7 +68,7 @@ function runner.run(o, space, finished)
       store.write_results(o.dir, records_of(results, o.n_trials), space:names(), o.objective)
     end
     if not o.quiet then
-      print(summary.progress(record, done, o.n_trials, o.objective))
+      io.write(summary.progress(record, done, o.n_trials, o.objective), "\n")
     end
   end
   return results

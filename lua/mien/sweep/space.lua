@@ -26,7 +26,7 @@ local function check_values(values)
 end
 
 local function range_dim(kind, lo, hi, opts)
-  if type(lo) ~= "number" or type(hi) ~= "number" or not (lo < hi) then
+  if type(lo) ~= "number" or type(hi) ~= "number" or lo >= hi then
     fail("needs numbers lo < hi, got %s, %s", tostring(lo), tostring(hi))
   end
   if kind == "log_uniform" and lo <= 0 then
@@ -65,21 +65,24 @@ function constructors.int_uniform(lo, hi, opts)
   return range_dim("int_uniform", lo, hi, opts)
 end
 
-function constructors.choice(values)
+-- where: prefix naming the dimension in errors ("" from the constructor).
+local function choice_dim(values, where)
   if type(values) ~= "table" or #values == 0 then
-    fail("needs a non-empty array of values")
+    fail("%sa choice needs a non-empty array of values", where)
   end
+  local numeric = true
   for i, v in ipairs(values) do
     local t = type(v)
     if t ~= "number" and t ~= "string" and t ~= "boolean" then
-      fail("choice values must be numbers, strings or booleans (value %d is a %s)", i, t)
+      fail("%schoice values must be numbers, strings or booleans (value %d is a %s)", where, i, t)
     end
-  end
-  local numeric = true
-  for _, v in ipairs(values) do
-    numeric = numeric and type(v) == "number"
+    numeric = numeric and t == "number"
   end
   return setmetatable({ kind = "choice", values = values, numeric = numeric }, Dim)
+end
+
+function constructors.choice(values)
+  return choice_dim(values, "")
 end
 
 space.constructors = args.module("mien.sweep", constructors)
@@ -103,7 +106,7 @@ function space.new(spec)
     if getmetatable(d) == Dim then
       dims[#dims + 1] = { name = name, dim = d }
     elseif type(d) == "table" then
-      dims[#dims + 1] = { name = name, dim = constructors.choice(d) }
+      dims[#dims + 1] = { name = name, dim = choice_dim(d, "space." .. name .. ": ") }
     elseif type(d) == "number" or type(d) == "string" or type(d) == "boolean" then
       dims[#dims + 1] = { name = name, dim = setmetatable({ kind = "fixed", value = d }, Dim) }
     else

@@ -61,7 +61,7 @@ local function check_result(result, objective)
   end
 end
 
--- o: sweep options (run, seeds, objective, dir); task: {index, id, config}.
+-- o: sweep options (run, seeds, objective, dir, quiet); task: {index, id, config}.
 function trial.run(o, task)
   local started = os.time()
   local runs = {}
@@ -74,7 +74,9 @@ function trial.run(o, task)
     local ok, result = xpcall(o.run, debug.traceback, cfg, { trial = task.id, index = task.index, dir = o.dir })
     local err = ok and check_result(result, o.objective) or not ok and tostring(result)
     if err then
-      io.stderr:write(string.format("mien.sweep: trial %s (seed %s) failed: %s\n", task.id, tostring(seed), err))
+      if not o.quiet then
+        io.stderr:write(string.format("mien.sweep: trial %s (seed %s) failed: %s\n", task.id, tostring(seed), err))
+      end
       return {
         id = task.id, index = task.index, status = "failed", config = task.config, runs = runs,
         error = string.format("seed %s: %s", tostring(seed), err:match("[^\n]*")),

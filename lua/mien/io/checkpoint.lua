@@ -1,0 +1,163 @@
+-- Training checkpoints: one safetensors file (written atomically) holding
+--   model.<name>                         the model's parameters and buffers
+--   optimizer.state.<index>.<key>        the optimizer's state tensors (exp_avg, momentum_buffer, ...)
+-- and, as JSON in the metadata entry "mien.checkpoint": the optimizer's
+-- hyper-parameters and scalar state, the schedule's state, the RNG state
+-- (seed, counter), epoch, step, the metric history and any extra data.
+--   ckpt.save_checkpoint(path, {model=, optimizer=, schedule=, epoch=, step=, history=, extra=})
+--   info = ckpt.load_checkpoint(path, {model=, optimizer=, schedule=, strict=true, rng=true})
+--     restores what it is given (and the RNG unless rng=false); returns
+--     {epoch=, step=, history=, extra=, model_state=, optimizer_state=, schedule_state=}
+local mien = require "mien"
+local json = require "mien.util.json"
+local st = require "mien.io.safetensors"
+
+local M = {}
+
+M.METADATA_KEY = "mien.checkpoint"
+M.FORMAT = 1
+
+local function is_tensor(v)
+  if type(v) ~= "userdata" then return false end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__name") == "mien.Tensor"
+end
+
+-- JSON has no inf/nan: they travel as {["__float"] = "inf" | "-inf" | "nan"}.
+local function wrap(v)
+  if type(v) == "number" then
+    if v ~= v then return { __float = "nan" } end
+    if v == math.huge then return { __float = "inf" } end
+    if v == -math.huge then return { __float = "-inf" } end
+    return v
+  end
+  if type(v) ~= "table" then
+    if type(v) == "function" or type(v) == "userdata" then
+      error("checkpoint: cannot store a " .. type(v) .. " in the JSON part", 4)
+    end
+    return v
+  end
+  local out = {}
+  for k, x in pairs(v) do out[k] = wrap(x) end
+  return out
+end
+
+local nonfinite = { nan = 0 / 0, inf = math.huge, ["-inf"] = -math.huge }
+local function unwrap(v)
+  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) ~= "table" then return v end
+  if v.__float and next(v, next(v)) == nil then return nonfinite[v.__float] end
+  local out = {}
+  for k, x in pairs(v) do out[k] = unwrap(x) end
+  return out
+end
+
+function M.encode_json(v) return json.encode(wrap(v)) end
+function M.decode_json(s) return unwrap(json.decode(s)) end
+
+local function model_state(m)
+  if type(m) == "table" and rawget(m, "_params") ~= nil then return m:state_dict() end
+  return m
+end
+
+function M.save_checkpoint(path, c)
+  assert(type(path) == "string", "save_checkpoint: path must be a string")
+  c = c or {}
+  local entries = {}
+  local info = { format = M.FORMAT, epoch = c.epoch, step = c.step, history = c.history, extra = c.extra }
+
+  if c.model then
+    local sd, order = model_state(c.model)
+    if not order then
+      order = {}
+      for name in pairs(sd) do order[#order + 1] = name end
+      table.sort(order)
+    end
+    for _, name in ipairs(order) do entries[#entries + 1] = { "model." .. name, sd[name] } end
+  end
+
+  if c.optimizer then
+    local osd = c.optimizer:state_dict()
+    local scalars = {}
+    local indices = {}
+    for idx in pairs(osd.state) do indices[#indices + 1] = idx end
+    table.sort(indices)
+    for _, idx in ipairs(indices) do
+      local s, keys = osd.state[idx], {}
+      for k in pairs(s) do keys[#keys + 1] = k end
+      table.sort(keys)
+      local plain = {}
+      for _, k in ipairs(keys) do
+        local v = s[k]
+        if is_tensor(v) then
+          entries[#entries + 1] = { string.format("optimizer.state.%d.%s", idx, k), v }
+        else
+          plain[k] = v
+        end
+      end
+      scalars[tostring(idx)] = plain
+    end
+    info.optimizer = { type = osd.type, param_groups = osd.param_groups, state = scalars }
+  end
+
+  if c.schedule then info.schedule = c.schedule:state_dict() end
+
+  local seed, counter = mien.rng_state()
+  info.rng = { seed = string.format("%d", seed), counter = string.format("%d", counter) }
+
+  st.save(path, entries, { [M.METADATA_KEY] = M.encode_json(info) })
+end
+
+-- The checkpoint's parts without applying them.
+function M.read_checkpoint(path)
+  local tensors, meta = st.load(path)
+  local raw = meta[M.METADATA_KEY]
+  if not raw then error("load_checkpoint: " .. path .. " has no '" .. M.METADATA_KEY .. "' metadata (not a checkpoint)", 3) end
+  local info = M.decode_json(raw)
+  local msd, ostate = {}, {}
+  for name, t in pairs(tensors) do
+    local mname = name:match("^model%.(.+)$")
+    if mname then
+      msd[mname] = t
+    else
+      local idx, key = name:match("^optimizer%.state%.(%d+)%.(.+)$")
+      if idx then
+        idx = math.tointeger(tonumber(idx))
+        ostate[idx] = ostate[idx] or {}
+        ostate[idx][key] = t
+      end
+    end
+  end
+  local osd
+  if info.optimizer then
+    for idx, plain in pairs(info.optimizer.state or {}) do
+      local i = math.tointeger(tonumber(idx))
+      ostate[i] = ostate[i] or {}
+      for k, v in pairs(plain) do ostate[i][k] = v end
+    end
+    osd = { type = info.optimizer.type, param_groups = info.optimizer.param_groups, state = ostate }
+  end
+  return info, msd, osd
+end
+
+function M.load_checkpoint(path, targets)
+  assert(type(path) == "string", "load_checkpoint: path must be a string")
+  targets = targets or {}
+  local info, msd, osd = M.read_checkpoint(path)
+  if targets.model then targets.model:load_state_dict(msd, { strict = targets.strict ~= false }) end
+  if targets.optimizer then
+    if not osd then error("load_checkpoint: " .. path .. " holds no optimizer state", 2) end
+    targets.optimizer:load_state_dict(osd)
+  end
+  if targets.schedule then
+    if not info.schedule then error("load_checkpoint: " .. path .. " holds no schedule state", 2) end
+    targets.schedule:load_state_dict(info.schedule)
+  end
+  if targets.rng ~= false and info.rng then
+    mien.set_rng_state(math.tointeger(tonumber(info.rng.seed)), math.tointeger(tonumber(info.rng.counter)))
+  end
+  return { epoch = info.epoch, step = info.step, history = info.history, extra = info.extra, model_state = msd,
+    optimizer_state = osd, schedule_state = info.schedule, rng = info.rng }
+end
+
+return M

@@ -1,0 +1,33 @@
+-- RMSProp, PyTorch semantics:  g = grad + wd * p;  sq = alpha * sq + (1 - alpha) * g^2;
+-- centered: ga = alpha * ga + (1 - alpha) * g, avg = sqrt(sq - ga^2) + eps, else
+-- avg = sqrt(sq) + eps;  momentum > 0: buf = momentum * buf + g / avg, p = p - lr * buf;
+-- else p = p - lr * g / avg.
+--   optim.RMSProp(params, {lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=false})
+local mien = require "mien"
+local core = require "mien.core"
+local Optimizer = require "mien.optim.optimizer"
+
+local RMSProp = Optimizer.class("RMSProp", { lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0,
+  centered = false })
+
+function RMSProp.check_group(g, name)
+  assert(type(g.lr) == "number" and g.lr >= 0, name .. ": lr must be a number >= 0")
+  assert(g.alpha >= 0, name .. ": alpha must be >= 0")
+  assert(g.momentum >= 0, name .. ": momentum must be >= 0")
+end
+
+function RMSProp:update(p, grad, st, g)
+  local function zeros() return mien.zeros(p:shape(), { dtype = p:dtype() }) end
+  if not st.square_avg then
+    st.step = 0
+    st.square_avg = zeros()
+  end
+  if g.centered and not st.grad_avg then st.grad_avg = zeros() end
+  if g.momentum > 0 and not st.momentum_buffer then st.momentum_buffer = zeros() end
+  st.step = st.step + 1
+  core.rmsprop_update(p, grad, st.square_avg, g.centered and st.grad_avg or nil,
+    g.momentum > 0 and st.momentum_buffer or nil, { lr = g.lr, alpha = g.alpha, eps = g.eps,
+      weight_decay = g.weight_decay, momentum = g.momentum, centered = g.centered })
+end
+
+return RMSProp

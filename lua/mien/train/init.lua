@@ -1,0 +1,171 @@
+-- mien.train.fit: the training loop researchers would otherwise rewrite in
+-- every script: progress, validation, early stopping, checkpoints, resume,
+-- NaN guard, history (table, JSONL, CSV) and an HTML report.
+local mien = require "mien"
+local core = require "mien.core"
+local fs = require "mien.util.fs"
+local json = require "mien.util.json"
+local progress = require "mien.train.progress"
+
+local train = {}
+
+local function default_loss(out, y) return mien.F.cross_entropy(out, y) end
+
+local function correct(out, y)
+  return out:argmax(2):eq(y):sum():item()
+end
+
+-- Loss, accuracy and (optionally) predictions of model over a loader, in eval
+-- mode without gradients. Returns {loss=, acc=, n=, preds=, targets=, probs=}.
+function train.evaluate(model, loader, opts)
+  opts = opts or {}
+  local loss_fn = opts.loss or default_loss
+  local was_training = model.training
+  model:eval()
+  local total, right, n = 0, 0, 0
+  local preds, targets, probs = {}, {}, {}
+  mien.no_grad(function()
+    for x, y in loader(opts.epoch or 1) do
+      local out = model(x)
+      local b = y:size(1)
+      total = total + loss_fn(out, y):item() * b
+      right = right + correct(out, y)
+      n = n + b
+      if opts.keep_predictions then
+        local p = mien.F.softmax(out, 2)
+        local pt, yt, at = p:totable(), y:totable(), out:argmax(2):totable()
+        for i = 1, b do
+          preds[#preds + 1], targets[#targets + 1], probs[#probs + 1] = at[i], yt[i], pt[i]
+        end
+      end
+    end
+  end)
+  if was_training then model:train() end
+  return { loss = total / math.max(n, 1), acc = right / math.max(n, 1), n = n,
+    preds = preds, targets = targets, probs = probs }
+end
+
+local function current_lr(optimizer)
+  local g = optimizer.param_groups and optimizer.param_groups[1]
+  return g and g.lr or optimizer.lr or 0
+end
+
+local function write_history(dir, history)
+  local lines, keys = {}, { "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s" }
+  for _, row in ipairs(history) do lines[#lines + 1] = json.encode(row) end
+  fs.write_atomic(dir .. "/history.jsonl", table.concat(lines, "\n") .. "\n")
+  local csv = { table.concat(keys, ",") }
+  for _, row in ipairs(history) do
+    local cells = {}
+    for k, key in ipairs(keys) do cells[k] = row[key] ~= nil and tostring(row[key]) or "" end
+    csv[#csv + 1] = table.concat(cells, ",")
+  end
+  fs.write_atomic(dir .. "/history.csv", table.concat(csv, "\n") .. "\n")
+end
+
+local function is_better(mode, value, best)
+  if best == nil then return true end
+  if mode == "min" then return value < best end
+  return value > best
+end
+
+-- opts: model, optimizer, train (loader), val (loader, optional), epochs,
+-- loss (fn(out, y), default cross entropy), schedule (step() per epoch, or
+-- step(metric) for ReduceLROnPlateau; per_batch=true schedules step per batch),
+-- dir (checkpoints, history, report), resume (default true when dir has a
+-- checkpoint), early_stopping {monitor="val_loss", patience=, mode=, restore_best=true},
+-- callbacks {on_epoch_end=fn(row, state)}, monitor/mode for the best checkpoint,
+-- quiet, config (recorded in the report), classes (names for the report).
+function train.fit(opts)
+  local model = assert(opts.model, "fit: model is required")
+  local optimizer = assert(opts.optimizer, "fit: optimizer is required")
+  local loader = assert(opts.train, "fit: train loader is required")
+  local epochs = opts.epochs or 10
+  local loss_fn = opts.loss or default_loss
+  local schedule = opts.schedule
+  local dir = opts.dir
+  local es = opts.early_stopping
+  local monitor = (es and es.monitor) or opts.monitor or (opts.val and "val_acc" or "train_loss")
+  local mode = (es and es.mode) or opts.mode or (monitor:find("loss") and "min" or "max")
+  local show = progress.new { quiet = opts.quiet }
+  local callbacks = opts.callbacks or {}
+  local history, start_epoch, step, best, best_epoch, since_best = {}, 1, 0, nil, nil, 0
+  if dir then
+    fs.mkdir_p(dir)
+    if opts.resume ~= false and fs.exists(dir .. "/last.ckpt") then
+      local state = mien.io.load_checkpoint(dir .. "/last.ckpt", { model = model, optimizer = optimizer, schedule = schedule })
+      history = state.history or {}
+      start_epoch = (state.epoch or 0) + 1
+      step = state.step or 0
+      local extra = state.extra or {}
+      best, best_epoch, since_best = extra.best, extra.best_epoch, extra.since_best or 0
+      show:message(string.format("resumed from %s/last.ckpt at epoch %d", dir, start_epoch - 1))
+    end
+  end
+  local function save(path, epoch)
+    mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, epoch = epoch,
+      step = step, history = history, extra = { best = best, best_epoch = best_epoch, since_best = since_best } })
+  end
+  local stopped
+  for epoch = start_epoch, epochs do
+    model:train()
+    local t0 = core.now()
+    local total, right, n, b, nb = 0, 0, 0, 0, #loader
+    for x, y in loader(epoch) do
+      b = b + 1
+      optimizer:zero_grad()
+      local out = model(x)
+      local loss = loss_fn(out, y)
+      local lv = loss:item()
+      if lv ~= lv or lv == math.huge or lv == -math.huge then
+        stopped = string.format("loss became %s at epoch %d, batch %d; stopped%s", tostring(lv), epoch, b,
+          dir and (", the last good checkpoint is " .. dir .. "/last.ckpt") or "")
+        break
+      end
+      loss:backward()
+      optimizer:step()
+      if schedule and schedule.per_batch then schedule:step() end
+      step = step + 1
+      local bs = y:size(1)
+      total, n = total + lv * bs, n + bs
+      right = right + correct(out, y)
+      local elapsed = core.now() - t0
+      show:batch(epoch, epochs, b, nb, total / n, right / n, n / elapsed, elapsed)
+    end
+    if stopped then break end
+    local seconds = core.now() - t0
+    local row = { epoch = epoch, train_loss = total / math.max(n, 1), train_acc = right / math.max(n, 1),
+      lr = current_lr(optimizer), seconds = seconds, images_per_s = n / seconds }
+    if opts.val then
+      local v = train.evaluate(model, opts.val, { loss = loss_fn })
+      row.val_loss, row.val_acc = v.loss, v.acc
+    end
+    if schedule and not schedule.per_batch then
+      if schedule.wants_metric then schedule:step(row[schedule.monitor or monitor] or row.val_loss or row.train_loss)
+      else schedule:step() end
+    end
+    history[#history + 1] = row
+    show:epoch(row, epochs)
+    local value = row[monitor]
+    local improved = value ~= nil and is_better(mode, value, best)
+    if improved then best, best_epoch, since_best = value, epoch, 0 else since_best = since_best + 1 end
+    if dir then
+      if improved then save(dir .. "/best.ckpt", epoch) end
+      save(dir .. "/last.ckpt", epoch)
+      write_history(dir, history)
+    end
+    if callbacks.on_epoch_end then callbacks.on_epoch_end(row, { epoch = epoch, model = model, history = history }) end
+    if es and since_best >= (es.patience or 5) then
+      show:message(string.format("early stopping: %s did not improve for %d epochs (best %.4f at epoch %d)",
+        monitor, since_best, best, best_epoch))
+      break
+    end
+  end
+  if stopped then show:message(stopped) end
+  if es and es.restore_best ~= false and dir and best_epoch and fs.exists(dir .. "/best.ckpt") then
+    mien.io.load_checkpoint(dir .. "/best.ckpt", { model = model })
+  end
+  return history, { best = best, best_epoch = best_epoch, monitor = monitor, stopped = stopped, step = step }
+end
+
+return train
