@@ -69,21 +69,39 @@ static void free_saved(mien_node *node) {
 }
 
 void mien_node_release(mien_node *node) {
-  /* iterative, so a long chain of nodes does not overflow the C stack */
-  while (node && --node->refcount == 0) {
-    mien_node *next = NULL;
-    for (int k = 0; k < node->ninputs; k++) {
-      mien_release(node->edge_leaf[k]);
-      mien_node *up = node->edge_fn[k];
-      if (!up) continue;
-      if (!next) next = up;
-      else mien_node_release(up);
+  /* iterative over a list of nodes whose last reference went, so a long
+   * chain does not overflow the C stack, whichever input it runs through.
+   * Saved tensors go first: they are inputs whose nodes this node's edges
+   * still hold, so releasing them never starts a deep nested release. */
+  if (!node || --node->refcount > 0) return;
+  mien_node *local[32], **todo = local;
+  int64_t n = 0, cap = 32;
+  todo[n++] = node;
+  while (n > 0) {
+    mien_node *cur = todo[--n];
+    free_saved(cur);
+    mien_release(cur->pending);
+    for (int k = 0; k < cur->ninputs; k++) {
+      mien_release(cur->edge_leaf[k]);
+      mien_node *up = cur->edge_fn[k];
+      if (!up || --up->refcount > 0) continue;
+      if (n == cap) {
+        mien_node **grown = malloc(sizeof *grown * (size_t)cap * 2);
+        if (!grown) { /* out of memory: fall back to recursing on this one */
+          up->refcount = 1;
+          mien_node_release(up);
+          continue;
+        }
+        memcpy(grown, todo, sizeof *grown * (size_t)n);
+        if (todo != local) free(todo);
+        todo = grown;
+        cap *= 2;
+      }
+      todo[n++] = up;
     }
-    free_saved(node);
-    mien_release(node->pending);
-    free(node);
-    node = next;
+    free(cur);
   }
+  if (todo != local) free(todo);
 }
 
 /* Adds g into *slot (taking ownership of g). */

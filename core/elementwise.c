@@ -354,7 +354,9 @@ mien_tensor *mien_where(mien_tensor *cond, mien_tensor *a, mien_tensor *b) {
   if (mien_broadcast_shape(cond, &tmp, "where", &ndim, shape) != 0) return NULL;
   mien_dtype dt = mien_dtype_promote(a->dtype, b->dtype);
   bool was = mien_set_grad_enabled(false);
-  mien_tensor *c = mien_to_dtype(cond, MIEN_UINT8), *ca = mien_to_dtype(a, dt), *cb = mien_to_dtype(b, dt);
+  /* a condition is true where nonzero: 0.5 or -1 count, which a cast to uint8 would lose */
+  mien_tensor *c = cond->dtype == MIEN_UINT8 ? mien_retain(cond) : mien_binary_scalar(MIEN_NE, cond, 0, false);
+  mien_tensor *ca = mien_to_dtype(a, dt), *cb = mien_to_dtype(b, dt);
   mien_set_grad_enabled(was);
   mien_tensor *out = c && ca && cb ? mien_empty(ndim, shape, dt, mien_device(a)) : NULL;
   if (out) {

@@ -350,6 +350,12 @@ describe("dtype errors", function()
     fails_with(function() (x * 2):backward() end, "backward", "[2]")
   end)
 
+  it("a gradient of another shape or dtype", function()
+    local x = mien.zeros(2, { dtype = "float64", requires_grad = true })
+    fails_with(function() x.grad = mien.zeros(3, { dtype = "float64" }) end, "grad", "shape")
+    fails_with(function() x.grad = mien.zeros(2) end, "grad", "float32", "float64")
+  end)
+
   it("setting an unknown field", function()
     fails_with(function() mien.zeros(2).foo = 1 end, "foo")
   end)

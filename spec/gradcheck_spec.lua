@@ -65,6 +65,11 @@ describe("gradcheck", function()
     assert.truthy(msg:find("input 1", 1, true), msg)
   end)
 
+  it("passes non-tensor and constant inputs through", function()
+    local c = rnd({ 3 }, -1, 1, true)
+    check(function(x, k, y) return x * k + y end, { rnd({ 3 }), 3, c })
+  end)
+
   it("refuses float32 inputs", function()
     assert.has_error(function() gradcheck(function(a) return a * 2 end, { mien.ones(2, { requires_grad = true }) }) end)
   end)

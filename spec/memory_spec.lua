@@ -227,7 +227,7 @@ describe("training loops", function()
       t:fill_(1)
       peak = math.max(peak, mien.bytes_in_use())
     end
-    assert.is_true(peak < bytes + 256 * 1024 * 1024, "peak bytes in use " .. peak)
+    assert.is_true(peak < bytes + 64 * 1024 * 1024, "peak bytes in use " .. peak)
   end)
 end)
 

@@ -46,10 +46,10 @@ describe("schedules", function()
   end)
 
   it("CosineAnnealingLR and LambdaLR", function()
-    assert_seq({ 1, 0.75, 0.25, 0, 0.25 }, sequence(optim.CosineAnnealingLR(make_opt(1), { T_max = 3, eta_min = 0 }), 5),
-      1e-15)
-    assert_seq({ 2, 1, 2 / 3 }, sequence(optim.LambdaLR(make_opt(2), { lr_lambda = function(t) return 1 / (t + 1) end }),
-      3))
+    local cos = optim.CosineAnnealingLR(make_opt(1), { T_max = 3, eta_min = 0 })
+    assert_seq({ 1, 0.75, 0.25, 0, 0.25 }, sequence(cos, 5), 1e-15)
+    local lambda = optim.LambdaLR(make_opt(2), { lr_lambda = function(t) return 1 / (t + 1) end })
+    assert_seq({ 2, 1, 2 / 3 }, sequence(lambda, 3))
   end)
 
   it("WarmupCosine: linear warm-up from 0, cosine down to min_lr, then min_lr", function()

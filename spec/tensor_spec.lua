@@ -174,6 +174,19 @@ describe("tensor creation", function()
     assert.are.equal(1, a[1])
     assert.are.equal("float32", b:dtype())
     assert.are.equal("int64", mien.tensor(a, { dtype = "int64" }):dtype())
+    local d = mien.zeros(2, { dtype = "float64" })
+    assert.are.equal("float64", mien.tensor(d):dtype())
+    assert.are.equal("float64", mien.tensor(d, {}):dtype(), "options without a dtype keep the source's")
+    local r = mien.tensor(d, { requires_grad = true })
+    assert.are.equal("float64", r:dtype())
+    assert.is_true(r.requires_grad)
+  end)
+
+  it("is_tensor tells tensors from other values", function()
+    assert.is_true(mien.is_tensor(mien.zeros(1)))
+    assert.is_true(mien.is_tensor(mien.zeros(2, 2):t()))
+    for _, v in ipairs { 5, "s", {}, true, io.stdout, print } do assert.is_false(mien.is_tensor(v), tostring(v)) end
+    assert.is_false(mien.is_tensor(nil))
   end)
 
   it("creates empty tensors", function()
@@ -747,12 +760,97 @@ describe("where and clamp", function()
     assert.are.same({ -2, -1, 9, 9, 9 }, mien.where(x:ge(0), 9, x):totable())
   end)
 
+  it("where treats any nonzero condition as true, whatever its dtype", function()
+    local a, b = mien.ones(4), mien.zeros(4)
+    assert.are.same({ 1, 0, 1, 1 }, mien.where(mien.tensor({ 0.3, 0, -1, 2 }), a, b):totable())
+    assert.are.same({ 1, 0, 1, 1 }, mien.where(mien.tensor({ 5, 0, -3, 1 }, { dtype = "int64" }), a, b):totable())
+    assert.are.same({ 1, 0, 1, 1 }, mien.where(mien.tensor({ 7, 0, 255, 1 }, { dtype = "uint8" }), a, b):totable())
+  end)
+
   it("clamp bounds below, above or both", function()
     local x = mien.tensor({ -3, -1, 0, 2, 5 })
     assert.are.same({ -1, -1, 0, 2, 3 }, x:clamp(-1, 3):totable())
     assert.are.same({ 0, 0, 0, 2, 5 }, x:clamp(0):totable())
     assert.are.same({ -3, -1, 0, 1, 1 }, x:clamp(nil, 1):totable())
     assert.are.same({ 0, 0, 0, 2, 2 }, mien.tensor({ -3, -1, 0, 2, 5 }, { dtype = "int64" }):clamp(0, 2):totable())
+  end)
+end)
+
+describe("large tensors", function()
+  -- long enough for the chunked inner loops and the threaded paths
+  it("elementwise ops through chunks and threads agree with a transposed layout", function()
+    mien.manual_seed(11)
+    local a = mien.randn({ 3, 40000 }, { dtype = "float64" })
+    local b = mien.randn({ 40000 }, { dtype = "float64" })
+    local direct = a * b + a
+    local strided = a:t():contiguous():t()
+    assert.is_false(strided:is_contiguous())
+    assert.are.equal(0, (direct - (strided * b + strided)):abs():max():item())
+    local col = mien.randn({ 40000, 1 }, { dtype = "float64" })
+    local sum = (a:t() + col):t() -- [3,40000], column broadcast
+    for _, j in ipairs { 1, 16384, 16385, 32768, 40000 } do
+      for i = 1, 3 do
+        assert.are.equal(a[i][j] + col[j][1], sum[i][j], string.format("(%d,%d)", i, j))
+      end
+    end
+  end)
+
+  it("reductions over long dims and many outputs", function()
+    mien.manual_seed(12)
+    local a = mien.randn({ 40000, 20 }, { dtype = "float64" })
+    local s1, s2 = a:sum(1), a:t():contiguous():sum(2)
+    assert.is_true((s1 - s2):abs():max():item() < 1e-9)
+    local v, i = a:max(1)
+    local ref = a:t():contiguous():max(2)
+    assert.are.equal(0, (v - ref):abs():max():item())
+    for j = 1, 20, 7 do assert.are.equal(v[j], a[i[j]][j]) end
+    local total = 0
+    for _, x in ipairs(flat(a:sum(2))) do total = total + x end
+    assert.is_true(math.abs(a:sum():item() - total) < 1e-8)
+    assert.is_true(math.abs(a:mean():item() - total / 800000) < 1e-12)
+  end)
+
+  it("fill_, copy_ and add_ over a big strided view", function()
+    local t = mien.zeros(40000, 3)
+    t:t():narrow(1, 2, 1):fill_(2)
+    assert.are.equal(80000, t:sum():item())
+    local d = mien.zeros(3, 40000)
+    d:copy_(t:t())
+    assert.are.equal(80000, d:sum():item())
+    d:t():add_(mien.ones(3), 0.5)
+    assert.are.equal(80000 + 60000, d:sum():item())
+  end)
+end)
+
+describe("edge cases", function()
+  it("integer arithmetic wraps for uint8 and divides into floats", function()
+    local u = mien.tensor({ 250, 10 }, { dtype = "uint8" }) + mien.tensor({ 10, 10 }, { dtype = "uint8" })
+    assert.are.same({ 4, 20 }, u:totable())
+    assert.are.same({ 3.5, -3.5 }, (mien.tensor({ 7, -7 }, { dtype = "int64" }) / 2):totable())
+    assert.are.same({ 9, 16 }, (mien.tensor({ 3, 4 }, { dtype = "int64" }) ^ 2):totable())
+  end)
+
+  it("empty tensors reduce and multiply", function()
+    assert.are.same({ 0, 0, 0 }, mien.zeros(0, 3):sum(1):totable())
+    assert.are.same({ 2, 3 }, mien.zeros(2, 0):matmul(mien.zeros(0, 3)):shape())
+    assert.are.equal(0, mien.zeros(2, 0):matmul(mien.zeros(0, 3)):abs():sum():item())
+    assert.are.same({ 0, 2 }, mien.zeros(0, 3):matmul(mien.zeros(3, 2)):shape())
+    assert.has_error(function() mien.zeros(0, 3):max(1) end)
+  end)
+
+  it("0-d tensors expand, reduce and squeeze", function()
+    assert.are.same({ { 3, 3 }, { 3, 3 } }, mien.tensor(3):expand(2, 2):totable())
+    assert.are.equal(0, mien.ones(1, 1, 1):squeeze():dim())
+    assert.are.equal(1, mien.tensor(5):argmax():item())
+    assert.are.equal(5, mien.tensor(5):sum():item())
+    assert.are.same({ 1 }, mien.tensor(5):reshape(1):shape())
+  end)
+
+  it("a batched matmul with an expanded batch operand", function()
+    mien.manual_seed(13)
+    local a = mien.randn(1, 3, 4):expand(5, 3, 4)
+    local b = mien.randn(5, 4, 2)
+    assert.is_true((a:matmul(b) - a:contiguous():matmul(b)):abs():max():item() < 1e-6)
   end)
 end)
 

@@ -1,8 +1,15 @@
 /* Images and data sets: decoding into uint8 tensors, PNG writing, resize,
- * FER2013 CSV, synthetic faces, directory listing and batch augmentation. */
+ * FER2013 CSV, synthetic faces, directory listing, file fingerprints (for
+ * data-set caches) and batch augmentation. */
+#define _DEFAULT_SOURCE   /* d_type in struct dirent */
+#define _XOPEN_SOURCE 700 /* realpath, struct stat st_mtim */
+
 #include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "image/augment.h"
 #include "image/decode.h"
@@ -164,42 +171,138 @@ static int l_synthetic_faces(lua_State *L) {
   return 2;
 }
 
-/* core.listdir(path) -> sorted names (no "." or "..") */
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* core.listdir(path) -> sorted names (no "." or ".."), and a parallel list
+ * of booleans: whether each entry is a directory (links followed). */
+typedef struct dir_entry {
+  char *name;
+  int is_dir;
+} dir_entry;
+
+static int cmp_entry(const void *a, const void *b) {
+  return strcmp(((const dir_entry *)a)->name, ((const dir_entry *)b)->name);
+}
+
+static void free_entries(dir_entry *e, size_t n) {
+  for (size_t i = 0; i < n; i++) free(e[i].name);
+  free(e);
+}
 
 static int l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   DIR *d = opendir(path);
-  if (!d) return luaL_error(L, "cannot list directory '%s'", path);
-  lua_newtable(L);
-  int n = 0;
+  if (!d) return luaL_error(L, "cannot list directory '%s': %s", path, strerror(errno));
+  size_t n = 0, cap = 64, plen = strlen(path);
+  dir_entry *list = malloc(cap * sizeof *list);
+  char *full = NULL;
+  size_t full_cap = 0;
   struct dirent *e;
-  while ((e = readdir(d))) {
+  int oom = list == NULL;
+  while (!oom && (e = readdir(d))) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    lua_pushstring(L, e->d_name);
-    lua_rawseti(L, -2, ++n);
+    if (n == cap) {
+      dir_entry *grown = realloc(list, 2 * cap * sizeof *list);
+      if (!grown) { oom = 1; break; }
+      list = grown;
+      cap *= 2;
+    }
+    int is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) { /* ask stat */
+      size_t need = plen + strlen(e->d_name) + 2;
+      if (need > full_cap) {
+        char *grown = realloc(full, need);
+        if (!grown) { oom = 1; break; }
+        full = grown;
+        full_cap = need;
+      }
+      snprintf(full, need, "%s/%s", path, e->d_name);
+      struct stat st;
+      is_dir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+    }
+    list[n].name = strdup(e->d_name);
+    if (!list[n].name) { oom = 1; break; }
+    list[n++].is_dir = is_dir;
   }
   closedir(d);
+  free(full);
+  if (oom) {
+    free_entries(list, n);
+    return luaL_error(L, "listdir '%s': out of memory", path);
+  }
   /* sort in C order so class names and file lists are stable */
-  const char **names = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n ? n : 1), 0);
-  for (int i = 0; i < n; i++) {
-    lua_rawgeti(L, -2, i + 1);
-    names[i] = lua_tostring(L, -1);
-    lua_pop(L, 1);
+  qsort(list, n, sizeof *list, cmp_entry);
+  lua_createtable(L, (int)n, 0);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, list[i].name);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+    lua_pushboolean(L, list[i].is_dir);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  qsort(names, (size_t)n, sizeof *names, cmp_str);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    lua_pushstring(L, names[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  return 1;
+  free_entries(list, n);
+  return 2;
 }
 
 static int l_is_dir(lua_State *L) {
   DIR *d = opendir(luaL_checkstring(L, 1));
   if (d) closedir(d);
   lua_pushboolean(L, d != NULL);
+  return 1;
+}
+
+/* core.realpath(path) -> the absolute path with links resolved, or nil, message */
+static int l_realpath(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char *abs = realpath(path, NULL);
+  if (!abs) {
+    luaL_pushfail(L);
+    lua_pushfstring(L, "cannot resolve '%s': %s", path, strerror(errno));
+    return 2;
+  }
+  lua_pushstring(L, abs);
+  free(abs);
+  return 1;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* core.files_fingerprint(paths, strip, extra) -> 16 hex digits: FNV-1a (64 bit)
+ * over extra, then for each path its name without the first `strip` bytes,
+ * its size and its modification time (ns), or its stat errno. A data-set
+ * cache keyed by it goes stale when a file is added, removed, renamed or
+ * rewritten. */
+static int l_files_fingerprint(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer strip = luaL_optinteger(L, 2, 0);
+  size_t extra_len = 0;
+  const char *extra = luaL_optlstring(L, 3, "", &extra_len);
+  uint64_t h = fnv1a(0xcbf29ce484222325ull, extra, extra_len);
+  lua_Integer n = luaL_len(L, 1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, 1, i);
+    size_t len;
+    const char *path = lua_tolstring(L, -1, &len);
+    if (!path) return luaL_error(L, "files_fingerprint: entry %d is not a string", (int)i);
+    size_t skip = strip > 0 && (size_t)strip < len ? (size_t)strip : 0;
+    h = fnv1a(h, path + skip, len - skip + 1); /* with the NUL, so names stay apart */
+    struct stat st;
+    int64_t info[3] = {0, 0, 0};
+    if (stat(path, &st) == 0) {
+      info[0] = (int64_t)st.st_size;
+      info[1] = (int64_t)st.st_mtim.tv_sec;
+      info[2] = (int64_t)st.st_mtim.tv_nsec;
+    } else {
+      info[0] = -1 - errno;
+    }
+    h = fnv1a(h, info, sizeof info);
+    lua_pop(L, 1);
+  }
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  lua_pushstring(L, hex);
   return 1;
 }
 
@@ -306,6 +409,7 @@ void lmien_register_image(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"image_load", l_image_load}, {"image_load_batch", l_image_load_batch}, {"image_write", l_image_write},
       {"image_resize", l_image_resize}, {"fer2013_csv", l_fer2013_csv}, {"synthetic_faces", l_synthetic_faces},
-      {"listdir", l_listdir}, {"is_dir", l_is_dir}, {"augment_batch", l_augment_batch}, {NULL, NULL}};
+      {"listdir", l_listdir}, {"is_dir", l_is_dir}, {"realpath", l_realpath},
+      {"files_fingerprint", l_files_fingerprint}, {"augment_batch", l_augment_batch}, {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
 }

@@ -182,6 +182,7 @@ static mien_tensor *load_one(const mien_st_tensor *e) {
 
 static int l_safetensors_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
   lua_newtable(L); /* 2: tensors */
   lua_newtable(L); /* 3: metadata */
   lua_newtable(L); /* 4: names */

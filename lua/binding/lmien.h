@@ -49,5 +49,6 @@ void lmien_register_nn(lua_State *L);
 void lmien_register_optim(lua_State *L);
 void lmien_register_io(lua_State *L);
 void lmien_register_image(lua_State *L);
+void lmien_register_bytes(lua_State *L); /* bytes_decode/bytes_encode (bytes_lua.c) */
 
 #endif

@@ -69,5 +69,6 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_nn(L);
   lmien_register_optim(L); lmien_register_io(L);
   lmien_register_image(L);
+  lmien_register_bytes(L);
   return 1;
 }

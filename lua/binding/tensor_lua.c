@@ -183,10 +183,10 @@ static void table_fill(lua_State *L, int idx, int depth, int ndim, const int64_t
 
 static int l_tensor(lua_State *L) {
   lmien_opts o;
-  lmien_read_opts(L, 2, &o, MIEN_FLOAT32);
+  /* a copy of a tensor keeps its dtype unless the options name another */
+  lmien_read_opts(L, 2, &o, lmien_is_tensor(L, 1) ? lmien_check(L, 1)->dtype : MIEN_FLOAT32);
   if (lmien_is_tensor(L, 1)) {
     mien_tensor *src = lmien_check(L, 1);
-    if (lua_isnoneornil(L, 2)) o.dtype = src->dtype;
     mien_tensor *t = mien_empty(src->ndim, src->shape, o.dtype, MIEN_CPU);
     if (!t || mien_copy_(t, src) != 0) lmien_error(L);
     lmien_push(L, finish(L, t, &o));
@@ -467,6 +467,8 @@ static int l_newindex(lua_State *L) {
   if (strcmp(key, "grad") == 0) {
     mien_tensor *g = lmien_opt(L, 3);
     if (g && !mien_same_shape(g, t)) luaL_error(L, "grad: shape does not match the tensor");
+    if (g && g->dtype != t->dtype) /* backward would fail to accumulate into it */
+      luaL_error(L, "grad: a %s gradient for a %s tensor", mien_dtype_name(g->dtype), mien_dtype_name(t->dtype));
     mien_release(t->grad);
     t->grad = mien_retain(g);
     return 0;

@@ -16,7 +16,8 @@ for _, name in ipairs {
 end
 
 function mien.is_tensor(x)
-  return getmetatable(x) == getmetatable(core.Tensor) or (type(x) == "userdata" and getmetatable(x).__name == "mien.Tensor")
+  local mt = type(x) == "userdata" and getmetatable(x)
+  return mt and mt.__name == "mien.Tensor" or false
 end
 
 -- Methods that are clearer as tensor methods too: t:softmax(2), t:log_softmax(-1).

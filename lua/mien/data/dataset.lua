@@ -76,6 +76,108 @@ function Dataset:remap(mapping, opts)
   return out
 end
 
+-- Saving as safetensors: tensors "images" (U8 [N,H,W,C]) and "labels" (I64,
+-- 1-based); metadata format = FORMAT, classes, and optionally files (relative
+-- to root when every name starts with it), root, groups, sequences (with
+-- groups_type / sequences_type "number" when those were numbers),
+-- skipped_files, key (a cache key); string lists are joined by newlines.
+local FORMAT = "mien.dataset/1"
+
+local function join(list, what)
+  local parts = {}
+  for i, v in ipairs(list) do
+    local s = tostring(v)
+    if s:find("\n", 1, true) then error("dataset save: " .. what .. " " .. i .. " contains a newline", 3) end
+    parts[i] = s
+  end
+  return table.concat(parts, "\n")
+end
+
+local function split_lines(s, n)
+  local out = {}
+  if n == 0 then return out end
+  for line in (s .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = line end
+  return out
+end
+
+local function all_numbers(list)
+  for _, v in ipairs(list) do if type(v) ~= "number" then return false end end
+  return true
+end
+
+-- ds:save(path, {root=, key=, metadata={...}}): atomic (temp file + rename).
+function Dataset:save(path, opts)
+  opts = opts or {}
+  local meta = { format = FORMAT, classes = join(self.classes, "class") }
+  for k, v in pairs(opts.metadata or {}) do meta[k] = tostring(v) end
+  local n = #self
+  -- file names relative to root when every one (kept and skipped) starts with it
+  local prefix = opts.root and (opts.root:sub(-1) == "/" and opts.root or opts.root .. "/") or nil
+  local skipped = self.skipped_files or {}
+  if prefix then
+    for _, list in ipairs { self.files or {}, skipped } do
+      for _, f in ipairs(list) do
+        if f:sub(1, #prefix) ~= prefix then prefix = nil; break end
+      end
+      if not prefix then break end
+    end
+  end
+  local function names(list)
+    if not prefix then return list end
+    local rel = {}
+    for i, f in ipairs(list) do rel[i] = f:sub(#prefix + 1) end
+    return rel
+  end
+  if prefix then meta.root = opts.root end
+  if self.files then meta.files = join(names(self.files), "file") end
+  for _, field in ipairs { "groups", "sequences" } do
+    if self[field] then
+      meta[field] = join(self[field], field:sub(1, -2))
+      if all_numbers(self[field]) then meta[field .. "_type"] = "number" end
+    end
+  end
+  if #skipped > 0 then meta.skipped_files = join(names(skipped), "file") end
+  if opts.key then meta.key = opts.key end
+  meta.count = tostring(n)
+  require("mien.io.safetensors").save(path, { { "images", self.images }, { "labels", self.labels } }, meta)
+  return path
+end
+
+-- Dataset.load(path, {root=, key=}) -> Dataset, or nil when opts.key is given
+-- and the file is missing or was saved with another key.
+local function load(path, opts)
+  opts = opts or {}
+  if opts.key then
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    f:close()
+  end
+  local tensors, meta = require("mien.io.safetensors").load(path)
+  if meta.format ~= FORMAT then error("dataset load: '" .. path .. "' is not a saved mien data set", 2) end
+  if opts.key and meta.key ~= opts.key then return nil end
+  local n = tonumber(meta.count)
+  local ds = new { images = tensors.images, labels = tensors.labels, classes = split_lines(meta.classes, 1) }
+  if ds.images:size(1) ~= n then error("dataset load: '" .. path .. "' holds a different count than recorded", 2) end
+  local root = opts.root or meta.root
+  local prefix = meta.root and root and (root:sub(-1) == "/" and root or root .. "/") or ""
+  local function names(text, count)
+    local list = split_lines(text, count)
+    for i, f in ipairs(list) do list[i] = prefix .. f end
+    return list
+  end
+  if meta.files then ds.files = names(meta.files, n) end
+  for _, field in ipairs { "groups", "sequences" } do
+    if meta[field] then
+      local list = split_lines(meta[field], n)
+      if meta[field .. "_type"] == "number" then for i, v in ipairs(list) do list[i] = tonumber(v) end end
+      ds[field] = list
+    end
+  end
+  ds.skipped_files = meta.skipped_files and names(meta.skipped_files, 1) or {}
+  ds.skipped = #ds.skipped_files
+  return ds
+end
+
 function Dataset:__tostring()
   local parts = {}
   for c, name in ipairs(self.classes) do parts[#parts + 1] = name .. "=" .. self:class_counts()[c] end
@@ -84,4 +186,4 @@ function Dataset:__tostring()
     table.concat(parts, ", "), self.groups and " with groups" or "")
 end
 
-return { new = new, Dataset = Dataset }
+return { new = new, load = load, Dataset = Dataset, FORMAT = FORMAT }

@@ -44,7 +44,7 @@ end
 -- for x, y in loader() do ... end  (next epoch on each call; or loader(epoch))
 function Loader:__call(epoch)
   self.epoch = epoch or (self.epoch + 1)
-  local order = self.indices and { table.unpack(self.indices) } or prng.range(self:size())
+  local order = self.indices and table.move(self.indices, 1, #self.indices, 1, {}) or prng.range(self:size())
   if self.shuffle then prng.new(self.seed * 1000003 + self.epoch):shuffle(order) end
   local nb, b = #self, 0
   local blocks_per_epoch = 4 * #order

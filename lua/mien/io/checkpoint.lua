@@ -112,7 +112,9 @@ end
 function M.read_checkpoint(path)
   local tensors, meta = st.load(path)
   local raw = meta[M.METADATA_KEY]
-  if not raw then error("load_checkpoint: " .. path .. " has no '" .. M.METADATA_KEY .. "' metadata (not a checkpoint)", 3) end
+  if not raw then
+    error("load_checkpoint: " .. path .. " has no '" .. M.METADATA_KEY .. "' metadata (not a checkpoint)", 3)
+  end
   local info = M.decode_json(raw)
   local msd, ostate = {}, {}
   for name, t in pairs(tensors) do

@@ -89,6 +89,9 @@ function Module.__call(self, ...)
   return out
 end
 
+-- Subclasses set up their fields here; Parent.__init(self, ...) chains.
+function Module:__init() end
+
 function Module:forward()
   error(self.__name .. ": forward is not implemented", 2)
 end
@@ -438,15 +441,19 @@ function Module:extra_repr()
   return ""
 end
 
-function Module:_repr(indent)
+-- The tree as text; "frozen" marks the top of each frozen sub-tree.
+function Module:_repr(indent, parent_frozen)
   local kids = self:_child_list()
-  local head = self.__name .. "(" .. self:extra_repr()
-  if self.frozen then head = head .. (self:extra_repr() ~= "" and ", " or "") .. "frozen" end
-  if #kids == 0 then return head .. ")" end
-  local lines = { head }
+  local extra = self:extra_repr()
+  local mark = self.frozen and not parent_frozen
+  if #kids == 0 then
+    if mark then extra = extra ~= "" and extra .. ", frozen" or "frozen" end
+    return self.__name .. "(" .. extra .. ")"
+  end
+  local lines = { self.__name .. "(" .. extra .. (mark and "  -- frozen" or "") }
   local pad = indent .. "  "
   for _, e in ipairs(kids) do
-    lines[#lines + 1] = pad .. "(" .. e[1] .. "): " .. e[2]:_repr(pad)
+    lines[#lines + 1] = pad .. "(" .. e[1] .. "): " .. e[2]:_repr(pad, self.frozen)
   end
   lines[#lines + 1] = indent .. ")"
   return table.concat(lines, "\n")

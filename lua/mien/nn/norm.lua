@@ -17,7 +17,8 @@ local function make(name, ndims)
 
   function C:__init(num_features, opts)
     opts = opts or {}
-    assert(math.type(num_features) == "integer" and num_features > 0, name .. ": num_features must be a positive integer")
+    assert(math.type(num_features) == "integer" and num_features > 0,
+      name .. ": num_features must be a positive integer")
     self.num_features = num_features
     self.eps = opts.eps or 1e-5
     if opts.momentum == false or opts.cumulative then

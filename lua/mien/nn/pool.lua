@@ -16,7 +16,9 @@ end
 local function pool_class(name, fn, has_count)
   local C = Module:extend(name)
   function C:__init(kernel_size, opts)
-    if type(kernel_size) == "table" and kernel_size.kernel_size then kernel_size, opts = kernel_size.kernel_size, kernel_size end
+    if type(kernel_size) == "table" and kernel_size.kernel_size then -- MaxPool2d{kernel_size = 2, ...}
+      kernel_size, opts = kernel_size.kernel_size, kernel_size
+    end
     opts = opts or {}
     assert(kernel_size, name .. ": kernel_size is required")
     self.kernel_size = kernel_size

@@ -7,6 +7,8 @@
 --   opt = optim.Adam({{params = backbone, lr = 1e-4}, {params = head}}, {lr = 1e-3, weight_decay = 1e-4})
 -- A group's missing hyper-parameters come from the second argument, then
 -- from the optimizer's defaults. A module may stand in for its parameters.
+-- {fused = false} in the options uses tensor ops instead of the C kernels
+-- (they are used anyway for tensors that are not float32/float64 on the cpu).
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
@@ -25,7 +27,9 @@ end
 local function param_list(v, where)
   if is_tensor(v) then return { v } end
   if is_module(v) then return v:parameters() end
-  if type(v) ~= "table" then error(where .. ": expected parameters (a list of tensors or a module), got " .. type(v), 4) end
+  if type(v) ~= "table" then
+    error(where .. ": expected parameters (a list of tensors or a module), got " .. type(v), 4)
+  end
   local out = {}
   for i, p in ipairs(v) do
     if not is_tensor(p) then error(string.format("%s: parameter %d is a %s, not a tensor", where, i, type(p)), 4) end
@@ -44,14 +48,16 @@ end
 -- Builds an optimizer of class cls with the class's defaults.
 function Optimizer.new(cls, params, opts, name)
   opts = opts or {}
-  local self = setmetatable({ state = {}, param_groups = {}, name = name }, cls)
+  local self = setmetatable({ state = {}, param_groups = {}, name = name, fused = opts.fused ~= false }, cls)
   local hyper = {}
   for k, v in pairs(cls.defaults) do hyper[k] = v end
   for k, v in pairs(opts) do
-    if cls.defaults[k] == nil and k ~= "params" then
-      error(string.format("%s: unknown option '%s'", name, tostring(k)), 3)
+    if k ~= "fused" then
+      if cls.defaults[k] == nil and k ~= "params" then
+        error(string.format("%s: unknown option '%s'", name, tostring(k)), 3)
+      end
+      hyper[k] = v
     end
-    hyper[k] = v
   end
   self.defaults = hyper
   local groups
@@ -104,6 +110,14 @@ function Optimizer:step(closure)
     end
   end
   return loss
+end
+
+-- The fused C kernels handle float32/float64 cpu tensors; anything else (or
+-- opt.fused = false) takes the equivalent tensor-op path.
+function Optimizer:use_fused(p)
+  if self.fused == false then return false end
+  local dt = p:dtype()
+  return p:device() == "cpu" and (dt == "float32" or dt == "float64")
 end
 
 -- Sets every gradient to nil (set_to_none, the default) or to zero.

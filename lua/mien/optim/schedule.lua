@@ -303,6 +303,7 @@ end
 -- ------------------------------------------------------- ReduceLROnPlateau
 
 local Plateau = class("ReduceLROnPlateau")
+Plateau.wants_metric = true -- mien.train.fit passes the monitored metric to step()
 
 function Plateau:setup(o)
   self.mode = o.mode or "min"
@@ -338,7 +339,8 @@ end
 -- One epoch's metric. Returns true when the lr was reduced.
 function Plateau:step(metric)
   if type(metric) ~= "number" then
-    if type(metric) == "userdata" then metric = metric:item() else error("ReduceLROnPlateau: step needs the metric", 2) end
+    if type(metric) ~= "userdata" then error("ReduceLROnPlateau: step needs the metric", 2) end
+    metric = metric:item()
   end
   self.last_epoch = self.last_epoch + 1
   if self:is_better(metric) then

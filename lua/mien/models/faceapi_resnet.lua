@@ -1,0 +1,110 @@
+-- face-api's face recognition net: a ResNet-34-like port of dlib's face
+-- descriptor. Input 150x150 RGB, (p - [122.782, 117.001, 104.298]) / 256.
+--   conv32_down: 7x7 stride-2 'valid' conv + bias, per-channel scale, relu -> 72 px
+--   3x3 stride-2 'valid' max pool -> 35 px
+--   residual blocks conv32_1..3, conv64_down, conv64_1..3, conv128_down,
+--   conv128_1..2, conv256_down, conv256_1..2, conv256_down_out (35 -> 17 -> 8 -> 4 -> 2)
+--   global mean -> pooled [N,256] -> @ fc [256,128] (no bias, no L2 norm)
+-- A residual block is relu(x + scale(conv2(relu(scale(conv1(x)))))) with 3x3
+-- 'same' convs; a down block's conv1 is 3x3 stride 2 'valid', its shortcut a
+-- 2x2/2 'valid' average pool, zero-padded in channels where they double; when
+-- the conv branch is one pixel smaller than the pooled one, a zero row (bottom)
+-- and a zero column (right) are appended to it before the add.
+local mien = require "mien"
+local Module = require "mien.nn.module"
+local L = require "mien.models.layers"
+
+local F = mien.F
+local M = {}
+
+-- conv (+bias) then scale, optional relu.
+local ConvLayer = Module:extend("ConvScale")
+function ConvLayer:__init(cin, cout, k, opts)
+  opts = opts or {}
+  self.conv = L.Conv(cin, cout, k, { stride = opts.stride or 1, padding = opts.padding or "same" })
+  self.scale = L.Scale(cout)
+  self.relu = opts.relu ~= false
+end
+function ConvLayer:forward(x)
+  local y = self.scale(self.conv(x))
+  if self.relu then y = F.relu(y) end
+  return y
+end
+M.ConvLayer = ConvLayer
+
+local Residual = Module:extend("ResidualBlock")
+function Residual:__init(cin, cout, down)
+  self.down = down or false
+  self.cin, self.cout = cin, cout
+  if down then
+    self.conv1 = ConvLayer(cin, cout, 3, { stride = 2, padding = "valid" })
+  else
+    self.conv1 = ConvLayer(cin, cout, 3)
+  end
+  self.conv2 = ConvLayer(cout, cout, 3, { relu = false })
+end
+function Residual:forward(x)
+  local out = self.conv2(self.conv1(x))
+  local short = x
+  if self.down then
+    short = F.avg_pool2d(x, { kernel_size = 2, stride = 2 })
+    local dh, dw = short:size(3) - out:size(3), short:size(4) - out:size(4)
+    if dh > 0 or dw > 0 then out = F.pad(out, { 0, dw, 0, dh }) end
+    local dc = out:size(2) - short:size(2)
+    if dc > 0 then short = F.pad(short, { 0, 0, 0, 0, 0, dc }) end
+  end
+  return F.relu(out + short)
+end
+function Residual:extra_repr()
+  return string.format("%d, %d%s", self.cin, self.cout, self.down and ", down" or "")
+end
+M.Residual = Residual
+
+local BLOCKS = {
+  { "conv32_1", 32, 32 }, { "conv32_2", 32, 32 }, { "conv32_3", 32, 32 },
+  { "conv64_down", 32, 64, true }, { "conv64_1", 64, 64 }, { "conv64_2", 64, 64 }, { "conv64_3", 64, 64 },
+  { "conv128_down", 64, 128, true }, { "conv128_1", 128, 128 }, { "conv128_2", 128, 128 },
+  { "conv256_down", 128, 256, true }, { "conv256_1", 256, 256 }, { "conv256_2", 256, 256 },
+  { "conv256_down_out", 256, 256, true },
+}
+M.BLOCKS = BLOCKS
+
+-- The trunk: x [N,3,150,150] -> pooled [N,256] (opts.pool = false: the last [N,256,2,2] map).
+local Trunk = Module:extend("FaceRecognitionTrunk")
+function Trunk:__init(opts)
+  opts = opts or {}
+  self.conv32_down = ConvLayer(3, 32, 7, { stride = 2, padding = "valid" })
+  for _, b in ipairs(BLOCKS) do self[b[1]] = Residual(b[2], b[3], b[4]) end
+  self.pool = opts.pool ~= false
+end
+function Trunk:forward(x)
+  x = self.conv32_down(x)
+  x = F.max_pool2d(x, { kernel_size = 3, stride = 2 })
+  for _, b in ipairs(BLOCKS) do x = self[b[1]](x) end
+  if not self.pool then return x end
+  return x:mean({ 3, 4 })
+end
+M.Trunk = Trunk
+
+-- trunk + fc (no bias): the 128-d descriptor.
+local Net = Module:extend("FaceRecognitionNet")
+function Net:__init(opts)
+  self.trunk = Trunk(opts)
+  self:register_parameter("fc", mien.zeros({ 256, 128 }, { requires_grad = true }))
+end
+function Net:forward(x)
+  return self.trunk(x):matmul(self.fc)
+end
+M.Net = Net
+
+function M.rename(key, name)
+  return (name:gsub("^trunk/", ""))
+end
+
+function M.build(tensors)
+  local net = Net()
+  if tensors then L.fill(net, tensors, { rename = M.rename, what = "face-api recognition net" }) end
+  return net
+end
+
+return M
