@@ -57,18 +57,28 @@ mien_tensor *mien_randn(int ndim, const int64_t *shape, mien_dtype dtype, int de
   return random_new(ndim, shape, dtype, device, 1);
 }
 
+/* 1 with probability p, straight into the target type: element i compares
+ * word i%4 of block base + i/4 with p (the uniform stream's layout). */
 mien_tensor *mien_bernoulli(int ndim, const int64_t *shape, double p, mien_dtype dtype, int device) {
-  mien_tensor *t = mien_rand(ndim, shape, MIEN_FLOAT64, MIEN_CPU);
-  if (!t) return NULL;
-  double *v = t->storage->data;
-  int64_t n = mien_numel(t);
-  for (int64_t i = 0; i < n; i++) v[i] = v[i] < p ? 1.0 : 0.0;
-  mien_tensor *out = mien_empty(ndim, shape, dtype, device);
-  if (out && mien_copy_(out, t) != 0) {
+  mien_tensor *out = mien_empty(ndim, shape, dtype, MIEN_CPU);
+  if (!out) return NULL;
+  int64_t n = mien_numel(out);
+  mien_rng *g = mien_rng_global();
+  uint64_t seed = g->seed, base = mien_rng_reserve(g, (uint64_t)(n + 3) / 4);
+  MIEN_DISPATCH(dtype, T, {
+    T *o = out->storage->data;
+    _Pragma("omp parallel for if (n > 65536)")
+    for (int64_t b = 0; b < (n + 3) / 4; b++) {
+      uint32_t w[4];
+      mien_philox(seed, base + (uint64_t)b, w);
+      for (int k = 0; k < 4 && b * 4 + k < n; k++) o[b * 4 + k] = (T)(mien_unit_double(w[k]) < p);
+    }
+  });
+  if (device != MIEN_CPU) {
+    mien_tensor *d = mien_to_device(out, device);
     mien_release(out);
-    out = NULL;
+    return d;
   }
-  mien_release(t);
   return out;
 }
 

@@ -1,10 +1,25 @@
 #include "storage.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #include "error.h"
 
-static void *cpu_alloc(size_t nbytes) { return calloc(1, nbytes ? nbytes : 1); }
+/* Training allocates and frees the same large activation buffers every step.
+ * glibc would hand each one back to the kernel (mmap/munmap) and fault its
+ * pages in again next time; keeping them in the heap makes reuse cheap. */
+static void keep_large_blocks_in_heap(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's maximum */
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+static void *cpu_alloc(size_t nbytes) {
+  keep_large_blocks_in_heap();
+  return calloc(1, nbytes ? nbytes : 1);
+}
 static void cpu_free(void *p, size_t nbytes) {
   (void)nbytes;
   free(p);

@@ -405,11 +405,48 @@ static int l_augment_batch(lua_State *L) {
   return 1;
 }
 
+/* core.augment_draw(spec, src_h, src_w, seed, base, i) -> the random draw of
+ * batch position i (0-based), as in augment.h: {a = {a0..a5}, flip, gain,
+ * offset, erase = {y, x, h, w} (0-based; h = w = 0 when none)}. For tests and
+ * for checking another implementation of the kernel. */
+static int l_augment_draw(lua_State *L) {
+  int h = (int)luaL_checkinteger(L, 2), w = (int)luaL_checkinteger(L, 3);
+  if (h <= 0 || w <= 0) luaL_error(L, "augment_draw: source size must be positive, got %dx%d", h, w);
+  mien_augment_params p;
+  read_augment(L, 1, h, w, &p);
+  uint64_t seed = (uint64_t)luaL_checkinteger(L, 4), base = (uint64_t)luaL_checkinteger(L, 5);
+  int64_t i = luaL_checkinteger(L, 6);
+  mien_augment_draw d;
+  mien_augment_draw_image(&p, h, w, seed, base, i, &d);
+  lua_createtable(L, 0, 5);
+  lua_createtable(L, 6, 0);
+  for (int k = 0; k < 6; k++) {
+    lua_pushnumber(L, d.a[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "a");
+  lua_pushboolean(L, d.flip);
+  lua_setfield(L, -2, "flip");
+  lua_pushnumber(L, d.gain);
+  lua_setfield(L, -2, "gain");
+  lua_pushnumber(L, d.offset);
+  lua_setfield(L, -2, "offset");
+  lua_createtable(L, 4, 0);
+  int box[4] = {d.erase_y, d.erase_x, d.erase_h, d.erase_w};
+  for (int k = 0; k < 4; k++) {
+    lua_pushinteger(L, box[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "erase");
+  return 1;
+}
+
 void lmien_register_image(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"image_load", l_image_load}, {"image_load_batch", l_image_load_batch}, {"image_write", l_image_write},
       {"image_resize", l_image_resize}, {"fer2013_csv", l_fer2013_csv}, {"synthetic_faces", l_synthetic_faces},
       {"listdir", l_listdir}, {"is_dir", l_is_dir}, {"realpath", l_realpath},
-      {"files_fingerprint", l_files_fingerprint}, {"augment_batch", l_augment_batch}, {NULL, NULL}};
+      {"files_fingerprint", l_files_fingerprint}, {"augment_batch", l_augment_batch}, {"augment_draw", l_augment_draw},
+      {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
 }

@@ -10,8 +10,28 @@ typedef struct tensor_box {
   mien_tensor *t; /* NULL once closed */
 } tensor_box;
 
-/* Bytes allocated since the GC was last told, so big tensors drive collection. */
+/* Tensor memory lives outside the Lua heap, so Lua's collector cannot see
+ * it. Each new storage adds its size to a debt that is paid with GC steps;
+ * and when tensor memory has grown past twice what survived the last full
+ * collection (plus a floor), a full collection runs, so a training loop's
+ * dead activations are freed within a step or two whatever the GC mode. */
 static size_t gc_debt;
+static size_t gc_mark;
+#define GC_STEP_BYTES (1u << 20)
+#define GC_FULL_FLOOR ((size_t)256 << 20)
+
+static void account_allocation(lua_State *L, size_t nbytes) {
+  gc_debt += nbytes;
+  if (gc_debt < GC_STEP_BYTES) return;
+  size_t in_use = mien_storage_bytes_in_use(MIEN_CPU);
+  if (in_use > 2 * gc_mark + GC_FULL_FLOOR) {
+    lua_gc(L, LUA_GCCOLLECT);
+    gc_mark = mien_storage_bytes_in_use(MIEN_CPU);
+  } else {
+    lua_gc(L, LUA_GCSTEP, (int)(gc_debt >> 10));
+  }
+  gc_debt = 0;
+}
 
 int lmien_error(lua_State *L) { return luaL_error(L, "%s", mien_last_error()); }
 
@@ -20,13 +40,7 @@ void lmien_push(lua_State *L, mien_tensor *t) {
   tensor_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
   luaL_setmetatable(L, LMIEN_TENSOR);
-  if (t->refcount == 1 && t->storage->refcount == 1) {
-    gc_debt += t->storage->nbytes;
-    if (gc_debt > (1u << 20)) {
-      lua_gc(L, LUA_GCSTEP, (int)(gc_debt >> 10));
-      gc_debt = 0;
-    }
-  }
+  if (t->refcount == 1 && t->storage->refcount == 1) account_allocation(L, t->storage->nbytes);
 }
 
 int lmien_is_tensor(lua_State *L, int arg) { return luaL_testudata(L, arg, LMIEN_TENSOR) != NULL; }

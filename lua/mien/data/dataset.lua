@@ -23,7 +23,7 @@ end
 -- counts[c] for c = 1..#classes; also counts[name].
 function Dataset:class_counts()
   local counts = {}
-  for c, name in ipairs(self.classes) do counts[c] = 0 end
+  for c = 1, #self.classes do counts[c] = 0 end
   for _, y in ipairs(self:labels_table()) do counts[y] = counts[y] + 1 end
   for c, name in ipairs(self.classes) do counts[name] = counts[c] end
   return counts

@@ -41,6 +41,7 @@ function Loader:make_batch(list, stream_base)
   return x, self.ds.labels:index_select(1, idx)
 end
 
+
 -- for x, y in loader() do ... end  (next epoch on each call; or loader(epoch))
 function Loader:__call(epoch)
   self.epoch = epoch or (self.epoch + 1)

@@ -30,17 +30,29 @@ function DenseBlock:__init(cin, cout, first, nconv)
   end
   for i = 1, nconv - 1 do self["conv" .. i] = L.SepConv(cout, cout) end
 end
+-- (Intermediates are closed once used: it frees their memory at once
+-- instead of at the next garbage collection; autograd keeps what it needs.)
+local function add_close(a, b)
+  local s = a + b
+  a:close()
+  b:close()
+  return s
+end
+
 function DenseBlock:forward(x)
-  local o1 = F.relu(self.conv0(x))
-  local o2 = self.conv1(o1)
-  local sum = o1 + o2
-  local o3 = self.conv2(F.relu(sum))
-  sum = sum + o3
-  if self.nconv == 4 then
-    local o4 = self.conv3(F.relu(sum))
-    sum = sum + o4
+  local c0 = self.conv0(x)
+  local o1 = F.relu(c0)
+  c0:close()
+  local sum = add_close(o1, self.conv1(o1))
+  for i = 2, self.nconv - 1 do
+    local r = F.relu(sum)
+    local o = self["conv" .. i](r)
+    r:close()
+    sum = add_close(sum, o)
   end
-  return F.relu(sum)
+  local out = F.relu(sum)
+  sum:close()
+  return out
 end
 M.DenseBlock = DenseBlock
 
@@ -62,11 +74,16 @@ function Features:__init(opts)
   self.pool = opts.pool ~= false
 end
 function Features:forward(x)
-  for i = 0, self.nblocks - 1 do x = self["dense" .. i](x) end
+  for i = 0, self.nblocks - 1 do
+    local y = self["dense" .. i](x)
+    if i > 0 then x:close() end
+    x = y
+  end
   if not self.pool then return x end
   local k = self.pool_size
-  x = ops.avg_pool2d(x, { kernel_size = k, stride = 2, padding = "VALID" })
-  return x:reshape(x:size(1), self.out_channels)
+  local p = ops.avg_pool2d(x, { kernel_size = k, stride = 2, padding = "VALID" })
+  x:close()
+  return p:reshape(p:size(1), self.out_channels)
 end
 function Features:extra_repr() return string.format("blocks=%d, out=%d", self.nblocks, self.out_channels) end
 M.Features = Features
@@ -110,5 +127,35 @@ function M.build(kind, tensors, opts)
   if tensors then L.fill(net, tensors, { rename = rename, what = "face-api " .. kind }) end
   return net
 end
+
+-- Model zoo entries (mien.models.load). Normalisation in augment_batch form:
+-- (v/255 - mean) / std with v = p, i.e. (p - mean_rgb) / 255.
+local MEAN = { 122.782 / 255, 117.001 / 255, 104.298 / 255 }
+local function entry(name, kind, file, extra)
+  local e = {
+    name = name, kind = "faceapi", file = "face-api/" .. file .. "-weights_manifest.json",
+    input = { size = { 112, 112 }, channels = 3, mean = MEAN, std = 1 },
+    normalization = "(p - [122.782, 117.001, 104.298]) / 255, RGB",
+  }
+  for k, v in pairs(extra) do e[k] = v end
+  e.build = function(tensors, opts)
+    local net = M.build(kind, tensors, opts)
+    if opts and opts.include_top == false then return net.features end
+    return net
+  end
+  return e
+end
+M.entries = {
+  faceapi_expression = entry("faceapi_expression", "expression", "face_expression_model", {
+    output_dim = 7, backbone = { dim = 256 },
+    classes = { "neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised" },
+  }),
+  faceapi_landmarks68 = entry("faceapi_landmarks68", "landmarks", "face_landmark_68_model", {
+    output_dim = 136, backbone = { dim = 256 },
+  }),
+  faceapi_landmarks68_tiny = entry("faceapi_landmarks68_tiny", "landmarks_tiny", "face_landmark_68_tiny_model", {
+    output_dim = 136, backbone = { dim = 128 },
+  }),
+}
 
 return M

@@ -26,8 +26,14 @@ function ConvLayer:__init(cin, cout, k, opts)
   self.relu = opts.relu ~= false
 end
 function ConvLayer:forward(x)
-  local y = self.scale(self.conv(x))
-  if self.relu then y = F.relu(y) end
+  local c = self.conv(x)
+  local y = self.scale(c)
+  c:close()
+  if self.relu then
+    local r = F.relu(y)
+    y:close()
+    y = r
+  end
   return y
 end
 M.ConvLayer = ConvLayer
@@ -43,17 +49,33 @@ function Residual:__init(cin, cout, down)
   end
   self.conv2 = ConvLayer(cout, cout, 3, { relu = false })
 end
+-- (intermediates are closed once used; see faceapi_dense.lua)
 function Residual:forward(x)
-  local out = self.conv2(self.conv1(x))
+  local h = self.conv1(x)
+  local out = self.conv2(h)
+  h:close()
   local short = x
   if self.down then
     short = F.avg_pool2d(x, { kernel_size = 2, stride = 2 })
     local dh, dw = short:size(3) - out:size(3), short:size(4) - out:size(4)
-    if dh > 0 or dw > 0 then out = F.pad(out, { 0, dw, 0, dh }) end
+    if dh > 0 or dw > 0 then
+      local p = F.pad(out, { 0, dw, 0, dh })
+      out:close()
+      out = p
+    end
     local dc = out:size(2) - short:size(2)
-    if dc > 0 then short = F.pad(short, { 0, 0, 0, 0, 0, dc }) end
+    if dc > 0 then
+      local p = F.pad(short, { 0, 0, 0, 0, 0, dc })
+      short:close()
+      short = p
+    end
   end
-  return F.relu(out + short)
+  local s = out + short
+  out:close()
+  if short ~= x then short:close() end
+  local y = F.relu(s)
+  s:close()
+  return y
 end
 function Residual:extra_repr()
   return string.format("%d, %d%s", self.cin, self.cout, self.down and ", down" or "")
@@ -78,11 +100,18 @@ function Trunk:__init(opts)
   self.pool = opts.pool ~= false
 end
 function Trunk:forward(x)
-  x = self.conv32_down(x)
-  x = F.max_pool2d(x, { kernel_size = 3, stride = 2 })
-  for _, b in ipairs(BLOCKS) do x = self[b[1]](x) end
+  local c = self.conv32_down(x)
+  x = F.max_pool2d(c, { kernel_size = 3, stride = 2 })
+  c:close()
+  for _, b in ipairs(BLOCKS) do
+    local y = self[b[1]](x)
+    x:close()
+    x = y
+  end
   if not self.pool then return x end
-  return x:mean({ 3, 4 })
+  local m = x:mean({ 3, 4 })
+  x:close()
+  return m
 end
 M.Trunk = Trunk
 
@@ -106,5 +135,22 @@ function M.build(tensors)
   if tensors then L.fill(net, tensors, { rename = M.rename, what = "face-api recognition net" }) end
   return net
 end
+
+-- Model zoo entry (mien.models.load): (p - mean_rgb) / 256 in augment_batch
+-- form is mean = mean_rgb / 255, std = 256 / 255.
+M.entries = {
+  faceapi_recognition = {
+    name = "faceapi_recognition", kind = "faceapi", file = "face-api/face_recognition_model-weights_manifest.json",
+    input = { size = { 150, 150 }, channels = 3, mean = { 122.782 / 255, 117.001 / 255, 104.298 / 255 },
+      std = 256 / 255 },
+    normalization = "(p - [122.782, 117.001, 104.298]) / 256, RGB",
+    output_dim = 128, backbone = { dim = 256 },
+    build = function(tensors, opts)
+      local net = M.build(tensors)
+      if opts and opts.include_top == false then return net.trunk end
+      return net
+    end,
+  },
+}
 
 return M

