@@ -24,6 +24,7 @@ static void account_allocation(lua_State *L, size_t nbytes) {
   gc_debt += nbytes;
   if (gc_debt < GC_STEP_BYTES) return;
   size_t in_use = mien_storage_bytes_in_use(MIEN_CPU);
+  if (in_use < gc_mark) gc_mark = in_use; /* memory freed since: lower the mark */
   if (in_use > 2 * gc_mark + GC_FULL_FLOOR) {
     lua_gc(L, LUA_GCCOLLECT);
     gc_mark = mien_storage_bytes_in_use(MIEN_CPU);

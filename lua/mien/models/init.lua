@@ -157,6 +157,35 @@ local function decorate(model, e, include_top)
   return model
 end
 
+-- The parameters of the top k blocks of a backbone (for fine-tuning the top
+-- while the rest stays frozen), and the blocks' names. Blocks: for graph
+-- models the layers (ops with weights) in execution order; for the face-api
+-- nets the direct children with parameters (dense0..dense3 of the feature
+-- extractor; conv32_down .. conv256_down_out of the recognition trunk).
+function models.top_blocks(model, k)
+  local body = model
+  if rawget(body, "body") and Module.is_module(rawget(body, "body")) then body = rawget(body, "body") end
+  local blocks = {}
+  if body.layers then
+    for _, l in ipairs(body:layers()) do
+      local ps = {}
+      for _, n in ipairs(l.names) do ps[#ps + 1] = l.params[n] end
+      blocks[#blocks + 1] = { name = l.name, params = ps }
+    end
+  else
+    for name, child in body:named_children() do
+      local ps = child:parameters()
+      if #ps > 0 then blocks[#blocks + 1] = { name = name, params = ps } end
+    end
+  end
+  local params, names = {}, {}
+  for i = math.max(1, #blocks - k + 1), #blocks do
+    names[#names + 1] = blocks[i].name
+    for _, p in ipairs(blocks[i].params) do params[#params + 1] = p end
+  end
+  return params, names
+end
+
 function models.load(name, opts)
   opts = opts or {}
   local e = models.info(name)

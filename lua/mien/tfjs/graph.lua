@@ -686,6 +686,30 @@ function GraphModel:nodes(filter)
   return out
 end
 
+-- The layers in execution order: each op node that reads parameters, with
+-- them: {name=, op=, params={name -> tensor}, names={...}}. Used to pick
+-- the top layers of a backbone for fine-tuning.
+function GraphModel:layers()
+  local graph = rawget(self, "_graph")
+  local out = {}
+  for _, name in ipairs(self:plan(rawget(self, "outputs")).order) do
+    local node = graph.nodes[name]
+    if node.op ~= "Const" then
+      local layer = { name = name, op = node.op, params = {}, names = {} }
+      for _, inp in ipairs(node.inputs) do
+        local t = rawget(self, inp)
+        local c = graph.consts[inp]
+        if c and not c.int and not c.buffer and t ~= nil and layer.params[inp] == nil then
+          layer.params[inp] = t
+          layer.names[#layer.names + 1] = inp
+        end
+      end
+      if #layer.names > 0 then out[#out + 1] = layer end
+    end
+  end
+  return out
+end
+
 function GraphModel:extra_repr()
   local graph = rawget(self, "_graph")
   local n = #self:plan(rawget(self, "outputs")).order
