@@ -215,6 +215,7 @@ end
 -- ---------------------------------------------------------------- OneCycle
 
 local OneCycle = class("OneCycle")
+OneCycle.per_batch = true -- mien.train.fit steps it after every batch
 M.OneCycleLR = OneCycle
 
 local function anneal_cos(a, b, pct) return b + (a - b) / 2 * (math.cos(math.pi * pct) + 1) end

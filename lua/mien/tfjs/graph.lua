@@ -537,7 +537,14 @@ function GraphModel:_eval(node, inputs)
   error(string.format("tfjs graph: unsupported op '%s' at node '%s'", op, node.name), 2)
 end
 
+local function strip_names(names)
+  local out = {}
+  for i, n in ipairs(names) do out[i] = input_name(n) or n end
+  return out
+end
+
 function GraphModel:plan(outputs)
+  outputs = strip_names(outputs)
   local key = table.concat(outputs, "\0")
   local cache = rawget(self, "_plan_cache")
   local p = cache[key]
@@ -551,7 +558,7 @@ end
 -- name -> tensor of the outputs (4-d in NCHW), for inputs given as a tensor
 -- (the only placeholder) or a table placeholder name -> tensor.
 function GraphModel:run(inputs, outputs)
-  outputs = outputs or rawget(self, "outputs")
+  outputs = strip_names(outputs or rawget(self, "outputs"))
   local graph = rawget(self, "_graph")
   local plan = self:plan(outputs)
   local feeds = {}
@@ -650,6 +657,7 @@ end
 
 -- The values of the named nodes (several results, in order).
 function GraphModel:forward_outputs(x, names)
+  names = strip_names(names)
   local r = self:run(x, names)
   local list = {}
   for i, o in ipairs(names) do list[i] = r[o] end
@@ -659,6 +667,7 @@ end
 -- The sub-graph up to the named node(s) as a new module sharing the weights.
 function GraphModel:cut(names)
   if type(names) == "string" then names = { names } end
+  names = strip_names(names)
   local graph = rawget(self, "_graph")
   for _, n in ipairs(names) do
     if not graph.nodes[n] then error("cut: the graph has no node '" .. n .. "'", 2) end
