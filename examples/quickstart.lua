@@ -41,7 +41,8 @@ else
 end
 print(string.format("train: %s\nval:   %s", train_ds, val_ds))
 
-local model = fer_cnn { classes = #train_ds.classes, width = width, dropout = dropout }
+local model_opts = { classes = #train_ds.classes, width = width, dropout = dropout }
+local model = fer_cnn(model_opts)
 local optimizer = mien.optim.Adam(model:parameters(), { lr = a.lr })
 local augment = a.data and { flip = 0.5, rotation = 10, shift = 0.05, zoom = { 0.95, 1.05 } } or { flip = 0.5 }
 local train_loader = mien.data.loader(train_ds, { batch = a.batch, augment = augment, seed = a.seed })
@@ -49,6 +50,8 @@ local train_loader = mien.data.loader(train_ds, { batch = a.batch, augment = aug
 local schedule = mien.optim.OneCycle(optimizer, { max_lr = a.lr, epochs = a.epochs, steps_per_epoch = #train_loader })
 local history = mien.train.fit {
   model = model, optimizer = optimizer, schedule = schedule, epochs = a.epochs, dir = a.dir,
+  recipe = { script = here .. "/fer_cnn.lua", opts = model_opts, classes = train_ds.classes,
+    input = { size = 48, channels = 1 } },
   train = train_loader,
   val = mien.data.loader(val_ds, { batch = 256, shuffle = false }),
 }

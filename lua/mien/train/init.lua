@@ -75,7 +75,9 @@ end
 -- dir (checkpoints, history, report), resume (default true when dir has a
 -- checkpoint), early_stopping {monitor="val_loss", patience=, mode=, restore_best=true},
 -- callbacks {on_epoch_end=fn(row, state)}, monitor/mode for the best checkpoint,
--- quiet, config (recorded in the report), classes (names for the report).
+-- quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
+-- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
+-- can load them.
 function train.fit(opts)
   local model = assert(opts.model, "fit: model is required")
   local optimizer = assert(opts.optimizer, "fit: optimizer is required")
@@ -104,7 +106,8 @@ function train.fit(opts)
   end
   local function save(path, epoch)
     mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, epoch = epoch,
-      step = step, history = history, extra = { best = best, best_epoch = best_epoch, since_best = since_best } })
+      step = step, history = history,
+      extra = { best = best, best_epoch = best_epoch, since_best = since_best, recipe = opts.recipe } })
   end
   local stopped
   for epoch = start_epoch, epochs do
