@@ -137,7 +137,11 @@ static int by_seq_desc(const void *a, const void *b) {
 }
 
 /* All nodes reachable from root, each retained once. */
+/* Each backward marks the nodes it has visited with a fresh epoch. */
+static uint64_t visit_epoch;
+
 static mien_node **collect(mien_node *root, int64_t *count) {
+  uint64_t epoch = __atomic_add_fetch(&visit_epoch, 1, __ATOMIC_RELAXED);
   int64_t cap = 64, scap = 64, n = 0, top = 0;
   mien_node **out = malloc(sizeof *out * cap), **stack = malloc(sizeof *stack * scap);
   if (!out || !stack) goto oom;
@@ -145,9 +149,8 @@ static mien_node **collect(mien_node *root, int64_t *count) {
   root->pending = NULL;
   while (top > 0) {
     mien_node *node = stack[--top];
-    bool seen = false;
-    for (int64_t k = 0; k < n && !seen; k++) seen = out[k] == node;
-    if (seen) continue;
+    if (node->visit == epoch) continue;
+    node->visit = epoch;
     if (n == cap) {
       mien_node **grown = realloc(out, sizeof *out * cap * 2);
       if (!grown) goto oom;

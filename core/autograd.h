@@ -37,6 +37,7 @@ struct mien_node {
   void *ctx;
   void (*free_ctx)(void *);
   mien_tensor *pending; /* gradient gathered during backward */
+  uint64_t visit;       /* the last backward that reached this node */
   bool released;
 };
 

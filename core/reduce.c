@@ -103,6 +103,30 @@ DEFINE_REDUCE(double)
 DEFINE_REDUCE(int64_t)
 DEFINE_REDUCE(uint8_t)
 
+/* d prod / d x_i = the product of the others, computed without dividing by
+ * zero: with p = the product of the non-zero entries and z = the number of
+ * zeros in the slice, it is p / x_i where z == 0, p at the single zero where
+ * z == 1, and 0 everywhere else. */
+static mien_tensor *prod_grad(mien_tensor *x, mien_tensor *gk, int kd, const int64_t *kshape) {
+  int dims[MIEN_MAX_DIMS], nd = 0;
+  for (int d = 0; d < kd; d++)
+    if (kshape[d] == 1 && x->shape[d] != 1) dims[nd++] = d;
+  if (nd == 0) return mien_retain(gk);
+  mien_tensor *t[10] = {0}, *r = NULL;
+  t[0] = mien_binary_scalar(MIEN_EQ, x, 0, false);             /* is zero */
+  t[1] = t[0] ? mien_where(t[0], t[0], x) : NULL;               /* zeros -> 1 (t[0] holds 1 there) */
+  t[2] = t[1] ? mien_to_dtype(t[1], x->dtype) : NULL;
+  t[3] = t[2] ? mien_reduce(MIEN_PROD, t[2], nd, dims, true) : NULL; /* p */
+  t[4] = t[0] ? mien_reduce(MIEN_SUM, t[0], nd, dims, true) : NULL;  /* z */
+  t[5] = t[3] && t[2] ? mien_binary(MIEN_DIV, t[3], t[2]) : NULL;    /* p / x_i (p at zeros) */
+  t[6] = t[4] ? mien_binary(MIEN_SUB, t[4], t[0]) : NULL;            /* zeros among the others */
+  t[7] = t[6] ? mien_binary_scalar(MIEN_EQ, t[6], 0, false) : NULL;  /* the others hold no zero */
+  t[8] = t[7] && t[5] ? mien_binary(MIEN_MUL, t[5], t[7]) : NULL;
+  if (t[8]) r = mien_binary(MIEN_MUL, t[8], gk);
+  for (int k = 0; k < 10; k++) mien_release(t[k]);
+  return r;
+}
+
 static int reduce_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   /* g has the keepdim shape stored in i[]; expand it back over the input */
   int kd = (int)n->i[0];
@@ -112,6 +136,8 @@ static int reduce_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   mien_reduce_op op = (mien_reduce_op)n->f[0];
   if (op == MIEN_SUM) {
     r = mien_expand(gk, n->in_ndim[0], n->in_shape[0]);
+  } else if (op == MIEN_PROD) {
+    r = prod_grad(n->saved[0], gk, kd, &n->i[1]);
   } else if (op == MIEN_MEAN) {
     mien_tensor *s = mien_binary_scalar(MIEN_MUL, gk, 1.0 / n->f[1], false);
     r = s ? mien_expand(s, n->in_ndim[0], n->in_shape[0]) : NULL;
@@ -183,7 +209,7 @@ mien_tensor *mien_reduce(mien_reduce_op op, mien_tensor *t, int ndims, const int
     case MIEN_UINT8: reduce_uint8_t(&args, nout); break;
     default: break;
   }
-  if (mien_dtype_is_float(odt) && op != MIEN_PROD) {
+  if (mien_dtype_is_float(odt)) {
     mien_node *n = mien_record(name, reduce_backward, 1, &t, out);
     if (n) {
       int kd = 0;
@@ -191,6 +217,7 @@ mien_tensor *mien_reduce(mien_reduce_op op, mien_tensor *t, int ndims, const int
       n->i[0] = kd;
       n->f[0] = op;
       n->f[1] = (double)inner_n;
+      if (op == MIEN_PROD) mien_node_save(n, 0, t);
       if (op == MIEN_MAX || op == MIEN_MIN) {
         mien_node_save(n, 0, t);
         mien_node_save_detached(n, 1, out);

@@ -212,7 +212,7 @@ describe("gradcheck reductions", function()
     if type(d) == "table" then return sh(d) end
     return tostring(d)
   end
-  for _, op in ipairs { "sum", "mean", "max", "min" } do
+  for _, op in ipairs { "sum", "mean", "max", "min", "prod" } do
     for _, dims in ipairs(dims_cases) do
       for _, keep in ipairs { false, true } do
         if not (dims == false and keep) then
@@ -251,6 +251,14 @@ describe("gradcheck reductions", function()
 end)
 
 -- matmul ---------------------------------------------------------------------
+
+describe("gradcheck prod with zeros", function()
+  it("gives the product of the others at a single zero and 0 where two are zero", function()
+    local z = mien.tensor({ { 1, 0, 3 }, { 0, 0, 2 }, { 2, 3, 4 } }, { dtype = "float64", requires_grad = true })
+    z:prod(2):sum():backward()
+    assert.same({ 0, 3, 0, 0, 0, 0, 12, 8, 6 }, z.grad:reshape(-1):totable())
+  end)
+end)
 
 describe("gradcheck matmul", function()
   local cases = {
