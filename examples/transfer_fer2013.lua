@@ -26,7 +26,7 @@ local argparse = require "argparse"
 
 local p = argparse("transfer_fer2013", "FER2013 with a pretrained face backbone: cached features, head, fine-tuning")
 p:option("--data", "FER2013 folder with train/ and publictest/", "../shared/data/fer2013")
-p:option("--backbone", "a mien.models name (models.list())", "faceapi_recognition")
+p:option("--backbone", "a mien.models name (models.list())", "faceapi_expression")
 p:option("--weights", "weights folder (face-api/, human-models/)")
 p:option("--cache", "folder for cached features", "cache")
 p:option("--lr", "head learning rate (Adam)", "1e-3", tonumber)

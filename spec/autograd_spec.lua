@@ -1,27 +1,8 @@
 -- Reverse-mode autograd through the Lua binding.
 local mien = require "mien"
+local H = require "spec.support.helpers"
 
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then
-      for _, v in ipairs(x) do walk(v) end
-    else
-      out[#out + 1] = x
-    end
-  end
-  walk(t:totable())
-  return out
-end
-
-local function assert_close(actual, expected, tol, what)
-  tol = tol or 1e-6
-  assert.are.equal(#expected, #actual, (what or "") .. ": number of elements")
-  for i = 1, #expected do
-    assert.is_true(math.abs(actual[i] - expected[i]) <= tol * (1 + math.abs(expected[i])),
-      string.format("%s: element %d is %.9g, expected %.9g", what or "", i, actual[i], expected[i]))
-  end
-end
+local flat, assert_close = H.flat, H.assert_close
 
 local function leaf(values, dtype)
   return mien.tensor(values, { dtype = dtype or "float64", requires_grad = true })

@@ -5,33 +5,9 @@ local mien = require "mien"
 local nn = require "mien.nn"
 local optim = require "mien.optim"
 local cjson = require "cjson"
+local H = require "spec.support.helpers"
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
-
-local function read_all(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then
-      for _, v in ipairs(x) do walk(v) end
-    else
-      out[#out + 1] = x
-    end
-  end
-  walk(t:totable())
-  return out
-end
+local flat, read_file = H.flat, H.read_file
 
 local function same_bits(a, b)
   local x, y = flat(a), flat(b)
@@ -43,8 +19,8 @@ local function same_bits(a, b)
 end
 
 local dir
-setup(function() dir = tmpdir() end)
-teardown(function() os.execute("rm -rf '" .. dir .. "'") end)
+setup(function() dir = H.tmpdir() end)
+teardown(function() H.remove_dir(dir) end)
 
 describe("safetensors files", function()
   it("are readable by an independent parser: header, dtypes, shapes, offsets and bytes", function()
@@ -56,7 +32,7 @@ describe("safetensors files", function()
     local path = dir .. "/weights.safetensors"
     mien.io.save(model, path, { metadata = { note = "hello", epoch = 3 } })
 
-    local data = read_all(path)
+    local data = read_file(path)
     local n = string.unpack("<I8", data)
     local header = cjson.decode(data:sub(9, 8 + n))
     local base = 8 + n
@@ -194,7 +170,7 @@ describe("training checkpoints", function()
     assert.are.same({ losses[4], losses[5], losses[6] }, { lines[3], lines[4], lines[5] })
 
     -- the layout: optimizer moments as tensors, the rest as JSON metadata
-    local data = read_all(env.CKPT)
+    local data = read_file(env.CKPT)
     local n = string.unpack("<I8", data)
     local header = cjson.decode(data:sub(9, 8 + n))
     assert.is_not_nil(header["model.1.weight"])

@@ -1,10 +1,7 @@
 -- The mien command and the out-of-the-box examples, run as a user would.
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p " .. p))
-  return p
-end
+local H = require "spec.support.helpers"
+
+local tmpdir, exists = H.tmpdir, H.exists
 
 local function run(cmd)
   local f = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
@@ -12,12 +9,6 @@ local function run(cmd)
   f:close()
   local code = tonumber(out:match("exit=(%d+)%s*$"))
   return code, out
-end
-
-local function exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
 end
 
 describe("the mien command", function()
@@ -60,7 +51,7 @@ describe("the mien command", function()
     code, out = run(string.format("scripts/mien predict %s/best.ckpt %s/happy/*.png", dir, data))
     assert.equal(0, code, out)
     assert.truthy(out:find("%.png: %a+ +%(%a+ %d%.%d%d%d"), out)
-    os.execute("rm -rf " .. dir)
+    H.remove_dir(dir)
   end)
 end)
 
@@ -99,6 +90,6 @@ mien.sweep {
     end
     assert.equal(6, n)
     assert.is_true(exists(dir .. "/out/report.html"))
-    os.execute("rm -rf " .. dir)
+    H.remove_dir(dir)
   end)
 end)

@@ -4,40 +4,20 @@
 local mien = require "mien"
 local core = require "mien.core"
 local data = require "mien.data"
+local H = require "spec.support.helpers"
+
+local mkdir, write_file, read_file, exists = H.mkdir, H.write_file, H.read_file, H.exists
 
 -- Every fixture lives under one temp dir, removed when the file's tests end.
-local ROOT = os.tmpname()
-os.remove(ROOT)
-assert(os.execute("mkdir -p '" .. ROOT .. "'"))
-teardown(function() os.execute("rm -rf '" .. ROOT .. "'") end)
+local ROOT = H.tmpdir()
+teardown(function() H.remove_dir(ROOT) end)
 
 local dirs = 0
 local function tmpdir()
   dirs = dirs + 1
   local p = ROOT .. "/" .. dirs
-  assert(os.execute("mkdir -p '" .. p .. "'"))
+  mkdir(p)
   return p
-end
-
-local function mkdir(p) assert(os.execute("mkdir -p '" .. p .. "'")) end
-
-local function write_file(path, content)
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-end
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
 end
 
 -- An h x w x c uint8 image whose pixels are value (+ x + y when ramp).

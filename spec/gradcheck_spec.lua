@@ -2,14 +2,11 @@
 local mien = require "mien"
 local gradcheck = require "mien.gradcheck"
 local F = mien.F
+local H = require "spec.support.helpers"
 
 -- helpers ------------------------------------------------------------------
 
-local function numel(shape)
-  local n = 1
-  for _, s in ipairs(shape) do n = n * s end
-  return n
-end
+local numel = H.numel
 
 local seed_counter = 0
 -- uniform in [lo, hi), float64, requires grad

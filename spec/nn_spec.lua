@@ -3,19 +3,9 @@
 local mien = require "mien"
 local nn = require "mien.nn"
 local optim = require "mien.optim"
+local H = require "spec.support.helpers"
 
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then
-      for _, v in ipairs(x) do walk(v) end
-    else
-      out[#out + 1] = x
-    end
-  end
-  walk(t:totable())
-  return out
-end
+local flat = H.flat
 
 local function names_of(iter)
   local out = {}

@@ -1,5 +1,8 @@
 local plot = require "mien.plot"
 local ticks = require "mien.plot.ticks"
+local H = require "spec.support.helpers"
+
+local count, tmpdir = H.count, H.tmpdir
 
 local function labels(axis)
   local out = {}
@@ -7,14 +10,6 @@ local function labels(axis)
     out[i] = t.label
   end
   return out
-end
-
-local function count(s, pattern)
-  local n = 0
-  for _ in s:gmatch(pattern) do
-    n = n + 1
-  end
-  return n
 end
 
 -- Every number in the path data of class="series" paths.
@@ -26,13 +21,6 @@ local function path_numbers(svg)
     end
   end
   return out
-end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
 end
 
 describe("mien.plot", function()
@@ -223,11 +211,9 @@ describe("mien.plot", function()
       local path = dir .. "/chart.svg"
       local svg = plot.lines { series = { { y = { 1, 2 } } } }
       assert.are.equal(path, plot.save(svg, path))
-      local f = assert(io.open(path))
-      assert.are.equal(svg, f:read("a"))
-      f:close()
+      assert.are.equal(svg, H.read_file(path))
       assert.is_nil(io.open(path .. ".tmp"))
-      os.execute("rm -rf '" .. dir .. "'")
+      H.remove_dir(dir)
     end)
 
     it("refuses something that is not SVG", function()

@@ -1,28 +1,9 @@
 local report = require "mien.report"
+local H = require "spec.support.helpers"
+
+local tmpdir, read_file, count = H.tmpdir, H.read_file, H.count
 
 local CHROMIUM = "/usr/bin/chromium"
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function count(s, pattern)
-  local n = 0
-  for _ in s:gmatch(pattern) do
-    n = n + 1
-  end
-  return n
-end
 
 local function history()
   local h = {}
@@ -81,14 +62,14 @@ describe("mien.report", function()
   end)
 
   after_each(function()
-    os.execute("rm -rf '" .. dir .. "'")
+    H.remove_dir(dir)
   end)
 
   describe("run", function()
     it("writes dir/report.html with the charts inline", function()
       local path = run_report(dir .. "/nested")
       assert.are.equal(dir .. "/nested/report.html", path)
-      local html = read(path)
+      local html = read_file(path)
       assert.matches("^<!DOCTYPE html>", html)
       assert.matches("<style>", html)
       -- loss, accuracy, lr, two confusion heatmaps, ROC
@@ -99,7 +80,7 @@ describe("mien.report", function()
     end)
 
     it("lists the configuration and the final metrics, escaped", function()
-      local html = read(run_report(dir))
+      local html = read_file(run_report(dir))
       assert.matches("<td>model.name</td>\n<td>resnet&lt;18&gt;</td>", html, 1, true)
       assert.matches("<td>augment</td>\n<td>flip, crop</td>", html, 1, true)
       assert.matches('<td>lr</td>\n<td class="num">0.001</td>', html, 1, true)
@@ -109,18 +90,18 @@ describe("mien.report", function()
     end)
 
     it("includes the classification report text", function()
-      local html = read(run_report(dir))
+      local html = read_file(run_report(dir))
       assert.matches("<pre>[^<]*precision%s+recall%s+f1%-score%s+support", html)
       assert.matches("happy%s+0%.82%s+0%.90%s+0%.86%s+50", html)
     end)
 
     it("uses a log axis for a decaying learning rate", function()
-      local html = read(run_report(dir))
+      local html = read_file(run_report(dir))
       assert.matches(">1e%-5</text>", html)
     end)
 
     it("needs only dir", function()
-      local html = read(report.run { dir = dir })
+      local html = read_file(report.run { dir = dir })
       assert.matches("<h1>mien report</h1>", html, 1, true)
       assert.has_error(function()
         report.run { title = "x" }
@@ -130,7 +111,7 @@ describe("mien.report", function()
 
   describe("sweep", function()
     local function sweep_report()
-      return read(report.sweep {
+      return read_file(report.sweep {
         dir = dir, title = "lr sweep", trials = sweep_trials(), objective = "val_acc", mode = "max",
       })
     end
@@ -167,7 +148,7 @@ describe("mien.report", function()
     end)
 
     it("sorts ascending for mode = min", function()
-      local html = read(report.sweep { dir = dir, trials = sweep_trials(), objective = "val_acc", mode = "min" })
+      local html = read_file(report.sweep { dir = dir, trials = sweep_trials(), objective = "val_acc", mode = "min" })
       assert.is_true(html:find("<td>0001</td>", 1, true) < html:find("<td>0002</td>", 1, true))
     end)
 

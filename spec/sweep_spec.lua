@@ -1,28 +1,10 @@
 local sweep = require "mien.sweep"
 local json = require "mien.util.json"
+local H = require "spec.support.helpers"
 
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then
-    return nil
-  end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local tmpdir, write_file, shell_quote = H.tmpdir, H.write_file, H.shell_quote
+-- nil for a file that is not there (some specs check that a run wrote nothing)
+local read_file_or_nil = H.read_file_or_nil
 
 local function lines(text)
   local out = {}
@@ -32,14 +14,11 @@ local function lines(text)
   return out
 end
 
-local function q(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
 -- Run a sweep script with lua5.4 from the current directory (so relative
 -- entries of package.path still resolve); returns exit code and output.
 local function run_script(path, env)
-  local command = string.format("env LUA_PATH_5_4=%s %s lua5.4 %s 2>&1", q(package.path), env or "", q(path))
+  local command =
+    string.format("env LUA_PATH_5_4=%s %s lua5.4 %s 2>&1", shell_quote(package.path), env or "", shell_quote(path))
   local p = io.popen(command)
   local output = p:read("a")
   local _, _, code = p:close()
@@ -87,7 +66,7 @@ append("done.log", result.best.id .. " " .. #result.trials)
 
 local function sweep_script(dir, workers, sleep)
   local path = dir .. "/sweep.lua"
-  write(path, SCRIPT:format(dir, workers, sleep))
+  write_file(path, SCRIPT:format(dir, workers, sleep))
   return path
 end
 
@@ -104,7 +83,7 @@ describe("mien.sweep", function()
   end)
 
   after_each(function()
-    os.execute("rm -rf " .. q(dir))
+    H.remove_dir(dir)
   end)
 
   describe("grid", function()
@@ -326,7 +305,7 @@ describe("mien.sweep", function()
       assert.are.equal(16, calls)
       assert.are.same(first.trials[8].config, second.trials[8].config)
       assert.is_true(second.best.objective > -0.05)
-      assert.are.equal(16, #lines(read(dir .. "/results.jsonl")))
+      assert.are.equal(16, #lines(read_file_or_nil(dir .. "/results.jsonl")))
     end)
   end)
 
@@ -340,15 +319,15 @@ describe("mien.sweep", function()
         end,
       }
       for i = 1, 4 do
-        local record = json.decode(read(string.format("%s/trials/%04d.json", dir, i)))
+        local record = json.decode(read_file_or_nil(string.format("%s/trials/%04d.json", dir, i)))
         assert.are.equal("ok", record.status)
         assert.are.equal(2, #record.runs)
       end
-      assert.are.equal(4, #lines(read(dir .. "/results.jsonl")))
-      local csv = lines(read(dir .. "/results.csv"))
+      assert.are.equal(4, #lines(read_file_or_nil(dir .. "/results.jsonl")))
+      local csv = lines(read_file_or_nil(dir .. "/results.csv"))
       assert.are.equal("id,status,lr,opt,acc,acc_std,seconds,error", csv[1])
       assert.are.equal(5, #csv)
-      local html = read(dir .. "/report.html")
+      local html = read_file_or_nil(dir .. "/report.html")
       assert.matches("lr &lt;sweep&gt;", html, 1, true)
       assert.matches("acc vs lr", html, 1, true)
     end)
@@ -370,7 +349,7 @@ describe("mien.sweep", function()
 
     it("prints progress, the ranked table and the best configuration", function()
       local script = dir .. "/print.lua"
-      write(script, [[
+      write_file(script, [[
         local sweep = require "mien.sweep"
         sweep { space = { x = { 1, 2 } }, method = "grid", objective = "v", run = function(cfg)
           return { v = cfg.x / 10 }
@@ -389,16 +368,16 @@ describe("mien.sweep", function()
     it("runs 6 trials in 2 parallel worker processes", function()
       local code, output = run_script(sweep_script(dir, 2, "0.2"))
       assert.are.equal(0, code, output)
-      assert.are.equal(6, #lines(read(dir .. "/calls.log")))
+      assert.are.equal(6, #lines(read_file_or_nil(dir .. "/calls.log")))
       for i = 1, 6 do
-        local record = json.decode(read(string.format("%s/out/trials/%04d.json", dir, i)))
+        local record = json.decode(read_file_or_nil(string.format("%s/out/trials/%04d.json", dir, i)))
         assert.are.equal("ok", record.status)
       end
-      assert.are.equal(7, #lines(read(dir .. "/out/results.csv")))
-      assert.matches("^%d%d%d%d 6\n$", read(dir .. "/done.log"))
+      assert.are.equal(7, #lines(read_file_or_nil(dir .. "/out/results.csv")))
+      assert.matches("^%d%d%d%d 6\n$", read_file_or_nil(dir .. "/done.log"))
       -- at most, and at some point exactly, 2 trials ran at once
       local running, most = 0, 0
-      for _, event in ipairs(lines(read(dir .. "/events.log"))) do
+      for _, event in ipairs(lines(read_file_or_nil(dir .. "/events.log"))) do
         running = running + (event:match("^start") and 1 or -1)
         most = math.max(most, running)
       end
@@ -409,12 +388,12 @@ describe("mien.sweep", function()
       local script = sweep_script(dir, 2, "0")
       local code, output = run_script(script, "DIE_ON=0002")
       assert.are.equal(0, code, output)
-      local failed = json.decode(read(dir .. "/out/trials/0002.json"))
+      local failed = json.decode(read_file_or_nil(dir .. "/out/trials/0002.json"))
       assert.are.equal("failed", failed.status)
       assert.matches("worker exited with status 4", failed.error)
       code, output = run_script(script)
       assert.are.equal(0, code, output)
-      local calls = lines(read(dir .. "/calls.log"))
+      local calls = lines(read_file_or_nil(dir .. "/calls.log"))
       table.sort(calls)
       assert.are.same({ "0001", "0002", "0003", "0004", "0005", "0006" }, calls)
     end)
@@ -425,15 +404,15 @@ describe("mien.sweep", function()
       local script = sweep_script(dir, 1, "0")
       local code = run_script(script, "CRASH_AFTER=3")
       assert.are.equal(3, code)
-      assert.are.same({ "0001", "0002", "0003" }, lines(read(dir .. "/calls.log")))
-      assert.are.equal(3, #lines(read(dir .. "/out/results.jsonl")))
-      assert.is_nil(read(dir .. "/done.log"))
+      assert.are.same({ "0001", "0002", "0003" }, lines(read_file_or_nil(dir .. "/calls.log")))
+      assert.are.equal(3, #lines(read_file_or_nil(dir .. "/out/results.jsonl")))
+      assert.is_nil(read_file_or_nil(dir .. "/done.log"))
       local output
       code, output = run_script(script)
       assert.are.equal(0, code, output)
-      assert.are.same({ "0001", "0002", "0003", "0004", "0005", "0006" }, lines(read(dir .. "/calls.log")))
-      assert.are.equal(6, #lines(read(dir .. "/out/results.jsonl")))
-      assert.matches("^%d%d%d%d 6\n$", read(dir .. "/done.log"))
+      assert.are.same({ "0001", "0002", "0003", "0004", "0005", "0006" }, lines(read_file_or_nil(dir .. "/calls.log")))
+      assert.are.equal(6, #lines(read_file_or_nil(dir .. "/out/results.jsonl")))
+      assert.matches("^%d%d%d%d 6\n$", read_file_or_nil(dir .. "/done.log"))
     end)
   end)
 end)

@@ -1,43 +1,11 @@
 -- The tensor core through the Lua binding: creation, dtypes, views, indexing,
 -- printing, joins, in-place ops, broadcasting, reductions, matmul and the RNG.
 local mien = require "mien"
+local H = require "spec.support.helpers"
 
 -- helpers ------------------------------------------------------------------
 
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then
-      for _, v in ipairs(x) do walk(v) end
-    else
-      out[#out + 1] = x
-    end
-  end
-  walk(t:totable())
-  return out
-end
-
-local function numel(shape)
-  local n = 1
-  for _, s in ipairs(shape) do n = n * s end
-  return n
-end
-
-local function assert_close(actual, expected, tol, what)
-  tol = tol or 1e-5
-  assert.are.equal(#expected, #actual, (what or "") .. ": number of elements")
-  for i = 1, #expected do
-    local a, e = actual[i], expected[i]
-    if e ~= e then
-      assert.is_true(a ~= a, string.format("%s: element %d is %s, expected nan", what or "", i, tostring(a)))
-    elseif math.abs(e) == math.huge then
-      assert.are.equal(e, a, string.format("%s: element %d", what or "", i))
-    else
-      local ok = math.abs(a - e) <= tol * (1 + math.abs(e))
-      assert.is_true(ok, string.format("%s: element %d is %.9g, expected %.9g", what or "", i, a, e))
-    end
-  end
-end
+local flat, numel, assert_close = H.flat, H.numel, H.assert_close
 
 -- Lua reference for a broadcasting binary op on flat values.
 local function broadcast_ref(a, b, f)

@@ -11,28 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "error.h"
 #include "io/atomic_file.h"
-
-static int failures;
-
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                           \
-    }                                                                       \
-  } while (0)
-
-static char dir[64];
-
-static void join(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
-
-static void write_plain(const char *path, const char *text) {
-  FILE *fp = fopen(path, "wb");
-  fputs(text, fp);
-  fclose(fp);
-}
 
 /* Whole file as a string ("" if unreadable). */
 static const char *contents(const char *path) {
@@ -50,7 +31,7 @@ static const char *contents(const char *path) {
 static const char *listing(void) {
   static char buf[512];
   struct dirent **entries;
-  int n = scandir(dir, &entries, NULL, alphasort);
+  int n = scandir(temp_dir, &entries, NULL, alphasort);
   buf[0] = '\0';
   for (int i = 0; i < n; i++) {
     const char *name = entries[i]->d_name;
@@ -64,13 +45,6 @@ static const char *listing(void) {
   return buf;
 }
 
-static int error_mentions(const char *a, const char *b) {
-  const char *msg = mien_last_error();
-  int ok = strstr(msg, a) && (!b || strstr(msg, b));
-  if (!ok) fprintf(stderr, "  unexpected error message: %s\n", msg);
-  return ok;
-}
-
 static mode_t mode_of(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 ? st.st_mode & 0777 : 0;
@@ -78,7 +52,7 @@ static mode_t mode_of(const char *path) {
 
 static void test_new_file(void) {
   char path[128];
-  join(path, sizeof path, "new.bin");
+  temp_path(path, sizeof path, "new.bin");
   CHECK(mien_write_file_atomic(path, "hello", 5) == 0);
   CHECK(strcmp(contents(path), "hello") == 0);
   CHECK(mode_of(path) == 0644); /* 0666 under the umask 022 set in main */
@@ -88,8 +62,8 @@ static void test_new_file(void) {
 
 static void test_replace_keeps_mode(void) {
   char path[128];
-  join(path, sizeof path, "a.bin");
-  write_plain(path, "old");
+  temp_path(path, sizeof path, "a.bin");
+  write_text(path, "old");
   chmod(path, 0600);
   CHECK(mien_write_file_atomic(path, "new contents", 12) == 0);
   CHECK(strcmp(contents(path), "new contents") == 0);
@@ -100,8 +74,8 @@ static void test_replace_keeps_mode(void) {
 
 static void test_empty_write(void) {
   char path[128];
-  join(path, sizeof path, "a.bin");
-  write_plain(path, "old");
+  temp_path(path, sizeof path, "a.bin");
+  write_text(path, "old");
   CHECK(mien_write_file_atomic(path, NULL, 0) == 0);
   CHECK(strcmp(contents(path), "") == 0);
   unlink(path);
@@ -109,8 +83,8 @@ static void test_empty_write(void) {
 
 static void test_abort(void) {
   char path[128];
-  join(path, sizeof path, "a.bin");
-  write_plain(path, "old");
+  temp_path(path, sizeof path, "a.bin");
+  write_text(path, "old");
   mien_atomic_file *f = mien_atomic_open(path);
   CHECK(f != NULL);
   CHECK(mien_atomic_write(f, "partial", 7) == 0);
@@ -126,8 +100,8 @@ static void test_abort(void) {
 /* A file size limit makes the writes fail half way, like a full disk. */
 static void test_failed_write(void) {
   char path[128];
-  join(path, sizeof path, "a.bin");
-  write_plain(path, "old");
+  temp_path(path, sizeof path, "a.bin");
+  write_text(path, "old");
   static char big[1 << 16];
   memset(big, 'x', sizeof big);
 
@@ -139,7 +113,7 @@ static void test_failed_write(void) {
   setrlimit(RLIMIT_FSIZE, &limited);
 
   CHECK(mien_write_file_atomic(path, big, sizeof big) == -1);
-  CHECK(error_mentions(path, NULL));
+  CHECK(error_mentions(path, NULL, NULL));
   CHECK(strcmp(contents(path), "old") == 0);
   CHECK(strcmp(listing(), "a.bin") == 0);
 
@@ -148,7 +122,7 @@ static void test_failed_write(void) {
   CHECK(f != NULL);
   CHECK(mien_atomic_write(f, big, sizeof big) == -1);
   CHECK(mien_atomic_commit(f) == -1);
-  CHECK(error_mentions(path, "earlier write failed"));
+  CHECK(error_mentions(path, "earlier write failed", NULL));
   CHECK(strcmp(contents(path), "old") == 0);
   CHECK(strcmp(listing(), "a.bin") == 0);
 
@@ -160,12 +134,12 @@ static void test_failed_write(void) {
 /* rename cannot replace a non-empty directory: the commit fails late. */
 static void test_failed_rename(void) {
   char sub[128], inner[192];
-  join(sub, sizeof sub, "sub");
+  temp_path(sub, sizeof sub, "sub");
   snprintf(inner, sizeof inner, "%s/keep", sub);
   mkdir(sub, 0755);
-  write_plain(inner, "kept");
+  write_text(inner, "kept");
   CHECK(mien_write_file_atomic(sub, "data", 4) == -1);
-  CHECK(error_mentions(sub, "rename"));
+  CHECK(error_mentions(sub, "rename", NULL));
   CHECK(strcmp(contents(inner), "kept") == 0);
   CHECK(strcmp(listing(), "sub") == 0);
   unlink(inner);
@@ -174,20 +148,16 @@ static void test_failed_rename(void) {
 
 static void test_missing_directory(void) {
   char path[128];
-  join(path, sizeof path, "missing/a.bin");
+  temp_path(path, sizeof path, "missing/a.bin");
   CHECK(mien_atomic_open(path) == NULL);
-  CHECK(error_mentions(path, "temporary file"));
+  CHECK(error_mentions(path, "temporary file", NULL));
   CHECK(mien_write_file_atomic(path, "x", 1) == -1);
   CHECK(strcmp(listing(), "") == 0);
 }
 
 int main(void) {
   umask(022);
-  snprintf(dir, sizeof dir, "/tmp/mien_atomic_XXXXXX");
-  if (!mkdtemp(dir)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  if (temp_dir_create("atomic") != 0) return 1;
   test_new_file();
   test_replace_keeps_mode();
   test_empty_write();
@@ -196,11 +166,6 @@ int main(void) {
   test_failed_rename();
   test_missing_directory();
   CHECK(strcmp(listing(), "") == 0);
-  rmdir(dir);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_atomic_file: all passed\n");
-  return 0;
+  temp_dir_remove();
+  return check_exit("test_atomic_file");
 }

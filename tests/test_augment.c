@@ -5,19 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "error.h"
 #include "image/augment.h"
 #include "image/transform.h"
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
 
 enum { N = 6, H = 48, W = 48 };
 
@@ -291,6 +282,5 @@ int main(void) {
   test_erase_and_border();
   test_photometric_and_channels();
   test_errors();
-  if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
-  return failures ? 1 : 0;
+  return check_exit("test_augment");
 }

@@ -9,22 +9,11 @@
 #include <string.h>
 
 #include "autograd.h"
+#include "check.h"
 #include "error.h"
 #include "nn.h"
 #include "storage.h"
 #include "tensor.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                          \
-  do {                                             \
-    if (!(cond)) {                                 \
-      failures++;                                  \
-      fprintf(stderr, "FAIL line %d: ", __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                \
-      fprintf(stderr, "\n");                       \
-    }                                              \
-  } while (0)
 
 static mien_tensor *vec(int n, const double *v, mien_dtype dt, bool requires_grad) {
   int64_t shape[1] = {n};
@@ -269,10 +258,5 @@ int main(void) {
   test_deep_chain_backward();
   EXPECT(mien_live_tensors() == 0, "%lld tensors leaked", (long long)mien_live_tensors());
   EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == 0, "%zu bytes leaked", mien_storage_bytes_in_use(MIEN_CPU));
-  if (failures) {
-    fprintf(stderr, "%d failures\n", failures);
-    return 1;
-  }
-  printf("test_autograd: ok\n");
-  return 0;
+  return check_exit("test_autograd");
 }

@@ -8,26 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cpu/batchnorm.h"
 #include "error.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                          \
-  do {                                             \
-    if (!(cond)) {                                 \
-      failures++;                                  \
-      fprintf(stderr, "FAIL line %d: ", __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                \
-      fprintf(stderr, "\n");                       \
-    }                                              \
-  } while (0)
-
-static uint64_t rng_state = 0xda3e39cb94b95bdbull;
-static double uniform(void) {
-  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(rng_state >> 11) * 0x1p-52 - 1.0;
-}
 
 static double *random_array(int64_t n, double lo, double hi) {
   double *a = malloc(sizeof(double) * n);
@@ -39,22 +22,6 @@ static double *copy_array(const double *a, int64_t n) {
   double *b = malloc(sizeof(double) * n);
   memcpy(b, a, sizeof(double) * n);
   return b;
-}
-
-static float *to_f32(const double *a, int64_t n) {
-  float *f = malloc(sizeof(float) * n);
-  for (int64_t i = 0; i < n; i++) f[i] = (float)a[i];
-  return f;
-}
-
-/* max |a - b| / (|b| + floor) */
-static double rel_error(const float *af, const double *a, const double *b, int64_t n, double floor) {
-  double worst = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const double e = fabs((af ? af[i] : a[i]) - b[i]) / (fabs(b[i]) + floor);
-    worst = isnan(e) || e > worst ? (isnan(e) ? INFINITY : e) : worst;
-  }
-  return worst;
 }
 
 #define AT(p, n, c, s) (((n) * (p)->C + (c)) * (p)->S + (s))
@@ -104,15 +71,15 @@ static void check_forward(const mien_batchnorm_params *p, int affine) {
 
   ref_eval(p, x, gamma, beta, rm, rv, ref);
   EXPECT(mien_batchnorm_forward_eval_f64(p, x, gamma, beta, rm, rv, y) == 0, "%s", mien_last_error());
-  EXPECT(rel_error(NULL, y, ref, size, 1) < 1e-14, "f64 eval forward");
+  EXPECT(max_rel_error(y, ref, size, 1) < 1e-14, "f64 eval forward");
   EXPECT(mien_batchnorm_forward_eval_f32(p, xf, gf, bf, rmf, rvf, yf) == 0, "%s", mien_last_error());
-  EXPECT(rel_error(yf, NULL, ref, size, 1) < 1e-6, "f32 eval forward");
+  EXPECT(max_rel_error_f32(yf, ref, size, 1) < 1e-6, "f32 eval forward");
 
   ref_train(p, x, gamma, beta, ref_rm, ref_rv, ref);
   EXPECT(mien_batchnorm_forward_train_f64(p, x, gamma, beta, rm, rv, save_mean, save_invstd, y) == 0, "%s",
          mien_last_error());
-  EXPECT(rel_error(NULL, y, ref, size, 1) < 1e-12, "f64 train forward");
-  EXPECT(rel_error(NULL, rm, ref_rm, p->C, 1) < 1e-14 && rel_error(NULL, rv, ref_rv, p->C, 1) < 1e-14,
+  EXPECT(max_rel_error(y, ref, size, 1) < 1e-12, "f64 train forward");
+  EXPECT(max_rel_error(rm, ref_rm, p->C, 1) < 1e-14 && max_rel_error(rv, ref_rv, p->C, 1) < 1e-14,
          "f64 running stats");
   for (int64_t c = 0; c < p->C; c++) {
     double mean = 0;
@@ -122,7 +89,7 @@ static void check_forward(const mien_batchnorm_params *p, int affine) {
     EXPECT(fabs(save_mean[c] - mean) < 1e-13, "save_mean[%lld]", (long long)c);
   }
   EXPECT(mien_batchnorm_forward_train_f32(p, xf, gf, bf, rmf, rvf, smf, sif, yf) == 0, "%s", mien_last_error());
-  EXPECT(rel_error(yf, NULL, ref, size, 1) < 1e-5, "f32 train forward");
+  EXPECT(max_rel_error_f32(yf, ref, size, 1) < 1e-5, "f32 train forward");
   float *no_running = NULL;
   EXPECT(mien_batchnorm_forward_train_f32(p, xf, gf, bf, no_running, no_running, smf, sif, yf) == 0,
          "running stats are optional");
@@ -202,8 +169,8 @@ static void check_backward(const mien_batchnorm_params *p, int train, int affine
     rc = mien_batchnorm_backward_eval_f32(p, xf, rf, gf, rmf, rvf, dxf, NULL, NULL);
   double scale = 0;
   for (int64_t i = 0; i < size; i++) scale = fabs(dx[i]) > scale ? fabs(dx[i]) : scale;
-  EXPECT(rc == 0 && rel_error(dxf, NULL, dx, size, scale) < 1e-5, "f32 %s backward: error %g", mode,
-         rel_error(dxf, NULL, dx, size, scale));
+  EXPECT(rc == 0 && max_rel_error_f32(dxf, dx, size, scale) < 1e-5, "f32 %s backward: error %g", mode,
+         max_rel_error_f32(dxf, dx, size, scale));
 
   free(x), free(r), free(gamma), free(beta), free(rm), free(rv), free(sm), free(si), free(y), free(dx);
   free(dgamma), free(dbeta), free(xf), free(rf), free(gf), free(smf), free(sif), free(rmf), free(rvf), free(dxf);
@@ -233,6 +200,7 @@ static void check_directional_derivative(const mien_batchnorm_params *p) {
 }
 
 int main(void) {
+  rng_seed(0xda3e39cb94b95bdbull);
   const mien_batchnorm_params shapes[] = {
       {8, 3, 1, 1e-5, 0.1},  /* BatchNorm1d on [N, C] */
       {4, 5, 6, 1e-5, 0.1},  /* BatchNorm2d, H*W = 6 */
@@ -261,10 +229,5 @@ int main(void) {
   const mien_batchnorm_params bad = {2, 0, 1, 1e-5, 0.1};
   EXPECT(mien_batchnorm_forward_eval_f64(&bad, one, NULL, NULL, one, one, out) == -1, "C = 0 must fail");
 
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("batchnorm: all checks passed\n");
-  return 0;
+  return check_exit("test_batchnorm");
 }

@@ -7,18 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cpu/conv2d.h"
 #include "error.h"
-
-static int failures;
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-static uint64_t next_random(void) {
-  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-  return rng_state >> 11;
-}
-static double uniform(void) { return (double)next_random() * 0x1p-52 - 1.0; } /* [-1, 1) */
-static int64_t randint(int64_t lo, int64_t hi) { return lo + (int64_t)(next_random() % (uint64_t)(hi - lo + 1)); }
 
 typedef struct shape {
   mien_conv2d_params p;
@@ -100,10 +91,7 @@ static void describe(const shape *s) {
 static void compare(const char *what, const shape *s, const double *got, const double *ref, const double *bound,
                     int64_t n, double tol) {
   double worst = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const double e = fabs(got[i] - ref[i]) / (bound[i] + 1e-300);
-    worst = isnan(e) || e > worst ? (isnan(e) ? INFINITY : e) : worst;
-  }
+  for (int64_t i = 0; i < n; i++) worst = worse_error(worst, fabs(got[i] - ref[i]) / (bound[i] + 1e-300));
   if (worst > tol) {
     failures++;
     fprintf(stderr, "FAIL %s: relative error %g\n", what, worst);
@@ -121,16 +109,6 @@ static double *nan_array(int64_t n) {
   double *a = malloc(sizeof(double) * (n ? n : 1));
   for (int64_t i = 0; i < n; i++) a[i] = NAN;
   return a;
-}
-
-static float *to_f32(const double *a, int64_t n) {
-  float *f = malloc(sizeof(float) * (n ? n : 1));
-  for (int64_t i = 0; i < n; i++) f[i] = (float)a[i];
-  return f;
-}
-
-static void from_f32(const float *f, int64_t n, double *a) {
-  for (int64_t i = 0; i < n; i++) a[i] = f[i];
 }
 
 static int check_rc(int rc, const char *what, const shape *s) {
@@ -261,6 +239,7 @@ static void expect_invalid(mien_conv2d_params p, const char *fragment) {
 }
 
 int main(void) {
+  rng_seed(0x2545f4914f6cdd1dull);
   const mien_conv2d_params cases[] = {
       conv(2, 3, 8, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),    /* plain 3x3, same padding */
       conv(3, 4, 9, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1),    /* stride 2 */
@@ -308,10 +287,5 @@ int main(void) {
   expect_invalid(conv(1, 3, 4, 4, 4, 3, 3, 1, 1, -1, 0, 1, 1, 1), "padding");
   expect_invalid(conv(1, 0, 4, 4, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1), "positive");
 
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("conv2d: all checks passed\n");
-  return 0;
+  return check_exit("test_conv2d");
 }

@@ -8,20 +8,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "check.h"
 #include "error.h"
 #include "image/fer_csv.h"
 
-static int failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
-
-static char dir[64], path[128], gz_path[128];
+static char path[128], gz_path[128];
 
 /* Pixel j of row r. */
 static int pixel(int r, int j) { return (r * 31 + j * 7) % 256; }
@@ -36,13 +27,6 @@ static void pixels_field(char *out, int r, int count, int bad_index, const char 
   *p = '\0';
 }
 
-static int contains(const char *needle1, const char *needle2) {
-  const char *msg = mien_last_error();
-  int ok = strstr(msg, needle1) && (!needle2 || strstr(msg, needle2));
-  if (!ok) fprintf(stderr, "  unexpected error: %s\n", msg);
-  return ok;
-}
-
 static const char *usages[] = {"Training", "PublicTest", "Training", "PrivateTest", "PublicTest"};
 
 /* The well-formed file: header plus five rows, label of row r = (r*3) % 7. */
@@ -55,12 +39,6 @@ static char *good_csv(const char *eol) {
     p += sprintf(p, "%d,%s,%s%s", (r * 3) % 7, field, usages[r], eol);
   }
   return text;
-}
-
-static void write_text(const char *file, const char *text) {
-  FILE *f = fopen(file, "wb");
-  fputs(text, f);
-  fclose(f);
 }
 
 static int row_ok(const mien_fer_split *s, int64_t k, int r) {
@@ -123,7 +101,8 @@ static void check_malformed(const char *bad_row, int row, const char *what) {
   char line[32];
   sprintf(line, "line %d:", row + 2);
   mien_fer_data d;
-  CHECK(mien_fer_csv_read(path, &d) == -1 && contains(line, what) && contains("data.csv", NULL));
+  CHECK(mien_fer_csv_read(path, &d) == -1 && error_mentions(line, what, NULL) &&
+        error_mentions("data.csv", NULL, NULL));
   CHECK(d.split[0].n == 0 && d.split[0].labels == NULL); /* nothing left allocated */
 }
 
@@ -153,39 +132,29 @@ static void test_malformed(void) {
 
   mien_fer_data d;
   write_text(path, "label,image\n1,2\n");
-  CHECK(mien_fer_csv_read(path, &d) == -1 && contains("line 1:", "emotion and pixels"));
+  CHECK(mien_fer_csv_read(path, &d) == -1 && error_mentions("line 1:", "emotion and pixels", NULL));
   write_text(path, "");
-  CHECK(mien_fer_csv_read(path, &d) == -1 && contains("empty file", NULL));
+  CHECK(mien_fer_csv_read(path, &d) == -1 && error_mentions("empty file", NULL, NULL));
   unlink(path);
-  CHECK(mien_fer_csv_read(path, &d) == -1 && contains("cannot open", "data.csv"));
+  CHECK(mien_fer_csv_read(path, &d) == -1 && error_mentions("cannot open", "data.csv", NULL));
 
   /* A gzip file cut short fails instead of passing as a shorter file. */
   gzFile gz = gzopen(gz_path, "wb");
   gzputs(gz, good_csv("\n"));
   gzclose(gz);
-  FILE *f = fopen(gz_path, "rb");
-  static unsigned char bytes[60000];
-  size_t n = fread(bytes, 1, sizeof bytes, f);
-  fclose(f);
-  f = fopen(gz_path, "wb");
-  fwrite(bytes, 1, n * 2 / 3, f);
-  fclose(f);
-  CHECK(mien_fer_csv_read(gz_path, &d) == -1 && contains("data.csv.gz", "unexpected end of file"));
+  size_t n = 0;
+  unsigned char *bytes = read_file(gz_path, &n);
+  write_bytes(gz_path, bytes, n * 2 / 3);
+  free(bytes);
+  CHECK(mien_fer_csv_read(gz_path, &d) == -1 && error_mentions("data.csv.gz", "unexpected end of file", NULL));
 }
 
 int main(void) {
-  strcpy(dir, "/tmp/mien_fer_csv_XXXXXX");
-  if (!mkdtemp(dir)) {
-    perror("mkdtemp");
-    return 1;
-  }
-  snprintf(path, sizeof path, "%s/data.csv", dir);
-  snprintf(gz_path, sizeof gz_path, "%s/data.csv.gz", dir);
+  if (temp_dir_create("fer_csv") != 0) return 1;
+  temp_path(path, sizeof path, "data.csv");
+  temp_path(gz_path, sizeof gz_path, "data.csv.gz");
   test_good();
   test_malformed();
-  unlink(path);
-  unlink(gz_path);
-  rmdir(dir);
-  if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
-  return failures ? 1 : 0;
+  temp_dir_remove();
+  return check_exit("test_fer_csv");
 }

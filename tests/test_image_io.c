@@ -2,66 +2,22 @@
  * round trips, errors that name the file, and skip_bad bookkeeping. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "check.h"
 #include "error.h"
 #include "image/decode.h"
 #include "image/encode.h"
 #include "image/transform.h"
 
-static int failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
-
-static char dir[64];
-
 static const char *in_dir(const char *name) {
   static char paths[8][512];
   static int next;
   char *p = paths[next++ % 8];
-  snprintf(p, 512, "%s/%s", dir, name);
+  temp_path(p, 512, name);
   return p;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-  FILE *f = fopen(path, "wb");
-  fwrite(data, 1, n, f);
-  fclose(f);
-}
-
-static size_t read_bytes(const char *path, uint8_t *buf, size_t cap) {
-  FILE *f = fopen(path, "rb");
-  size_t n = fread(buf, 1, cap, f);
-  fclose(f);
-  return n;
-}
-
-static void remove_dir(void) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(in_dir(e->d_name));
-  closedir(d);
-  rmdir(dir);
-}
-
-static int count_tmp_files(void) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  int n = 0;
-  while ((e = readdir(d))) n += strstr(e->d_name, ".tmp.") != NULL;
-  closedir(d);
-  return n;
 }
 
 /* A smooth pattern (JPEG-friendly) with some detail. */
@@ -69,13 +25,6 @@ static void pattern(uint8_t *px, int h, int w, int c, int salt) {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       for (int k = 0; k < c; k++) px[(y * w + x) * c + k] = (uint8_t)(4 * x + 3 * y + 40 * k + salt);
-}
-
-static int error_mentions(const char *a, const char *b) {
-  const char *msg = mien_last_error();
-  int ok = strstr(msg, a) && (!b || strstr(msg, b));
-  if (!ok) fprintf(stderr, "  unexpected error: %s\n", msg);
-  return ok;
 }
 
 static void test_round_trips(void) {
@@ -123,32 +72,39 @@ static void test_round_trips(void) {
   mien_image_free(px);
 
   CHECK(mien_image_info(in_dir("rgb.jpg"), &h, &w, &c) == 0 && h == H && w == W && c == 3);
-  CHECK(mien_image_write_jpeg(in_dir("bad.jpg"), rgb, H, W, 3, 0) == -1 && error_mentions("bad.jpg", "quality"));
-  CHECK(count_tmp_files() == 0); /* the atomic writer cleaned up */
+  CHECK(mien_image_write_jpeg(in_dir("bad.jpg"), rgb, H, W, 3, 0) == -1 &&
+        error_mentions("bad.jpg", "quality", NULL));
+  CHECK(temp_dir_count(".tmp.") == 0); /* the atomic writer cleaned up */
 }
 
 static void test_bad_files(void) {
   uint8_t *px;
   int h, w, c;
   CHECK(mien_image_load(in_dir("missing.png"), 0, &px, &h, &w, &c) == -1 &&
-        error_mentions("missing.png", "No such file"));
+        error_mentions("missing.png", "No such file", NULL));
   write_bytes(in_dir("garbage.png"), "this is not an image at all", 27);
   CHECK(mien_image_load(in_dir("garbage.png"), 0, &px, &h, &w, &c) == -1 &&
-        error_mentions("cannot decode", "garbage.png"));
+        error_mentions("cannot decode", "garbage.png", NULL));
 
-  uint8_t img[32 * 32], bytes[8192];
+  uint8_t img[32 * 32];
   pattern(img, 32, 32, 1, 3);
   CHECK(mien_image_write_png(in_dir("whole.png"), img, 32, 32, 1) == 0);
-  size_t n = read_bytes(in_dir("whole.png"), bytes, sizeof bytes);
+  size_t n = 0;
+  unsigned char *bytes = read_file(in_dir("whole.png"), &n);
   write_bytes(in_dir("truncated.png"), bytes, n / 2);
-  CHECK(mien_image_load(in_dir("truncated.png"), 0, &px, &h, &w, &c) == -1 && error_mentions("truncated.png", NULL));
+  free(bytes);
+  CHECK(mien_image_load(in_dir("truncated.png"), 0, &px, &h, &w, &c) == -1 &&
+        error_mentions("truncated.png", NULL, NULL));
 
   CHECK(mien_image_write_jpeg(in_dir("whole.jpg"), img, 32, 32, 1, 90) == 0);
-  n = read_bytes(in_dir("whole.jpg"), bytes, sizeof bytes);
+  bytes = read_file(in_dir("whole.jpg"), &n);
   memset(bytes + 2, 0x00, 40); /* wipe the segment headers */
   write_bytes(in_dir("corrupt.jpg"), bytes, n);
-  CHECK(mien_image_load(in_dir("corrupt.jpg"), 0, &px, &h, &w, &c) == -1 && error_mentions("corrupt.jpg", NULL));
-  CHECK(mien_image_load(in_dir("whole.png"), 2, &px, &h, &w, &c) == -1 && error_mentions("want_channels", NULL));
+  free(bytes);
+  CHECK(mien_image_load(in_dir("corrupt.jpg"), 0, &px, &h, &w, &c) == -1 &&
+        error_mentions("corrupt.jpg", NULL, NULL));
+  CHECK(mien_image_load(in_dir("whole.png"), 2, &px, &h, &w, &c) == -1 &&
+        error_mentions("want_channels", NULL, NULL));
 }
 
 static void test_batch(void) {
@@ -173,7 +129,7 @@ static void test_batch(void) {
   mien_batch_load_opts opts = {S, S, 1, MIEN_SIZE_ERROR, 0};
   int64_t failed[N], n_failed = -1;
   CHECK(mien_image_load_batch(paths, N, &opts, out, failed, &n_failed) == -1 &&
-        error_mentions("big.png", "is 16x16, expected 8x8"));
+        error_mentions("big.png", "is 16x16, expected 8x8", NULL));
 
   opts.skip_bad = 1;
   CHECK(mien_image_load_batch(paths, N, &opts, out, failed, &n_failed) == 0);
@@ -202,7 +158,7 @@ static void test_batch(void) {
   uint8_t *buf = malloc((size_t)MANY * S * S);
   opts.skip_bad = 0;
   CHECK(mien_image_load_batch(many, MANY, &opts, buf, NULL, NULL) == -1 &&
-        error_mentions("image 137 of 300", "junk.png"));
+        error_mentions("image 137 of 300", "junk.png", NULL));
   opts.skip_bad = 1;
   CHECK(mien_image_load_batch(many, MANY, &opts, buf, failed, &n_failed) == 0 && n_failed == 4 &&
         failed[0] == 137 && failed[1] == 200 && failed[3] == 290);
@@ -220,19 +176,15 @@ static void test_batch(void) {
   CHECK(memcmp(out3, rgb, sizeof rgb) == 0 && memcmp(out3 + S * S * 3, expanded, sizeof expanded) == 0);
 
   mien_batch_load_opts bad_opts = {S, S, 2, MIEN_SIZE_ERROR, 0};
-  CHECK(mien_image_load_batch(mixed, 2, &bad_opts, out3, NULL, NULL) == -1 && error_mentions("channels", NULL));
+  CHECK(mien_image_load_batch(mixed, 2, &bad_opts, out3, NULL, NULL) == -1 &&
+        error_mentions("channels", NULL, NULL));
 }
 
 int main(void) {
-  strcpy(dir, "/tmp/mien_image_io_XXXXXX");
-  if (!mkdtemp(dir)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  if (temp_dir_create("image_io") != 0) return 1;
   test_round_trips();
   test_bad_files();
   test_batch();
-  remove_dir();
-  if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
-  return failures ? 1 : 0;
+  temp_dir_remove();
+  return check_exit("test_image_io");
 }

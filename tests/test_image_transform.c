@@ -3,18 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "error.h"
 #include "image/transform.h"
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
 
 static int all_close(const float *a, const float *b, int n, float tol) {
   for (int i = 0; i < n; i++)
@@ -108,6 +99,5 @@ int main(void) {
   test_bilinear();
   test_area();
   test_errors();
-  if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
-  return failures ? 1 : 0;
+  return check_exit("test_image_transform");
 }

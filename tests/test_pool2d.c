@@ -7,28 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cpu/pool2d.h"
 #include "error.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                                \
-  do {                                                   \
-    if (!(cond)) {                                       \
-      failures++;                                        \
-      fprintf(stderr, "FAIL line %d: ", __LINE__);       \
-      fprintf(stderr, __VA_ARGS__);                      \
-      fprintf(stderr, "\n");                             \
-    }                                                    \
-  } while (0)
-
-static uint64_t rng_state = 0x853c49e6748fea9bull;
-static uint64_t next_random(void) {
-  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-  return rng_state >> 11;
-}
-static double uniform(void) { return (double)next_random() * 0x1p-52 - 1.0; }
-static int64_t randint(int64_t lo, int64_t hi) { return lo + (int64_t)(next_random() % (uint64_t)(hi - lo + 1)); }
 
 static mien_pool2d_params pool(int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW, int64_t sh,
                                int64_t sw, int64_t ph, int64_t pw, int ceil_mode, int count_include_pad) {
@@ -108,21 +89,8 @@ static void ref_avg_backward(const shape *s, const double *dy, double *dx) {
   })
 }
 
-static double max_abs_diff(const double *a, const double *b, int64_t n) {
-  double worst = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const double e = fabs(a[i] - b[i]);
-    worst = isnan(e) || e > worst ? (isnan(e) ? INFINITY : e) : worst;
-  }
-  return worst;
-}
-
 static void round_to_f32(double *a, float *f, int64_t n) {
   for (int64_t i = 0; i < n; i++) f[i] = (float)a[i], a[i] = f[i];
-}
-
-static void widen(const float *f, double *a, int64_t n) {
-  for (int64_t i = 0; i < n; i++) a[i] = f[i];
 }
 
 /* Distinct values in [-1, 1), 2/n apart (shuffled): for the small shapes of
@@ -161,38 +129,38 @@ static void check_shape(const mien_pool2d_params *p) {
   /* max forward: values and indices */
   ref_max(&s, x, ref, ref_idx);
   EXPECT(mien_max_pool2d_forward_f64(p, x, got, idx) == 0, "%s", mien_last_error());
-  EXPECT(max_abs_diff(got, ref, s.y_size) == 0, "f64 max forward (%s)", mode);
+  EXPECT(max_abs_error(got, ref, s.y_size) == 0, "f64 max forward (%s)", mode);
   EXPECT(memcmp(idx, ref_idx, sizeof(int64_t) * s.y_size) == 0, "f64 max indices (%s)", mode);
   EXPECT(mien_max_pool2d_forward_f32(p, xf, gotf, idx) == 0, "%s", mien_last_error());
-  widen(gotf, got, s.y_size);
-  EXPECT(max_abs_diff(got, ref, s.y_size) == 0, "f32 max forward (%s)", mode);
+  from_f32(gotf, s.y_size, got);
+  EXPECT(max_abs_error(got, ref, s.y_size) == 0, "f32 max forward (%s)", mode);
   EXPECT(memcmp(idx, ref_idx, sizeof(int64_t) * s.y_size) == 0, "f32 max indices (%s)", mode);
 
   /* max backward: dy routed to the argmax */
   memset(ref, 0, sizeof(double) * s.x_size);
   for (int64_t i = 0; i < s.y_size; i++) ref[i / (s.OH * s.OW) * p->H * p->W + ref_idx[i]] += dy[i];
   EXPECT(mien_max_pool2d_backward_f64(p, dy, ref_idx, got) == 0, "%s", mien_last_error());
-  EXPECT(max_abs_diff(got, ref, s.x_size) < 1e-15, "f64 max backward");
+  EXPECT(max_abs_error(got, ref, s.x_size) < 1e-15, "f64 max backward");
   EXPECT(mien_max_pool2d_backward_f32(p, dyf, ref_idx, gotf) == 0, "%s", mien_last_error());
-  widen(gotf, got, s.x_size);
-  EXPECT(max_abs_diff(got, ref, s.x_size) < 1e-5, "f32 max backward");
+  from_f32(gotf, s.x_size, got);
+  EXPECT(max_abs_error(got, ref, s.x_size) < 1e-5, "f32 max backward");
 
   /* avg forward and backward */
   ref_avg(&s, x, ref);
   EXPECT(mien_avg_pool2d_forward_f64(p, x, got) == 0, "%s", mien_last_error());
-  EXPECT(max_abs_diff(got, ref, s.y_size) < 1e-14, "f64 avg forward (%s, include_pad=%d)", mode,
+  EXPECT(max_abs_error(got, ref, s.y_size) < 1e-14, "f64 avg forward (%s, include_pad=%d)", mode,
          p->count_include_pad);
   EXPECT(mien_avg_pool2d_forward_f32(p, xf, gotf) == 0, "%s", mien_last_error());
-  widen(gotf, got, s.y_size);
-  EXPECT(max_abs_diff(got, ref, s.y_size) < 1e-6, "f32 avg forward (%s, include_pad=%d)", mode,
+  from_f32(gotf, s.y_size, got);
+  EXPECT(max_abs_error(got, ref, s.y_size) < 1e-6, "f32 avg forward (%s, include_pad=%d)", mode,
          p->count_include_pad);
   ref_avg_backward(&s, dy, ref);
   EXPECT(mien_avg_pool2d_backward_f64(p, dy, got) == 0, "%s", mien_last_error());
-  EXPECT(max_abs_diff(got, ref, s.x_size) < 1e-14, "f64 avg backward (%s, include_pad=%d)", mode,
+  EXPECT(max_abs_error(got, ref, s.x_size) < 1e-14, "f64 avg backward (%s, include_pad=%d)", mode,
          p->count_include_pad);
   EXPECT(mien_avg_pool2d_backward_f32(p, dyf, gotf) == 0, "%s", mien_last_error());
-  widen(gotf, got, s.x_size);
-  EXPECT(max_abs_diff(got, ref, s.x_size) < 1e-5, "f32 avg backward (%s, include_pad=%d)", mode,
+  from_f32(gotf, s.x_size, got);
+  EXPECT(max_abs_error(got, ref, s.x_size) < 1e-5, "f32 avg backward (%s, include_pad=%d)", mode,
          p->count_include_pad);
 
   free(x), free(dy), free(ref), free(got), free(ref_idx), free(idx), free(xf), free(dyf), free(gotf);
@@ -255,6 +223,7 @@ static void check_invalid(mien_pool2d_params p, const char *fragment) {
 }
 
 int main(void) {
+  rng_seed(0x853c49e6748fea9bull);
   /* Output sizes as PyTorch computes them. */
   check_out_size(pool(1, 1, 5, 5, 2, 2, 2, 2, 0, 0, 0, 1), 2, 2);
   check_out_size(pool(1, 1, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1), 3, 3);
@@ -302,10 +271,5 @@ int main(void) {
   check_invalid(pool(1, 1, 5, 5, 2, 2, 0, 2, 0, 0, 0, 1), "stride");
   check_invalid(pool(1, 1, 2, 2, 5, 5, 1, 1, 1, 1, 0, 1), "output");
 
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("pool2d: all checks passed\n");
-  return 0;
+  return check_exit("test_pool2d");
 }

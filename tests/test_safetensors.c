@@ -2,7 +2,6 @@
  * hand, and one error per kind of corruption. */
 #define _POSIX_C_SOURCE 200809L
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,28 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "error.h"
 #include "io/safetensors.h"
-
-static int failures;
-
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                           \
-    }                                                                       \
-  } while (0)
-
-static char dir[64];
-
-static void join(char *out, size_t cap, const char *name) { snprintf(out, cap, "%s/%s", dir, name); }
-
-static void write_bytes(const char *path, const void *bytes, size_t n) {
-  FILE *fp = fopen(path, "wb");
-  fwrite(bytes, 1, n, fp);
-  fclose(fp);
-}
 
 /* A file from its parts: 8-byte little-endian length, header, data. */
 static void write_st(const char *path, const char *header, const void *data, size_t data_len) {
@@ -43,35 +23,6 @@ static void write_st(const char *path, const char *header, const void *data, siz
   if (data_len) memcpy(bytes + 8 + header_len, data, data_len);
   write_bytes(path, bytes, 8 + header_len + data_len);
   free(bytes);
-}
-
-static unsigned char *read_all(const char *path, size_t *n) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  fseek(fp, 0, SEEK_END);
-  *n = (size_t)ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  unsigned char *buf = malloc(*n + 1);
-  if (fread(buf, 1, *n, fp) != *n) *n = 0;
-  fclose(fp);
-  return buf;
-}
-
-static int dir_entries(void) {
-  int n = 0;
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-  closedir(d);
-  return n;
-}
-
-static int error_mentions(const char *a, const char *b, const char *c) {
-  const char *msg = mien_last_error();
-  int ok = (!a || strstr(msg, a)) && (!b || strstr(msg, b)) && (!c || strstr(msg, c));
-  if (!ok) fprintf(stderr, "  unexpected error message: %s\n", msg);
-  return ok;
 }
 
 static int same_shape(const mien_st_tensor *t, const mien_st_entry *e) {
@@ -131,9 +82,9 @@ static const char *const meta_values[] = {"pt", "a \"b\" \\ c", "line1\nline2\tt
 
 static void test_round_trip(void) {
   char path[128];
-  join(path, sizeof path, "model.safetensors");
+  temp_path(path, sizeof path, "model.safetensors");
   CHECK(mien_safetensors_write(path, N_ENTRIES, entries, meta_keys, meta_values, N_META) == 0);
-  CHECK(dir_entries() == 1);
+  CHECK(temp_dir_count(NULL) == 1);
 
   mien_safetensors *st = mien_safetensors_open(path);
   CHECK(st != NULL);
@@ -176,10 +127,10 @@ static void test_round_trip(void) {
  * file, and the tensors follow each other with no gaps. */
 static void test_layout(void) {
   char path[128];
-  join(path, sizeof path, "layout.safetensors");
+  temp_path(path, sizeof path, "layout.safetensors");
   CHECK(mien_safetensors_write(path, N_ENTRIES, entries, NULL, NULL, 0) == 0);
   size_t size = 0;
-  unsigned char *bytes = read_all(path, &size);
+  unsigned char *bytes = read_file(path, &size);
   uint64_t header_len = 0;
   for (int k = 7; k >= 0; k--) header_len = header_len << 8 | bytes[k];
   size_t data_len = 0;
@@ -210,10 +161,10 @@ static void test_layout(void) {
 
 static void test_no_tensors(void) {
   char path[128];
-  join(path, sizeof path, "empty.safetensors");
+  temp_path(path, sizeof path, "empty.safetensors");
   CHECK(mien_safetensors_write(path, 0, NULL, NULL, NULL, 0) == 0);
   size_t size = 0;
-  unsigned char *bytes = read_all(path, &size);
+  unsigned char *bytes = read_file(path, &size);
   CHECK(size == 16 && memcmp(bytes + 8, "{}      ", 8) == 0);
   free(bytes);
   mien_safetensors *st = mien_safetensors_open(path);
@@ -227,7 +178,7 @@ static void test_no_tensors(void) {
  * in data order, metadata between tensors, dtypes mien only reports. */
 static void test_hand_built(void) {
   char path[128];
-  join(path, sizeof path, "hand.safetensors");
+  temp_path(path, sizeof path, "hand.safetensors");
   const char *header =
       "{\"flag\": {\"dtype\": \"BOOL\", \"shape\": [], \"data_offsets\": [14, 15]},\n"
       " \"w\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},\n"
@@ -329,7 +280,7 @@ static void test_corrupt_headers(void) {
     const corrupt_case *c = &corrupt_cases[i];
     char path[128], name[32];
     snprintf(name, sizeof name, "corrupt%d.st", i);
-    join(path, sizeof path, name);
+    temp_path(path, sizeof path, name);
     write_st(path, c->header, zeros, c->data_len);
     mien_clear_error();
     mien_safetensors *st = mien_safetensors_open(path);
@@ -343,7 +294,7 @@ static void test_corrupt_headers(void) {
 
 static void test_corrupt_files(void) {
   char path[128];
-  join(path, sizeof path, "bad.st");
+  temp_path(path, sizeof path, "bad.st");
 
   write_bytes(path, "\x10\x00\x00", 3);
   CHECK(mien_safetensors_open(path) == NULL);
@@ -373,8 +324,8 @@ static void test_corrupt_files(void) {
 
   CHECK(mien_safetensors_open(path) == NULL);
   CHECK(error_mentions(path, "cannot open", NULL));
-  CHECK(mien_safetensors_open(dir) == NULL);
-  CHECK(error_mentions(dir, "not a regular file", NULL));
+  CHECK(mien_safetensors_open(temp_dir) == NULL);
+  CHECK(error_mentions(temp_dir, "not a regular file", NULL));
 }
 
 /* ---- writer errors: the old file stays, no temp file is left ---- */
@@ -386,12 +337,12 @@ static void expect_write_error(const char *path, int n, const mien_st_entry *e, 
   mien_safetensors *st = mien_safetensors_open(path);
   CHECK(st && mien_safetensors_count(st) == 1 && mien_safetensors_find(st, "old"));
   mien_safetensors_close(st);
-  CHECK(dir_entries() == 1);
+  CHECK(temp_dir_count(NULL) == 1);
 }
 
 static void test_write_errors(void) {
   char path[128];
-  join(path, sizeof path, "keep.safetensors");
+  temp_path(path, sizeof path, "keep.safetensors");
   const mien_st_entry old = {"old", "U8", 1, shape_3, u8_b, sizeof u8_b};
   CHECK(mien_safetensors_write(path, 1, &old, NULL, NULL, 0) == 0);
 
@@ -419,10 +370,10 @@ static void test_write_errors(void) {
   expect_write_error(path, 1, &old, keys, values, 3, "duplicate metadata key 'k'");
 
   char missing[160];
-  join(missing, sizeof missing, "no/such/dir.safetensors");
+  temp_path(missing, sizeof missing, "no/such/dir.safetensors");
   CHECK(mien_safetensors_write(missing, 1, &old, NULL, NULL, 0) == -1);
   CHECK(error_mentions(missing, NULL, NULL));
-  CHECK(dir_entries() == 1);
+  CHECK(temp_dir_count(NULL) == 1);
   unlink(path);
 }
 
@@ -456,11 +407,7 @@ static void test_dtype_table(void) {
 }
 
 int main(void) {
-  snprintf(dir, sizeof dir, "/tmp/mien_st_XXXXXX");
-  if (!mkdtemp(dir)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  if (temp_dir_create("st") != 0) return 1;
   test_dtype_table();
   test_half_conversions();
   test_round_trip();
@@ -470,12 +417,7 @@ int main(void) {
   test_corrupt_headers();
   test_corrupt_files();
   test_write_errors();
-  CHECK(dir_entries() == 0);
-  rmdir(dir);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("test_safetensors: all passed\n");
-  return 0;
+  CHECK(temp_dir_count(NULL) == 0);
+  temp_dir_remove();
+  return check_exit("test_safetensors");
 }

@@ -5,18 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "error.h"
 #include "image/synthetic_faces.h"
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
 
 enum { S = 48, PIX = S * S, N = 700 };
 
@@ -105,6 +96,5 @@ int main(void) {
   test_determinism_and_balance();
   test_variation();
   test_sizes_and_errors();
-  if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
-  return failures ? 1 : 0;
+  return check_exit("test_synthetic_faces");
 }

@@ -7,22 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "error.h"
 #include "iter.h"
 #include "storage.h"
 #include "tensor.h"
-
-static int failures;
-
-#define EXPECT(cond, ...)                          \
-  do {                                             \
-    if (!(cond)) {                                 \
-      failures++;                                  \
-      fprintf(stderr, "FAIL line %d: ", __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                \
-      fprintf(stderr, "\n");                       \
-    }                                              \
-  } while (0)
 
 #define SHAPE(...) ((const int64_t[]){__VA_ARGS__})
 
@@ -421,10 +410,5 @@ int main(void) {
   test_ops_values();
   EXPECT(mien_live_tensors() == 0, "%lld tensors leaked", (long long)mien_live_tensors());
   EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == 0, "%zu bytes leaked", mien_storage_bytes_in_use(MIEN_CPU));
-  if (failures) {
-    fprintf(stderr, "%d failures\n", failures);
-    return 1;
-  }
-  printf("test_tensor: ok\n");
-  return 0;
+  return check_exit("test_tensor");
 }

@@ -80,11 +80,15 @@ function features.extract(backbone, ds, opts)
   local indices = opts.indices
   local n = indices and #indices or ds.images:size(1)
   local name = type(backbone) == "table" and rawget(backbone, "name") or "backbone"
-  local desc = canon { backbone = name, n = n, views = views, input = spec, augment = opts.augment or false,
-    plain_first = plain_first, seed = opts.seed or 0, indices = indices and #indices or false }
-
   local labels_src = ds.labels
   if indices then labels_src = ds.labels:index_select(1, mien.tensor(indices, { dtype = "int64" })) end
+  -- a cheap fingerprint of the data: the labels and the pixels of the first and last image
+  local first, last = indices and indices[1] or 1, indices and indices[n] or n
+  local fingerprint = string.format("%d:%d:%d:%d", n > 0 and labels_src:sum():item() or 0,
+    n > 0 and ds.images[first]:long():sum():item() or 0, n > 0 and ds.images[last]:long():sum():item() or 0,
+    ds.images:size(2) * 10000 + ds.images:size(3))
+  local desc = canon { backbone = name, n = n, views = views, input = spec, augment = opts.augment or false,
+    plain_first = plain_first, seed = opts.seed or 0, indices = indices and #indices or false, data = fingerprint }
 
   if opts.path and exists(opts.path) then
     local tensors, meta = mien.io.load(opts.path)

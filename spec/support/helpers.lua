@@ -1,0 +1,118 @@
+-- Helpers shared by the specs:
+--   local H = require "spec.support.helpers"
+-- (busted runs from the project root, and .busted puts ./?.lua on the path).
+-- A required module sees the plain globals, so busted's assert comes from luassert.
+local assert = require "luassert"
+
+local M = {}
+
+-- tensors ------------------------------------------------------------------
+
+-- The elements of a tensor as one flat list, in row-major order.
+function M.flat(t)
+  local out = {}
+  local function walk(x)
+    if type(x) == "table" then
+      for _, v in ipairs(x) do walk(v) end
+    else
+      out[#out + 1] = x
+    end
+  end
+  walk(t:totable())
+  return out
+end
+
+-- The number of elements of a shape (a list of sizes).
+function M.numel(shape)
+  local n = 1
+  for _, s in ipairs(shape) do n = n * s end
+  return n
+end
+
+-- Two flat lists agree element by element: |a - e| <= tol * (1 + |e|), tol
+-- 1e-5 by default; an expected NaN wants a NaN and an expected infinity the
+-- same infinity. `what` names the comparison in the messages.
+function M.assert_close(actual, expected, tol, what)
+  tol = tol or 1e-5
+  assert.are.equal(#expected, #actual, (what or "") .. ": number of elements")
+  for i = 1, #expected do
+    local a, e = actual[i], expected[i]
+    if e ~= e then
+      assert.is_true(a ~= a, string.format("%s: element %d is %s, expected nan", what or "", i, tostring(a)))
+    elseif math.abs(e) == math.huge then
+      assert.are.equal(e, a, string.format("%s: element %d", what or "", i))
+    else
+      local ok = math.abs(a - e) <= tol * (1 + math.abs(e))
+      assert.is_true(ok, string.format("%s: element %d is %.9g, expected %.9g", what or "", i, a, e))
+    end
+  end
+end
+
+-- strings ------------------------------------------------------------------
+
+-- How many times the Lua pattern occurs in s.
+function M.count(s, pattern)
+  local n = 0
+  for _ in s:gmatch(pattern) do
+    n = n + 1
+  end
+  return n
+end
+
+-- s as one word for a POSIX shell.
+function M.shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- files and directories ------------------------------------------------------
+
+-- A new empty directory under the system temp dir (mktemp -d).
+function M.tmpdir()
+  local p = assert(io.popen("mktemp -d"))
+  local dir = p:read("l")
+  p:close()
+  return assert(dir, "mktemp -d failed")
+end
+
+-- mkdir -p
+function M.mkdir(path)
+  assert(os.execute("mkdir -p " .. M.shell_quote(path)))
+end
+
+-- rm -rf
+function M.remove_dir(path)
+  os.execute("rm -rf " .. M.shell_quote(path))
+end
+
+function M.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- The whole file; an error if it cannot be opened.
+function M.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The whole file, or nil if it cannot be opened.
+function M.read_file_or_nil(path)
+  local f = io.open(path, "rb")
+  if not f then
+    return nil
+  end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write_file(path, content)
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+end
+
+return M
