@@ -17,11 +17,7 @@ local M = {}
 M.METADATA_KEY = "mien.checkpoint"
 M.FORMAT = 1
 
-local function is_tensor(v)
-  if type(v) ~= "userdata" then return false end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and rawget(mt, "__name") == "mien.Tensor"
-end
+local is_tensor = mien.is_tensor
 
 -- JSON has no inf/nan: they travel as {["__float"] = "inf" | "-inf" | "nan"}.
 local function wrap(v)

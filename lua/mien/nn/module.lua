@@ -19,12 +19,7 @@ Module.__index = Module
 Module.__name = "Module"
 Module._is_module_class = true
 
--- (mien.is_tensor is not used: it answers true for numbers and plain tables.)
-local function is_tensor(v)
-  if type(v) ~= "userdata" then return false end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and rawget(mt, "__name") == "mien.Tensor"
-end
+local is_tensor = mien.is_tensor
 Module.is_tensor = is_tensor
 
 -- An instance (not a class): it has its own registration lists.

@@ -12,11 +12,7 @@
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
-local function is_tensor(v)
-  if type(v) ~= "userdata" then return false end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and rawget(mt, "__name") == "mien.Tensor"
-end
+local is_tensor = require("mien").is_tensor
 Optimizer.is_tensor = is_tensor
 
 local function is_module(v)
