@@ -58,10 +58,19 @@ static int l_num_threads(lua_State *L) {
   return 1;
 }
 
+static int l_set_num_threads(lua_State *L) {
+  int n = (int)luaL_checkinteger(L, 1);
+  if (n < 1) return luaL_error(L, "set_num_threads: needs at least 1 thread, got %d", n);
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+  return 0;
+}
+
 int luaopen_mien_core(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"manual_seed", l_manual_seed}, {"rng_state", l_rng_state}, {"set_rng_state", l_set_rng_state},
-      {"isatty", l_isatty}, {"now", l_now}, {"blas_backend", l_blas_backend}, {"num_threads", l_num_threads}, {NULL, NULL}};
+      {"isatty", l_isatty}, {"now", l_now}, {"blas_backend", l_blas_backend}, {"num_threads", l_num_threads}, {"set_num_threads", l_set_num_threads}, {NULL, NULL}};
   lua_newtable(L);
   luaL_setfuncs(L, funcs, 0);
   lmien_register_tensor(L);

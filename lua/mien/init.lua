@@ -10,7 +10,7 @@ local mien = {
 for _, name in ipairs {
   "tensor", "zeros", "ones", "full", "rand", "randn", "arange", "bernoulli", "randperm",
   "cat", "stack", "where", "no_grad", "set_grad_enabled", "is_grad_enabled", "manual_seed",
-  "live_tensors", "bytes_in_use", "rng_state", "set_rng_state",
+  "live_tensors", "bytes_in_use", "rng_state", "set_rng_state", "set_num_threads",
 } do
   mien[name] = core[name]
 end

@@ -52,4 +52,12 @@ function io_.load(path)
   return tensors, meta, names
 end
 
-return io_
+-- mien.io.tfjs (the TF.js importer) loads on first use.
+return setmetatable(io_, {
+  __index = function(t, key)
+    if key ~= "tfjs" then return nil end
+    local tfjs = require "mien.tfjs"
+    rawset(t, "tfjs", tfjs)
+    return tfjs
+  end,
+})
