@@ -1,0 +1,58 @@
+-- CPU time of one training step of the FER CNN (examples/fer_cnn.lua) with
+-- Adam at batch 64 on synthetic faces, split into forward (model + loss),
+-- backward and optimizer step (zero_grad + step), for width 1 and 0.125.
+-- Run: lua5.4 bench/train_step.lua [reps]   (from the repository root, after building)
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local mien = require "mien"
+local core = require "mien.core"
+
+local reps = tonumber(arg[1]) or 8
+local batch = 64
+local fer_cnn = dofile("examples/fer_cnn.lua")
+
+-- Best-of-reps per phase and for the whole step, over consecutive batches
+-- (after two warm-up steps, which fill the heap and Adam's state).
+local function time_steps(width)
+  mien.manual_seed(1)
+  local faces = mien.data.synthetic_faces { n = batch * 4, size = 48, seed = 1 }
+  local loader = mien.data.loader(faces, { batch = batch, augment = { flip = 0.5 }, seed = 1 })
+  local model = fer_cnn { classes = #faces.classes, width = width, dropout = 0.25 }
+  local optimizer = mien.optim.Adam(model:parameters(), { lr = 1e-3 })
+  model:train()
+  local batches = {}
+  for x, y in loader(1) do batches[#batches + 1] = { x, y } end
+  local best = { forward = math.huge, backward = math.huge, step = math.huge, total = math.huge }
+  for i = 1, reps + 2 do
+    local x, y = table.unpack(batches[(i - 1) % #batches + 1])
+    local t0 = core.now()
+    local loss = mien.F.cross_entropy(model(x), y)
+    loss:item() -- forward ends with the loss on the host
+    local t1 = core.now()
+    loss:backward()
+    local t2 = core.now()
+    optimizer:step()
+    optimizer:zero_grad()
+    local t3 = core.now()
+    if i > 2 then
+      best.forward = math.min(best.forward, t1 - t0)
+      best.backward = math.min(best.backward, t2 - t1)
+      best.step = math.min(best.step, t3 - t2)
+      best.total = math.min(best.total, t3 - t0)
+    end
+  end
+  return best
+end
+
+print(string.format("mien %s, BLAS %s, %d threads, batch %d, best of %d", mien._VERSION, mien.info().blas,
+  mien.info().threads, batch, reps))
+local f = io.open("/proc/loadavg")
+if f then
+  print("load average: " .. f:read("l"):match("^(%S+ %S+ %S+)"))
+  f:close()
+end
+for _, width in ipairs { 1, 0.125 } do
+  local b = time_steps(width)
+  print(string.format("width %-5g fwd %7.1f ms  bwd %7.1f ms  step %6.1f ms  total %7.1f ms  %7.1f images/s", width,
+    1e3 * b.forward, 1e3 * b.backward, 1e3 * b.step, 1e3 * b.total, batch / b.total))
+end
