@@ -3,15 +3,10 @@
 -- small conv net stands in for the backbone; with ../shared the face-api
 -- expression backbone runs on a few CK+ images as well.
 local mien = require "mien"
+local H = require "spec.support.helpers"
 local nn = require "mien.nn"
 local features = require "mien.features"
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
 
 local function tiny_backbone()
   mien.manual_seed(5)
@@ -68,7 +63,7 @@ describe("features.extract", function()
   it("saves to a safetensors cache and loads it instead of recomputing", function()
     local ds = dataset(9)
     local net = tiny_backbone()
-    local path = tmpdir() .. "/sub/feats.safetensors"
+    local path = H.tmpdir() .. "/sub/feats.safetensors"
     local f1, y1, i1 = features.extract(net, ds, { path = path, batch = 4 })
     assert.is_false(i1.cached)
     local tensors = mien.io.load(path)

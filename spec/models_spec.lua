@@ -3,27 +3,13 @@
 -- reference fixtures in ../shared/reference; the zoo's preprocessing against
 -- the fixtures' inputs. Skipped without ../shared.
 local mien = require "mien"
+local H = require "spec.support.helpers"
 local core = require "mien.core"
 local models = require "mien.models"
 local layers = require "mien.models.layers"
 local dense = require "mien.models.faceapi_dense"
 
-local SHARED = "../shared"
-local function has_shared()
-  local f = io.open(SHARED .. "/reference/face_expression_model_io.safetensors", "rb")
-  if f then f:close() return true end
-  return false
-end
 
-local function rel_rows(y, r)
-  assert.are.same(r:shape(), y:shape())
-  local worst = 0
-  for i = 1, r:size(1) do
-    local d = ((y[i]:double() - r[i]:double()):pow(2):sum():sqrt() / r[i]:double():pow(2):sum():sqrt()):item()
-    worst = math.max(worst, d)
-  end
-  return worst
-end
 
 local function report(model, key, err, tol)
   print(string.format("  %-20s %-10s rel L2 %.3e (tol %.0e)", model, key, err, tol))
@@ -92,12 +78,12 @@ describe("models without weights", function()
 end)
 
 describe("face-api networks against the reference fixtures", function()
-  if not has_shared() then
+  if not H.has_shared("reference/face_expression_model_io.safetensors") then
     pending("../shared not found")
     return
   end
-  local dir = SHARED .. "/weights"
-  local function fixture(name) return (mien.io.load(SHARED .. "/reference/" .. name .. ".safetensors")) end
+  local dir = H.SHARED .. "/weights"
+  local function fixture(name) return (mien.io.load(H.SHARED .. "/reference/" .. name .. ".safetensors")) end
 
   it("expression net (uint8): probabilities, logits, features", function()
     local ref = fixture("face_expression_model_io")
@@ -107,9 +93,9 @@ describe("face-api networks against the reference fixtures", function()
       local f = net.features(x)
       return f, net.fc(f)
     end)
-    report("faceapi_expression", "output", rel_rows(mien.F.softmax(y, 2), ref.output), 1e-3)
-    report("faceapi_expression", "logits", rel_rows(y, ref.logits), 1e-3)
-    report("faceapi_expression", "features", rel_rows(f, ref.features), 1e-3)
+    report("faceapi_expression", "output", H.rel_rows(mien.F.softmax(y, 2), ref.output), 1e-3)
+    report("faceapi_expression", "logits", H.rel_rows(y, ref.logits), 1e-3)
+    report("faceapi_expression", "features", H.rel_rows(f, ref.features), 1e-3)
     local probs = mien.no_grad(function() return net(x) end)
     assert.is_true((probs - mien.F.softmax(y, 2)):abs():max():item() == 0)
     assert.are.same({ "neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised" }, net.classes)
@@ -121,8 +107,8 @@ describe("face-api networks against the reference fixtures", function()
     local backbone = models.load("faceapi_landmarks68", { dir = dir, include_top = false })
     local x = ref.input:permute(1, 4, 2, 3):contiguous()
     local y, f = mien.no_grad(function() return net(x), backbone(x) end)
-    report("faceapi_landmarks68", "output", rel_rows(y, ref.output), 1e-3)
-    report("faceapi_landmarks68", "features", rel_rows(f, ref.features), 1e-3)
+    report("faceapi_landmarks68", "output", H.rel_rows(y, ref.output), 1e-3)
+    report("faceapi_landmarks68", "features", H.rel_rows(f, ref.features), 1e-3)
     assert.are.equal(256, backbone.feature_dim)
   end)
 
@@ -131,15 +117,15 @@ describe("face-api networks against the reference fixtures", function()
     local net = models.load("faceapi_recognition", { dir = dir })
     local x = ref.input:permute(1, 4, 2, 3):contiguous()
     local pooled = mien.no_grad(function() return net.trunk(x) end)
-    report("faceapi_recognition", "pooled", rel_rows(pooled, ref.pooled), 1e-3)
-    report("faceapi_recognition", "output", rel_rows(pooled:matmul(net.fc), ref.output), 1e-3)
+    report("faceapi_recognition", "pooled", H.rel_rows(pooled, ref.pooled), 1e-3)
+    report("faceapi_recognition", "output", H.rel_rows(pooled:matmul(net.fc), ref.output), 1e-3)
     net(x:narrow(1, 1, 2)):sum():backward()
     assert.truthy(net.trunk.conv32_down.conv.filters.grad)
     assert.truthy(net.trunk.conv256_down_out.conv2.scale.biases.grad)
   end)
 
   it("preprocess reproduces the fixtures' inputs from the CK+ PNG (48 -> model size, normalised)", function()
-    local img = core.image_load(SHARED .. "/data/ckplus48/anger/S010_004_00000019.png", 1)
+    local img = core.image_load(H.SHARED .. "/data/ckplus48/anger/S010_004_00000019.png", 1)
     for name, file in pairs { faceapi_expression = "face_expression_model_io",
       faceapi_recognition = "face_recognition_model_io", mobilefacenet = "mobilefacenet_io", faceres = "faceres_io",
       emotion_xception = "emotion_io" } do
@@ -148,7 +134,7 @@ describe("face-api networks against the reference fixtures", function()
       local row = name == "faceres" and 2 or 3
       local want = ref[row]:permute(3, 1, 2)
       local got = models.preprocess(spec, img)[1]
-      report(name, "input", rel_rows(got:reshape(1, -1), want:reshape(1, -1)), 1e-5)
+      report(name, "input", H.rel_rows(got:reshape(1, -1), want:reshape(1, -1)), 1e-5)
     end
   end)
 

@@ -4,51 +4,17 @@
 -- the real graph models (../shared/weights/human-models) are checked against
 -- the reference fixtures in ../shared/reference (skipped without ../shared).
 local mien = require "mien"
+local H = require "spec.support.helpers"
 local core = require "mien.core"
 local tfjs = require "mien.tfjs"
 local cjson = require "cjson"
 
-local SHARED = "../shared"
-local function has_shared()
-  local f = io.open(SHARED .. "/reference/emotion_io.safetensors", "rb")
-  if f then f:close() return true end
-  return false
-end
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
 
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
 
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then for _, v in ipairs(x) do walk(v) end else out[#out + 1] = x end
-  end
-  walk(t:totable())
-  return out
-end
 
 local function f32(x) return (string.unpack("<f", string.pack("<f", x))) end
 
--- max over rows of ||y_i - r_i|| / ||r_i||
-local function rel_rows(y, r)
-  assert.are.same(r:shape(), y:shape())
-  local worst = 0
-  for i = 1, r:size(1) do
-    local d = ((y[i]:double() - r[i]:double()):pow(2):sum():sqrt() / r[i]:double():pow(2):sum():sqrt()):item()
-    worst = math.max(worst, d)
-  end
-  return worst
-end
 
 local function max_abs(a, b)
   return (a:double() - b:double()):abs():max():item()
@@ -72,14 +38,14 @@ describe("tfjs byte decoding", function()
   it("reads float32, int32 and float16 little-endian data at an offset", function()
     local s = "xx" .. string.pack("<ffi4i4", 1.5, -2.25, 7, -3)
     local t, nxt = core.bytes_decode(s, 2, { 2 }, "float32")
-    assert.are.same({ 1.5, -2.25 }, flat(t))
+    assert.are.same({ 1.5, -2.25 }, H.flat(t))
     assert.are.equal(10, nxt)
     local i = core.bytes_decode(s, 10, { 2 }, "int32")
     assert.are.equal("int64", i:dtype())
-    assert.are.same({ 7, -3 }, flat(i))
+    assert.are.same({ 7, -3 }, H.flat(i))
     -- halves: 1, -2, 65504, smallest subnormal, inf, 0.1 (rounded)
     local h = string.pack("<I2I2I2I2I2I2", 0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x2e66)
-    local v = flat(core.bytes_decode(h, 0, { 6 }, "float16"))
+    local v = H.flat(core.bytes_decode(h, 0, { 6 }, "float16"))
     assert.are.same({ 1, -2, 65504, 2 ^ -24, math.huge }, { v[1], v[2], v[3], v[4], v[5] })
     assert.are.equal(f32(0.0999755859375), v[6])
   end)
@@ -89,19 +55,19 @@ describe("tfjs byte decoding", function()
     local q = { 0, 1, 17, 128, 254, 255 }
     local t = core.bytes_decode(string.char(table.unpack(q)), 0, { 2, 3 }, "uint8", { scale = scale, min = min })
     assert.are.same({ 2, 3 }, t:shape())
-    local got = flat(t)
+    local got = H.flat(t)
     for k, v in ipairs(q) do assert.are.equal(f32(v * scale + min), got[k]) end
     local u16 = core.bytes_decode(string.pack("<I2I2", 0, 65535), 0, { 2 }, "uint16", { scale = 0.5, min = -1 })
-    assert.are.same({ -1, f32(65535 * 0.5 - 1) }, flat(u16))
+    assert.are.same({ -1, f32(65535 * 0.5 - 1) }, H.flat(u16))
   end)
 
   it("round-trips through bytes_encode and names short data", function()
     local x = mien.tensor({ { 1, -0.5 }, { 3.25, 1e-3 } })
     local s = core.bytes_encode(x, "float32")
     assert.are.equal(16, #s)
-    assert.are.same(flat(x), flat(core.bytes_decode(s, 0, { 2, 2 }, "float32")))
+    assert.are.same(H.flat(x), H.flat(core.bytes_decode(s, 0, { 2, 2 }, "float32")))
     local h = core.bytes_encode(mien.tensor({ 1, 0.1, 70000, -2 ^ -24 }), "float16")
-    assert.are.same({ 1, f32(0.0999755859375), math.huge, -2 ^ -24 }, flat(core.bytes_decode(h, 0, { 4 }, "float16")))
+    assert.are.same({ 1, f32(0.0999755859375), math.huge, -2 ^ -24 }, H.flat(core.bytes_decode(h, 0, { 4 }, "float16")))
     assert.has_error(function() core.bytes_decode(s, 8, { 3 }, "float32") end,
       "bytes_decode: 3 values of float32 at byte 8 need 12 bytes, but the data has 16")
   end)
@@ -110,7 +76,7 @@ end)
 -- ---------------------------------------------------------------- manifests
 
 local function manifest_fixture()
-  local dir = tmpdir()
+  local dir = H.tmpdir()
   mien.manual_seed(3)
   local conv = mien.randn({ 3, 2, 4, 5 })   -- HWIO
   local dw = mien.randn({ 3, 3, 4, 2 })     -- HWCM
@@ -119,9 +85,9 @@ local function manifest_fixture()
   local q = string.char(0, 10, 200, 255)
   local data1 = core.bytes_encode(conv, "float32") .. core.bytes_encode(dw, "float16")
   local data2 = core.bytes_encode(dense, "float32")
-  write(dir .. "/m.bin", data1:sub(1, 100))
-  write(dir .. "/m2.bin", data1:sub(101))
-  write(dir .. "/n.bin", data2 .. core.bytes_encode(bias, "float32") .. q)
+  H.write_file(dir .. "/m.bin", data1:sub(1, 100))
+  H.write_file(dir .. "/m2.bin", data1:sub(101))
+  H.write_file(dir .. "/n.bin", data2 .. core.bytes_encode(bias, "float32") .. q)
   local manifest = {
     { paths = { "m.bin", "m2.bin" }, weights = {
       { name = "layer/conv/filters", shape = { 3, 2, 4, 5 }, dtype = "float32" },
@@ -134,7 +100,7 @@ local function manifest_fixture()
       { name = "q", shape = { 4 }, dtype = "float32", quantization = { dtype = "uint8", scale = 0.25, min = -1 } },
     } },
   }
-  write(dir .. "/m-weights_manifest.json", cjson.encode(manifest))
+  H.write_file(dir .. "/m-weights_manifest.json", cjson.encode(manifest))
   return dir, { conv = conv, dw = dw, dense = dense, bias = bias }
 end
 
@@ -155,7 +121,7 @@ describe("tfjs weights manifests", function()
     end
     assert.are.equal(0, max_abs(w["fc/weights"], src.dense))
     assert.are.equal(0, max_abs(w["layer/conv/bias"], src.bias))
-    assert.are.same({ -1, 1.5, 49, 62.75 }, flat(w.q))
+    assert.are.same({ -1, 1.5, 49, 62.75 }, H.flat(w.q))
     local out_in = tfjs.load(dir .. "/m-weights_manifest.json", { dense = "out_in" })
     assert.are.equal(0, max_abs(out_in["fc/weights"], src.dense:t()))
     local raw = tfjs.load(dir .. "/m-weights_manifest.json", { layout = "tf" })
@@ -164,7 +130,7 @@ describe("tfjs weights manifests", function()
 
   it("names the tensor whose bytes are missing", function()
     local dir = manifest_fixture()
-    write(dir .. "/n.bin", string.rep("\0", 40))
+    H.write_file(dir .. "/n.bin", string.rep("\0", 40))
     local ok, err = pcall(tfjs.load, dir .. "/m-weights_manifest.json")
     assert.is_false(ok)
     assert.truthy(tostring(err):find("fc/weights", 1, true) or tostring(err):find("layer/conv/bias", 1, true))
@@ -245,10 +211,10 @@ local function graph_fixture(nodes, weights, dir)
     data[#data + 1] = core.bytes_encode(w[2], w[3] or "float32")
     entries[#entries + 1] = { name = w[1], shape = w[2]:shape(), dtype = w[3] or "float32" }
   end
-  write(dir .. "/g.bin", table.concat(data))
+  H.write_file(dir .. "/g.bin", table.concat(data))
   local model = { format = "graph-model", modelTopology = { node = nodes },
     weightsManifest = { { paths = { "g.bin" }, weights = entries } } }
-  write(dir .. "/g.json", cjson.encode(model))
+  H.write_file(dir .. "/g.json", cjson.encode(model))
   return dir .. "/g.json"
 end
 
@@ -262,7 +228,7 @@ local function str(s) return { s = base64(s) } end
 local function const(name) return node(name, "Const", nil, { dtype = { type = "DT_FLOAT" } }) end
 
 describe("tfjs graph models (synthetic)", function()
-  local dir = tmpdir()
+  local dir = H.tmpdir()
   mien.manual_seed(11)
   local x = mien.randn({ 2, 6, 7, 3 }) -- NHWC, odd width
   local w1 = mien.randn({ 3, 3, 3, 4 })
@@ -376,7 +342,7 @@ describe("tfjs graph models (synthetic)", function()
   end)
 
   it("names a missing weight and an unsupported op", function()
-    local d2 = tmpdir()
+    local d2 = H.tmpdir()
     local p2 = graph_fixture({
       node("input", "Placeholder"), const("w1"),
       node("conv", "Conv2D", { "input", "w1" }, { strides = ints { 1, 1, 1, 1 }, padding = str "VALID" }),
@@ -396,12 +362,12 @@ end)
 -- --------------------------------------------------------------- fixtures
 
 describe("tfjs graph models against the reference fixtures", function()
-  if not has_shared() then
+  if not H.has_shared("reference/emotion_io.safetensors") then
     pending("../shared not found")
     return
   end
-  local W = SHARED .. "/weights/human-models/"
-  local function fixture(name) return (mien.io.load(SHARED .. "/reference/" .. name .. ".safetensors")) end
+  local W = H.SHARED .. "/weights/human-models/"
+  local function fixture(name) return (mien.io.load(H.SHARED .. "/reference/" .. name .. ".safetensors")) end
   local function report(model, key, err, tol)
     print(string.format("  %-14s %-24s rel L2 %.3e (tol %.0e)", model, key, err, tol))
     assert.is_true(err < tol, string.format("%s %s: %.3e >= %.0e", model, key, err, tol))
@@ -415,8 +381,8 @@ describe("tfjs graph models against the reference fixtures", function()
     local out, logits = mien.no_grad(function()
       return net:forward_outputs(ref.input, { "Identity", P .. "global_average_pooling2d_1/Mean" })
     end)
-    report("emotion", "output", rel_rows(out, ref.output), 1e-4)
-    report("emotion", "logits", rel_rows(logits, ref.logits), 1e-4)
+    report("emotion", "output", H.rel_rows(out, ref.output), 1e-4)
+    report("emotion", "logits", H.rel_rows(logits, ref.logits), 1e-4)
   end)
 
   it("mobilefacenet (float32): embeddings, unnormalised and row-centred", function()
@@ -427,11 +393,11 @@ describe("tfjs graph models against the reference fixtures", function()
     local out, un = mien.no_grad(function()
       return net:forward_outputs(x, { "embeddings", "MobileFaceNet/Logits/SpatialSqueeze" })
     end)
-    report("mobilefacenet", "output", rel_rows(out, ref.output), 1e-4)
-    report("mobilefacenet", "embedding_unnormalized", rel_rows(un, ref.embedding_unnormalized), 1e-4)
+    report("mobilefacenet", "output", H.rel_rows(out, ref.output), 1e-4)
+    report("mobilefacenet", "embedding_unnormalized", H.rel_rows(un, ref.embedding_unnormalized), 1e-4)
     local centred = un - un:mean(1, true)
     local ref_centred = ref.embedding_unnormalized - ref.embedding_unnormalized:mean(1, true)
-    report("mobilefacenet", "centred", rel_rows(centred, ref_centred), 1e-3)
+    report("mobilefacenet", "centred", H.rel_rows(centred, ref_centred), 1e-3)
     -- the cut before the embedding gives the same unnormalised values
     local cut = net:cut("MobileFaceNet/Logits/SpatialSqueeze")
     assert.is_true(max_abs(mien.no_grad(function() return cut(x) end), un) == 0)
@@ -446,8 +412,8 @@ describe("tfjs graph models against the reference fixtures", function()
     local d, g, a = mien.no_grad(function()
       return net:forward_outputs(x, { "global_pooling/Mean", "gender_pred/Sigmoid", "age_pred/Softmax" })
     end)
-    report("faceres", "output", rel_rows(d, ref.output), 1e-3)
-    report("faceres", "gender", rel_rows(g, ref.gender), 1e-3)
-    report("faceres", "age", rel_rows(a, ref.age), 1e-3)
+    report("faceres", "output", H.rel_rows(d, ref.output), 1e-3)
+    report("faceres", "gender", H.rel_rows(g, ref.gender), 1e-3)
+    report("faceres", "age", H.rel_rows(a, ref.age), 1e-3)
   end)
 end)

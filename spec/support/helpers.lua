@@ -115,4 +115,24 @@ function M.write_file(path, content)
   f:close()
 end
 
+-- Whether ../shared (data, weights, reference outputs) sits beside the repo;
+-- `file` names one file under it that the spec needs.
+M.SHARED = "../shared"
+function M.has_shared(file)
+  local f = io.open(M.SHARED .. "/" .. file, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- The worst row of ||y_i - r_i|| / ||r_i||, in float64.
+function M.rel_rows(y, r)
+  assert.are.same(r:shape(), y:shape())
+  local worst = 0
+  for i = 1, r:size(1) do
+    local yi, ri = y[i]:double(), r[i]:double()
+    worst = math.max(worst, ((yi - ri):pow(2):sum():sqrt() / ri:pow(2):sum():sqrt()):item())
+  end
+  return worst
+end
+
 return M
