@@ -27,17 +27,18 @@ end
 
 require "mien.tensor_print"
 
--- The GPU backend registers itself in C builds with CUDA; without it these say so.
+-- This build has no GPU backend (it comes with the CUDA issue): tensors live
+-- on the CPU, and asking for "cuda" is an error naming the device.
 mien.cuda = {
-  available = function() return core.cuda_available ~= nil and core.cuda_available() or false end,
-  synchronize = function() if core.cuda_synchronize then core.cuda_synchronize() end end,
+  available = function() return false end,
+  synchronize = function() end,
 }
 
 function mien.info()
   return {
     version = mien._VERSION,
-    blas = core.blas_backend and core.blas_backend() or "unknown",
-    threads = core.num_threads and core.num_threads() or 1,
+    blas = core.blas_backend(),
+    threads = core.num_threads(),
     cuda = mien.cuda.available(),
   }
 end
