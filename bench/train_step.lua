@@ -1,18 +1,21 @@
 -- CPU time of one training step of the FER CNN (examples/fer_cnn.lua) with
 -- Adam at batch 64 on synthetic faces, split into forward (model + loss),
 -- backward and optimizer step (zero_grad + step), for width 1 and 0.125.
--- Run: lua5.4 bench/train_step.lua [reps]   (from the repository root, after building)
+-- Run: lua5.4 bench/train_step.lua [reps] [warm-up seconds]   (from the repository root, after building)
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/?.so;" .. package.cpath
 local mien = require "mien"
 local core = require "mien.core"
 
-local reps = tonumber(arg[1]) or 8
+local reps = tonumber(arg[1]) or 10
+local warmup_s = tonumber(arg[2]) or 3
 local batch = 64
 local fer_cnn = dofile("examples/fer_cnn.lua")
 
--- Best-of-reps per phase and for the whole step, over consecutive batches
--- (after two warm-up steps, which fill the heap and Adam's state).
+-- Best-of-reps per phase and for the whole step, over consecutive batches.
+-- Warm-up steps run first for warmup_s seconds (and at least three): until
+-- the collector's first full collections, dead activations pile up and every
+-- step maps fresh memory, which a long training run no longer does.
 local function time_steps(width)
   mien.manual_seed(1)
   local faces = mien.data.synthetic_faces { n = batch * 4, size = 48, seed = 1 }
@@ -23,7 +26,9 @@ local function time_steps(width)
   local batches = {}
   for x, y in loader(1) do batches[#batches + 1] = { x, y } end
   local best = { forward = math.huge, backward = math.huge, step = math.huge, total = math.huge }
-  for i = 1, reps + 2 do
+  local warm_until, i, timed = core.now() + warmup_s, 0, 0
+  while timed < reps do
+    i = i + 1
     local x, y = table.unpack(batches[(i - 1) % #batches + 1])
     local t0 = core.now()
     local loss = mien.F.cross_entropy(model(x), y)
@@ -34,7 +39,8 @@ local function time_steps(width)
     optimizer:step()
     optimizer:zero_grad()
     local t3 = core.now()
-    if i > 2 then
+    if i > 3 and t0 > warm_until then
+      timed = timed + 1
       best.forward = math.min(best.forward, t1 - t0)
       best.backward = math.min(best.backward, t2 - t1)
       best.step = math.min(best.step, t3 - t2)
@@ -44,8 +50,8 @@ local function time_steps(width)
   return best
 end
 
-print(string.format("mien %s, BLAS %s, %d threads, batch %d, best of %d", mien._VERSION, mien.info().blas,
-  mien.info().threads, batch, reps))
+print(string.format("mien %s, BLAS %s, %d threads, batch %d, best of %d after %gs warm-up", mien._VERSION,
+  mien.info().blas, mien.info().threads, batch, reps, warmup_s))
 local f = io.open("/proc/loadavg")
 if f then
   print("load average: " .. f:read("l"):match("^(%S+ %S+ %S+)"))

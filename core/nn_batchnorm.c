@@ -14,9 +14,9 @@ static int batch_norm_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) 
   int64_t c = p.C;
   mien_tensor *gc = mien_contiguous(g);
   if (!gc) return -1;
-  if (mien_node_needs_grad(n, 0)) gin[0] = mien_empty(x->ndim, x->shape, x->dtype, MIEN_CPU);
-  if (n->ninputs > 1 && mien_node_needs_grad(n, 1)) gin[1] = mien_empty(1, &c, x->dtype, MIEN_CPU);
-  if (n->ninputs > 2 && mien_node_needs_grad(n, 2)) gin[2] = mien_empty(1, &c, x->dtype, MIEN_CPU);
+  if (mien_node_needs_grad(n, 0)) gin[0] = mien_empty_uninit(x->ndim, x->shape, x->dtype, MIEN_CPU);
+  if (n->ninputs > 1 && mien_node_needs_grad(n, 1)) gin[1] = mien_empty_uninit(1, &c, x->dtype, MIEN_CPU);
+  if (n->ninputs > 2 && mien_node_needs_grad(n, 2)) gin[2] = mien_empty_uninit(1, &c, x->dtype, MIEN_CPU);
 #define PTR(t) ((t) ? mien_data_ptr(t) : NULL)
   int rc;
   if (f32)
@@ -67,9 +67,9 @@ mien_tensor *mien_batch_norm(mien_tensor *x, mien_tensor *running_mean, mien_ten
   }
   mien_batchnorm_params p = {x->shape[0], c, s, eps, momentum};
   mien_tensor *xc = mien_contiguous(x);
-  mien_tensor *y = xc ? mien_empty(x->ndim, x->shape, x->dtype, MIEN_CPU) : NULL;
-  mien_tensor *sm = training && y ? mien_empty(1, &c, x->dtype, MIEN_CPU) : NULL;
-  mien_tensor *si = training && sm ? mien_empty(1, &c, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *y = xc ? mien_empty_uninit(x->ndim, x->shape, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *sm = training && y ? mien_empty_uninit(1, &c, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *si = training && sm ? mien_empty_uninit(1, &c, x->dtype, MIEN_CPU) : NULL;
   int rc = -1;
 #define PTR(t) ((t) ? mien_data_ptr(t) : NULL)
   if (y && (!training || si)) {

@@ -43,19 +43,19 @@ static int conv2d_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   bool f32 = x->dtype == MIEN_FLOAT32;
   int rc = 0;
   if (mien_node_needs_grad(n, 0)) {
-    gin[0] = mien_empty(x->ndim, x->shape, x->dtype, MIEN_CPU);
+    gin[0] = mien_empty_uninit(x->ndim, x->shape, x->dtype, MIEN_CPU);
     rc = !gin[0] ? -1
          : f32   ? mien_conv2d_backward_input_f32(&p, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0]))
                  : mien_conv2d_backward_input_f64(&p, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0]));
   }
   if (rc == 0 && mien_node_needs_grad(n, 1)) {
-    gin[1] = mien_empty(w->ndim, w->shape, w->dtype, MIEN_CPU);
+    gin[1] = mien_empty_uninit(w->ndim, w->shape, w->dtype, MIEN_CPU);
     rc = !gin[1] ? -1
          : f32   ? mien_conv2d_backward_weight_f32(&p, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1]))
                  : mien_conv2d_backward_weight_f64(&p, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1]));
   }
   if (rc == 0 && n->ninputs > 2 && mien_node_needs_grad(n, 2)) {
-    gin[2] = mien_empty(1, &p.C_out, x->dtype, MIEN_CPU);
+    gin[2] = mien_empty_uninit(1, &p.C_out, x->dtype, MIEN_CPU);
     rc = !gin[2] ? -1
          : f32   ? mien_conv2d_backward_bias_f32(&p, mien_data_ptr(gc), mien_data_ptr(gin[2]))
                  : mien_conv2d_backward_bias_f64(&p, mien_data_ptr(gc), mien_data_ptr(gin[2]));
@@ -97,7 +97,7 @@ mien_tensor *mien_conv2d(mien_tensor *x, mien_tensor *w, mien_tensor *b, const m
   if (mien_conv2d_out_size(&p, &OH, &OW) != 0) return NULL;
   mien_tensor *xc = mien_contiguous(x), *wc = mien_contiguous(w), *bc = b ? mien_contiguous(b) : NULL;
   int64_t shape[4] = {p.N, p.C_out, OH, OW};
-  mien_tensor *y = xc && wc && (!b || bc) ? mien_empty(4, shape, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *y = xc && wc && (!b || bc) ? mien_empty_uninit(4, shape, x->dtype, MIEN_CPU) : NULL;
   int rc = -1;
   if (y)
     rc = x->dtype == MIEN_FLOAT32

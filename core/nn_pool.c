@@ -36,7 +36,7 @@ static int pool_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   mien_pool2d_params p;
   load_params(n, &p);
   mien_tensor *gc = mien_contiguous(g);
-  mien_tensor *dx = gc ? mien_empty(n->in_ndim[0], n->in_shape[0], g->dtype, MIEN_CPU) : NULL;
+  mien_tensor *dx = gc ? mien_empty_uninit(n->in_ndim[0], n->in_shape[0], g->dtype, MIEN_CPU) : NULL;
   int rc = -1;
   if (dx) {
     bool f32 = g->dtype == MIEN_FLOAT32;
@@ -71,9 +71,9 @@ static mien_tensor *pool(mien_tensor *x, const mien_pool2d_opts *o, bool is_max)
   if (mien_pool2d_out_size(&p, &OH, &OW) != 0) return NULL;
   int64_t shape[4] = {p.N, p.C, OH, OW};
   mien_tensor *xc = mien_contiguous(x);
-  mien_tensor *y = xc ? mien_empty(4, shape, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *y = xc ? mien_empty_uninit(4, shape, x->dtype, MIEN_CPU) : NULL;
   bool record = mien_needs_record(1, &x);
-  mien_tensor *idx = y && is_max && record ? mien_empty(4, shape, MIEN_INT64, MIEN_CPU) : NULL;
+  mien_tensor *idx = y && is_max && record ? mien_empty_uninit(4, shape, MIEN_INT64, MIEN_CPU) : NULL;
   int rc = -1;
   if (y && (!is_max || !record || idx)) {
     bool f32 = x->dtype == MIEN_FLOAT32;

@@ -57,21 +57,30 @@ mien_tensor *mien_randn(int ndim, const int64_t *shape, mien_dtype dtype, int de
   return random_new(ndim, shape, dtype, device, 1);
 }
 
+/* Philox blocks drawn per work item of mien_bernoulli: 16 KB of words. */
+#define BERNOULLI_BLOCKS 1024
+
 /* 1 with probability p, straight into the target type: element i compares
- * word i%4 of block base + i/4 with p (the uniform stream's layout). */
+ * word i%4 of block base + i/4 with p (the uniform stream's layout), as an
+ * integer against mien_unit_threshold(p). */
 mien_tensor *mien_bernoulli(int ndim, const int64_t *shape, double p, mien_dtype dtype, int device) {
-  mien_tensor *out = mien_empty(ndim, shape, dtype, MIEN_CPU);
+  mien_tensor *out = mien_empty_uninit(ndim, shape, dtype, MIEN_CPU);
   if (!out) return NULL;
   int64_t n = mien_numel(out);
   mien_rng *g = mien_rng_global();
-  uint64_t seed = g->seed, base = mien_rng_reserve(g, (uint64_t)(n + 3) / 4);
+  const int64_t nblocks = (n + 3) / 4, items = (nblocks + BERNOULLI_BLOCKS - 1) / BERNOULLI_BLOCKS;
+  uint64_t seed = g->seed, base = mien_rng_reserve(g, (uint64_t)nblocks);
+  const uint32_t threshold = mien_unit_threshold(p);
   MIEN_DISPATCH(dtype, T, {
     T *o = out->storage->data;
     _Pragma("omp parallel for if (n > 65536)")
-    for (int64_t b = 0; b < (n + 3) / 4; b++) {
-      uint32_t w[4];
-      mien_philox(seed, base + (uint64_t)b, w);
-      for (int k = 0; k < 4 && b * 4 + k < n; k++) o[b * 4 + k] = (T)(mien_unit_double(w[k]) < p);
+    for (int64_t item = 0; item < items; item++) {
+      uint32_t w[4 * BERNOULLI_BLOCKS];
+      const int64_t b0 = item * BERNOULLI_BLOCKS, first = 4 * b0;
+      const int64_t blocks = nblocks - b0 < BERNOULLI_BLOCKS ? nblocks - b0 : BERNOULLI_BLOCKS;
+      const int64_t len = n - first < 4 * blocks ? n - first : 4 * blocks;
+      mien_philox_blocks(seed, base + (uint64_t)b0, blocks, w);
+      for (int64_t i = 0; i < len; i++) o[first + i] = (T)((w[i] >> 8) < threshold);
     }
   });
   if (device != MIEN_CPU) {

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "cpu/simd.h"
+
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
 #define PHILOX_W0 0x9E3779B9u
@@ -22,6 +24,40 @@ void mien_philox(uint64_t seed, uint64_t counter, uint32_t out[4]) {
     k1 += PHILOX_W1;
   }
   out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+/* mien_philox for 8 consecutive counters at once, lane by lane so that GCC
+ * vectorises the rounds (the 32x32->64 multiplies become vpmuludq). */
+#define PHILOX_LANES 8
+
+static MIEN_MULTIVERSION void philox_lanes(uint64_t seed, uint64_t base, int64_t ngroups, uint32_t *words) {
+  for (int64_t grp = 0; grp < ngroups; grp++, words += 4 * PHILOX_LANES) {
+    uint32_t c0[PHILOX_LANES], c1[PHILOX_LANES], c2[PHILOX_LANES], c3[PHILOX_LANES];
+    for (int l = 0; l < PHILOX_LANES; l++) {
+      const uint64_t counter = base + (uint64_t)(grp * PHILOX_LANES + l);
+      c0[l] = (uint32_t)counter, c1[l] = (uint32_t)(counter >> 32), c2[l] = 0, c3[l] = 0;
+    }
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; round++) {
+      for (int l = 0; l < PHILOX_LANES; l++) {
+        const uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+        c0[l] = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0;
+        c1[l] = (uint32_t)p1;
+        c2[l] = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+        c3[l] = (uint32_t)p0;
+      }
+      k0 += PHILOX_W0;
+      k1 += PHILOX_W1;
+    }
+    for (int l = 0; l < PHILOX_LANES; l++)
+      words[4 * l] = c0[l], words[4 * l + 1] = c1[l], words[4 * l + 2] = c2[l], words[4 * l + 3] = c3[l];
+  }
+}
+
+void mien_philox_blocks(uint64_t seed, uint64_t base, int64_t nblocks, uint32_t *words) {
+  const int64_t full = nblocks / PHILOX_LANES * PHILOX_LANES;
+  philox_lanes(seed, base, full / PHILOX_LANES, words);
+  for (int64_t b = full; b < nblocks; b++) mien_philox(seed, base + (uint64_t)b, words + 4 * b);
 }
 
 static mien_rng global_rng = {5489u, 0};

@@ -1,29 +1,12 @@
 #include "storage.h"
 
-#include <malloc.h>
 #include <stdlib.h>
 
+#include "cpu_cache.h"
 #include "error.h"
 
-/* Training allocates and frees the same large activation buffers every step.
- * glibc would hand each one back to the kernel (mmap/munmap) and fault its
- * pages in again next time; keeping them in the heap makes reuse cheap. */
-static void keep_large_blocks_in_heap(void) {
-  static int done;
-  if (done) return;
-  done = 1;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's maximum */
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-
-static void *cpu_alloc(size_t nbytes) {
-  keep_large_blocks_in_heap();
-  return calloc(1, nbytes ? nbytes : 1);
-}
-static void cpu_free(void *p, size_t nbytes) {
-  (void)nbytes;
-  free(p);
-}
+static void *cpu_alloc(size_t nbytes) { return mien_cpu_alloc(nbytes, true); }
+static void cpu_free(void *p, size_t nbytes) { mien_cpu_free(p, nbytes); }
 
 static const mien_device_allocator cpu_allocator = {cpu_alloc, cpu_free};
 static const mien_device_allocator *allocators[MIEN_NUM_DEVICES] = {&cpu_allocator, NULL};
@@ -37,7 +20,8 @@ int mien_device_available(int device) {
 
 const char *mien_device_name(int device) { return device == MIEN_CUDA ? "cuda" : "cpu"; }
 
-mien_storage *mien_storage_new(size_t nbytes, int device) {
+/* A storage whose CPU memory is zero-filled only when `zero`. */
+static mien_storage *storage_new(size_t nbytes, int device, bool zero) {
   if (!mien_device_available(device)) {
     mien_set_error("device '%s' is not available in this build", mien_device_name(device));
     return NULL;
@@ -47,7 +31,8 @@ mien_storage *mien_storage_new(size_t nbytes, int device) {
     mien_set_error("out of memory allocating a storage header");
     return NULL;
   }
-  s->data = allocators[device]->alloc(nbytes);
+  const bool default_cpu = allocators[device] == &cpu_allocator;
+  s->data = default_cpu ? mien_cpu_alloc(nbytes, zero) : allocators[device]->alloc(nbytes);
   if (!s->data) {
     free(s);
     mien_set_error("out of memory: cannot allocate %zu bytes on %s (%zu bytes in use)", nbytes,
@@ -61,6 +46,9 @@ mien_storage *mien_storage_new(size_t nbytes, int device) {
   bytes_in_use[device] += nbytes;
   return s;
 }
+
+mien_storage *mien_storage_new(size_t nbytes, int device) { return storage_new(nbytes, device, true); }
+mien_storage *mien_storage_new_uninit(size_t nbytes, int device) { return storage_new(nbytes, device, false); }
 
 void mien_storage_retain(mien_storage *s) {
 #pragma omp atomic

@@ -2,6 +2,7 @@
 #ifndef MIEN_STORAGE_H
 #define MIEN_STORAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,8 @@ int mien_device_available(int device);
 const char *mien_device_name(int device);
 
 mien_storage *mien_storage_new(size_t nbytes, int device); /* zero-filled on CPU */
+/* Contents undefined: for callers that write every byte before reading. */
+mien_storage *mien_storage_new_uninit(size_t nbytes, int device);
 void mien_storage_retain(mien_storage *s);
 void mien_storage_release(mien_storage *s);
 

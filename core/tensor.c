@@ -54,10 +54,11 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
   return 0;
 }
 
-mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
+static mien_tensor *new_tensor(int ndim, const int64_t *shape, mien_dtype dtype, int device, bool zero) {
   int64_t numel;
   if (check_shape(ndim, shape, &numel) != 0) return NULL;
-  mien_storage *s = mien_storage_new((size_t)numel * mien_dtype_size(dtype), device);
+  const size_t nbytes = (size_t)numel * mien_dtype_size(dtype);
+  mien_storage *s = zero ? mien_storage_new(nbytes, device) : mien_storage_new_uninit(nbytes, device);
   if (!s) return NULL;
   mien_tensor *t = new_header(s, dtype);
   mien_storage_release(s);
@@ -66,6 +67,14 @@ mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, int de
   memcpy(t->shape, shape, sizeof(int64_t) * ndim);
   set_contiguous_strides(t);
   return t;
+}
+
+mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
+  return new_tensor(ndim, shape, dtype, device, true);
+}
+
+mien_tensor *mien_empty_uninit(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
+  return new_tensor(ndim, shape, dtype, device, false);
 }
 
 mien_tensor *mien_zeros(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
@@ -256,7 +265,7 @@ static int identity_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
 }
 
 static mien_tensor *copy_as(mien_tensor *t, mien_dtype dtype, int device, const char *name) {
-  mien_tensor *out = mien_empty(t->ndim, t->shape, dtype, device);
+  mien_tensor *out = mien_empty_uninit(t->ndim, t->shape, dtype, device); /* the copy writes it all */
   if (!out) return NULL;
   if (mien_copy_(out, t) != 0) {
     mien_release(out);

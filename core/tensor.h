@@ -29,7 +29,9 @@ typedef struct mien_tensor {
 } mien_tensor;
 
 /* --- lifetime --- */
-mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, int device);
+mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, int device); /* zero-filled */
+/* Contents undefined (no zeroing): for kernels that write every element. */
+mien_tensor *mien_empty_uninit(int ndim, const int64_t *shape, mien_dtype dtype, int device);
 mien_tensor *mien_zeros(int ndim, const int64_t *shape, mien_dtype dtype, int device);
 mien_tensor *mien_full(int ndim, const int64_t *shape, double value, mien_dtype dtype, int device);
 mien_tensor *mien_scalar(double value, mien_dtype dtype, int device); /* 0-d */

@@ -279,6 +279,24 @@ int main(void) {
     check_shape(&big[i]);
     check_adjoint(&big[i]);
   }
+  /* Either side of the paths' limits in column rows (group_in * KH * KW):
+   * the small-K products (up to 256 rows forward and for the input gradient,
+   * 72 for the weight gradient) and the GEMMs over spans of several images
+   * (small planes, batches that do not split evenly into spans). */
+  const mien_conv2d_params paths[] = {
+      conv(3, 1, 13, 11, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1),    /* 9 rows: a grey first layer, ragged tiles */
+      conv(2, 8, 6, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1),      /* 72 rows */
+      conv(4, 9, 7, 7, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1),     /* 81 rows: weight gradient by GEMM */
+      conv(2, 16, 5, 5, 5, 4, 4, 1, 1, 2, 2, 1, 1, 1),     /* 256 rows */
+      conv(5, 32, 5, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1),     /* 288 rows: all by GEMM, spans of images */
+      conv(6, 32, 4, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1),     /* the same with a bias (even N) */
+      conv(7, 64, 6, 5, 8, 3, 3, 2, 1, 1, 2, 1, 2, 2),     /* 288 rows per group, strides, dilation */
+      conv(3, 260, 3, 4, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1),    /* pointwise, 260 rows */
+  };
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+    check_shape(&paths[i]);
+    check_adjoint(&paths[i]);
+  }
 
   expect_invalid(conv(1, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2), "groups");
   expect_invalid(conv(1, 4, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2), "groups");

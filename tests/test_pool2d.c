@@ -261,6 +261,23 @@ int main(void) {
   EXPECT(mien_max_pool2d_forward_f64(&one, x, y, &at) == 0 && isnan(y[0]) && at == 1, "NaN max: %g at %lld", y[0],
          (long long)at);
 
+  /* The same rules in the 2x2 fast path: ties go to the first maximum, the
+   * last NaN wins, and a window of -inf reports its first position. */
+  const double windows[][4] = {{2, 5, 5, 1}, {NAN, 1, NAN, 7}, {-INFINITY, -INFINITY, -INFINITY, -INFINITY},
+                               {3, 3, 3, 3}, {1, 2, 9, 9}};
+  const int64_t want_at[] = {1, 2, 0, 0, 2};
+  for (size_t i = 0; i < sizeof windows / sizeof *windows; i++) {
+    double y1[1];
+    float xf1[4], yf1[1];
+    int64_t at1 = -1, atf = -1;
+    for (int k = 0; k < 4; k++) xf1[k] = (float)windows[i][k];
+    EXPECT(mien_max_pool2d_forward_f64(&one, windows[i], y1, &at1) == 0 && at1 == want_at[i] &&
+               (isnan(y1[0]) ? isnan(windows[i][want_at[i]]) : y1[0] == windows[i][want_at[i]]),
+           "2x2 window %zu: %g at %lld, want position %lld", i, y1[0], (long long)at1, (long long)want_at[i]);
+    EXPECT(mien_max_pool2d_forward_f32(&one, xf1, yf1, &atf) == 0 && atf == want_at[i], "f32 2x2 window %zu at %lld",
+           i, (long long)atf);
+  }
+
   /* A corrupt index is refused rather than written through. */
   int64_t bad = 4;
   double dx[4];

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "error.h"
+#include "simd.h"
 #include "threads.h"
 
 static int batchnorm_check(const mien_batchnorm_params *p, int training) {

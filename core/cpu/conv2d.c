@@ -1,5 +1,6 @@
 /* conv2d: parameter validation and the float/double instantiations of
- * conv2d_impl.h (im2col + GEMM) and conv2d_depthwise_impl.h (direct). */
+ * conv2d_impl.h (im2col + GEMM, or the small-K products of
+ * conv2d_smallk_impl.h) and conv2d_depthwise_impl.h (direct). */
 #include "conv2d.h"
 
 #include <inttypes.h>
@@ -9,6 +10,7 @@
 #include "conv2d_geometry.h"
 #include "error.h"
 #include "gemm.h"
+#include "simd.h"
 #include "threads.h"
 
 static int conv2d_check(int ok, const mien_conv2d_params *p, const char *what) {
@@ -64,6 +66,16 @@ static int conv2d_is_pointwise(const mien_conv2d_params *p) {
 
 static int conv2d_is_depthwise(const mien_conv2d_params *p) { return p->groups > 1 && p->groups == p->C_in; }
 
+/* Up to this many column rows (group_in * KH * KW) the small-K products of
+ * conv2d_smallk_impl.h beat the packed GEMM at FER shapes: the forward and
+ * input-gradient kernel, which keeps a K x 16 strip of columns in L1, */
+#define CONV2D_SMALL_NN_K 256
+/* and the weight-gradient kernel, which rereads its operands more. */
+#define CONV2D_SMALL_NT_K 72
+
+static int conv2d_small_nn(const conv2d_geometry *g) { return g->col_rows <= CONV2D_SMALL_NN_K; }
+static int conv2d_small_nt(const conv2d_geometry *g) { return g->col_rows <= CONV2D_SMALL_NT_K; }
+
 /* Multiply-adds of one forward pass, to decide on threading. */
 static int64_t conv2d_work(const conv2d_geometry *g) {
   return g->p.N * g->p.C_out * g->out_plane * g->col_rows;
@@ -76,28 +88,57 @@ static int conv2d_batch_threads(const conv2d_geometry *g) {
   return g->p.N >= max && conv2d_work(g) > MIEN_PARALLEL_GRAIN ? max : 1;
 }
 
+/* Images whose columns share one GEMM: enough for about this many columns
+ * (N = images * OH * OW; the packed GEMM runs well from a few hundred), */
+#define CONV2D_SPAN_COLUMNS 512
+/* but no more than this many bytes of column matrix per thread (more
+ * measured slower), and evened out so that every thread runs as many. */
+#define CONV2D_SPAN_BYTES ((int64_t)8 << 20)
+
+/* The span of a GEMM pass; 1 for a pointwise kernel (x is the column matrix)
+ * or the small-K kernels. */
+static int64_t conv2d_span(const conv2d_geometry *g, int nthreads, size_t elem_size, int small_k) {
+  if (conv2d_is_pointwise(&g->p) || small_k) return 1;
+  const int64_t per_thread = (g->p.N + nthreads - 1) / nthreads;
+  const int64_t image_bytes = (int64_t)elem_size * g->p.C_in * g->kernel_size * g->out_plane;
+  int64_t span = (CONV2D_SPAN_COLUMNS + g->out_plane - 1) / g->out_plane;
+  if (span * image_bytes > CONV2D_SPAN_BYTES) span = CONV2D_SPAN_BYTES / image_bytes;
+  if (span < 1) span = 1;
+  if (span >= per_thread) return per_thread > 1 ? per_thread : 1;
+  const int64_t rounds = (per_thread + span - 1) / span; /* spans per thread */
+  return (per_thread + rounds - 1) / rounds;
+}
+
 static void *conv2d_alloc(size_t bytes) {
   void *buf = malloc(bytes);
   if (!buf) mien_set_error("conv2d: out of memory (%zu bytes)", bytes);
   return buf;
 }
 
+typedef float vec_f32 __attribute__((vector_size(32)));
+typedef double vec_f64 __attribute__((vector_size(32)));
+
 #define REAL float
+#define VEC vec_f32
 #define FN(name) name##_f32
 #define GEMM mien_gemm_f32
 #define GEMM_BUILTIN mien_gemm_f32_builtin
 #include "im2col_impl.h"
 #include "conv2d_depthwise_impl.h"
+#include "conv2d_smallk_impl.h"
 #include "conv2d_impl.h"
 #undef REAL
+#undef VEC
 #undef FN
 #undef GEMM
 #undef GEMM_BUILTIN
 
 #define REAL double
+#define VEC vec_f64
 #define FN(name) name##_f64
 #define GEMM mien_gemm_f64
 #define GEMM_BUILTIN mien_gemm_f64_builtin
 #include "im2col_impl.h"
 #include "conv2d_depthwise_impl.h"
+#include "conv2d_smallk_impl.h"
 #include "conv2d_impl.h"

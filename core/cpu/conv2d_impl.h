@@ -1,5 +1,6 @@
-/* conv2d entry points and the im2col + GEMM path, included once per element
- * type by conv2d.c (which defines REAL, FN, GEMM and GEMM_BUILTIN).
+/* conv2d entry points and the im2col path, included once per element type by
+ * conv2d.c (which defines REAL, FN, GEMM and GEMM_BUILTIN). The products are
+ * GEMMs, or for few column rows the small-K kernels (conv2d_smallk_impl.h).
  *
  * Images are independent, so the batch is split across threads, each with
  * its own column buffer, and each thread's GEMMs must run single-threaded.
@@ -7,67 +8,123 @@
  * pthreads build does not: concurrent calls share one thread pool, which
  * measured about a third slower than the built-in kernel here. So the batch
  * loop uses the built-in GEMM, and the library GEMM only when the batch runs
- * on one thread (fewer images than threads) and can have the whole machine. */
+ * on one thread (fewer images than threads) and can have the whole machine.
+ *
+ * The GEMMs of one image are N = OH * OW wide, which is thin for small
+ * planes (36 columns at 6x6). So `span` images (conv2d_span) are unfolded
+ * side by side into one column matrix of span * OH * OW columns; their
+ * outputs and output gradients pass through a [C_out, span * OH * OW]
+ * matrix, gathered from and scattered to the images' planes. */
 
 typedef void FN(gemm_fn)(int, int, int64_t, int64_t, int64_t, REAL, const REAL *, int64_t, const REAL *, int64_t,
                          REAL, REAL *, int64_t);
 
 static FN(gemm_fn) *FN(batch_gemm)(int nthreads) { return nthreads > 1 ? GEMM_BUILTIN : GEMM; }
 
+/* dst[c][b * plane + i] = src[b][c][i] for nb images of `channels` planes. */
+static void FN(gather_planes)(const REAL *restrict src, int64_t channels, int64_t plane, int64_t nb,
+                              REAL *restrict dst) {
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < channels; c++)
+      memcpy(dst + (c * nb + b) * plane, src + (b * channels + c) * plane, sizeof(REAL) * plane);
+}
+
+/* The inverse of gather_planes, adding bias[c] when there is one. */
+static void FN(scatter_planes)(const REAL *restrict src, int64_t channels, int64_t plane, int64_t nb,
+                               const REAL *bias, REAL *restrict dst) {
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < channels; c++) {
+      const REAL *from = src + (c * nb + b) * plane, add = bias ? bias[c] : 0;
+      REAL *to = dst + (b * channels + c) * plane;
+      for (int64_t i = 0; i < plane; i++) to[i] = from[i] + add;
+    }
+}
+
+/* The column matrix of images [n0, n0 + nb): each image's columns at b *
+ * out_plane of rows `ld` long. A pointwise kernel needs none: x is it. */
+static const REAL *FN(unfold_span)(const conv2d_geometry *g, const REAL *x, int64_t n0, int64_t nb, REAL *buf) {
+  const REAL *xn = x + n0 * g->p.C_in * g->in_plane;
+  if (conv2d_is_pointwise(&g->p)) return xn;
+  for (int64_t b = 0; b < nb; b++)
+    FN(im2col)(g, g->p.C_in, xn + b * g->p.C_in * g->in_plane, buf + b * g->out_plane, nb * g->out_plane);
+  return buf;
+}
+
 static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REAL *w, const REAL *bias, REAL *y) {
   const mien_conv2d_params *p = &g->p;
-  const int pointwise = conv2d_is_pointwise(p);
+  const int small_k = conv2d_small_nn(g);
   const int nthreads = conv2d_batch_threads(g);
-  const int64_t col_size = p->C_in * g->kernel_size * g->out_plane;
+  const int64_t span = conv2d_span(g, nthreads, sizeof(REAL), small_k), nspans = (p->N + span - 1) / span;
+  const int64_t col_size = conv2d_is_pointwise(p) ? 0 : p->C_in * g->kernel_size * g->out_plane * span;
+  const int64_t out_size = span > 1 ? p->C_out * g->out_plane * span : 0;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
-  REAL *cols = pointwise ? NULL : conv2d_alloc(sizeof(REAL) * col_size * nthreads);
-  if (!pointwise && !cols) return -1;
+  const int64_t scratch_size = (col_size + out_size) * nthreads;
+  REAL *scratch = scratch_size ? conv2d_alloc(sizeof(REAL) * scratch_size) : NULL;
+  if (scratch_size && !scratch) return -1;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
-  for (int64_t n = 0; n < p->N; n++) {
-    const REAL *xn = x + n * p->C_in * g->in_plane;
-    REAL *yn = y + n * p->C_out * g->out_plane;
-    const REAL *col = xn; /* a 1x1, stride-1, unpadded kernel needs no unfolding */
-    if (!pointwise) {
-      REAL *buf = cols + mien_thread_num() * col_size;
-      FN(im2col)(g, p->C_in, xn, buf);
-      col = buf;
+  for (int64_t s = 0; s < nspans; s++) {
+    const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
+    REAL *buf = scratch + mien_thread_num() * (col_size + out_size);
+    const REAL *col = FN(unfold_span)(g, x, n0, nb, buf);
+    REAL *yn = y + n0 * p->C_out * g->out_plane;
+    if (small_k) { /* span 1 */
+      for (int64_t grp = 0; grp < p->groups; grp++)
+        FN(small_nn)(g->group_out, g->col_rows, ld, w + grp * g->group_out * g->col_rows, g->col_rows, 1,
+                     col + grp * g->col_rows * ld, ld, bias ? bias + grp * g->group_out : NULL,
+                     yn + grp * g->group_out * ld, ld);
+      continue;
     }
-    if (bias)
+    /* one image: straight into y, on top of the bias; several: via scratch */
+    REAL *out = nb > 1 ? buf + col_size : yn;
+    if (bias && nb == 1)
       for (int64_t co = 0; co < p->C_out; co++)
         for (int64_t i = 0; i < g->out_plane; i++) yn[co * g->out_plane + i] = bias[co];
     for (int64_t grp = 0; grp < p->groups; grp++)
-      gemm(0, 0, g->group_out, g->out_plane, g->col_rows, 1, w + grp * g->group_out * g->col_rows, g->col_rows,
-           col + grp * g->col_rows * g->out_plane, g->out_plane, bias ? 1 : 0,
-           yn + grp * g->group_out * g->out_plane, g->out_plane);
+      gemm(0, 0, g->group_out, ld, g->col_rows, 1, w + grp * g->group_out * g->col_rows, g->col_rows,
+           col + grp * g->col_rows * ld, ld, bias && nb == 1 ? 1 : 0, out + grp * g->group_out * ld, ld);
+    if (nb > 1) FN(scatter_planes)(out, p->C_out, g->out_plane, nb, bias, yn);
   }
-  free(cols);
+  free(scratch);
   return 0;
 }
 
 /* dcol = w^T dy per group, then dx = col2im(dcol). */
 static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, const REAL *w, REAL *dx) {
   const mien_conv2d_params *p = &g->p;
-  const int pointwise = conv2d_is_pointwise(p);
+  const int pointwise = conv2d_is_pointwise(p), small_k = conv2d_small_nn(g);
   const int nthreads = conv2d_batch_threads(g);
-  const int64_t col_size = p->C_in * g->kernel_size * g->out_plane;
+  const int64_t span = conv2d_span(g, nthreads, sizeof(REAL), small_k), nspans = (p->N + span - 1) / span;
+  const int64_t col_size = pointwise ? 0 : p->C_in * g->kernel_size * g->out_plane * span;
+  const int64_t dy_size = span > 1 ? p->C_out * g->out_plane * span : 0;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
-  REAL *cols = pointwise ? NULL : conv2d_alloc(sizeof(REAL) * col_size * nthreads);
-  if (!pointwise && !cols) return -1;
+  const int64_t scratch_size = (col_size + dy_size) * nthreads;
+  REAL *scratch = scratch_size ? conv2d_alloc(sizeof(REAL) * scratch_size) : NULL;
+  if (scratch_size && !scratch) return -1;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
-  for (int64_t n = 0; n < p->N; n++) {
-    const REAL *dyn = dy + n * p->C_out * g->out_plane;
-    REAL *dxn = dx + n * p->C_in * g->in_plane;
-    REAL *dcol = pointwise ? dxn : cols + mien_thread_num() * col_size;
-    for (int64_t grp = 0; grp < p->groups; grp++)
-      gemm(1, 0, g->col_rows, g->out_plane, g->group_out, 1, w + grp * g->group_out * g->col_rows, g->col_rows,
-           dyn + grp * g->group_out * g->out_plane, g->out_plane, 0, dcol + grp * g->col_rows * g->out_plane,
-           g->out_plane);
-    if (!pointwise) {
-      memset(dxn, 0, sizeof(REAL) * p->C_in * g->in_plane);
-      FN(col2im)(g, p->C_in, dcol, dxn);
+  for (int64_t s = 0; s < nspans; s++) {
+    const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
+    REAL *buf = scratch + mien_thread_num() * (col_size + dy_size);
+    const REAL *dyn = dy + n0 * p->C_out * g->out_plane;
+    REAL *dxn = dx + n0 * p->C_in * g->in_plane;
+    if (nb > 1) {
+      FN(gather_planes)(dyn, p->C_out, g->out_plane, nb, buf + col_size);
+      dyn = buf + col_size;
     }
+    REAL *dcol = pointwise ? dxn : buf;
+    for (int64_t grp = 0; grp < p->groups; grp++) {
+      const REAL *wg = w + grp * g->group_out * g->col_rows, *dyg = dyn + grp * g->group_out * ld;
+      REAL *dcolg = dcol + grp * g->col_rows * ld;
+      if (small_k) /* w^T read in place: row stride 1, column stride col_rows */
+        FN(small_nn)(g->col_rows, g->group_out, ld, wg, 1, g->col_rows, dyg, ld, NULL, dcolg, ld);
+      else
+        gemm(1, 0, g->col_rows, ld, g->group_out, 1, wg, g->col_rows, dyg, ld, 0, dcolg, ld);
+    }
+    if (pointwise) continue;
+    memset(dxn, 0, sizeof(REAL) * nb * p->C_in * g->in_plane);
+    for (int64_t b = 0; b < nb; b++)
+      FN(col2im)(g, p->C_in, dcol + b * g->out_plane, ld, dxn + b * p->C_in * g->in_plane);
   }
-  free(cols);
+  free(scratch);
   return 0;
 }
 
@@ -76,34 +133,40 @@ static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, c
  * summed at the end. */
 static int FN(backward_weight_im2col)(const conv2d_geometry *g, const REAL *x, const REAL *dy, REAL *dw) {
   const mien_conv2d_params *p = &g->p;
-  const int pointwise = conv2d_is_pointwise(p);
+  const int small_k = conv2d_small_nt(g);
   const int nthreads = conv2d_batch_threads(g);
-  const int64_t col_size = pointwise ? 0 : p->C_in * g->kernel_size * g->out_plane;
+  const int64_t span = conv2d_span(g, nthreads, sizeof(REAL), small_k), nspans = (p->N + span - 1) / span;
+  const int64_t col_size = conv2d_is_pointwise(p) ? 0 : p->C_in * g->kernel_size * g->out_plane * span;
+  const int64_t dy_size = span > 1 ? p->C_out * g->out_plane * span : 0;
   const int64_t dw_size = p->C_out * g->col_rows;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
-  const int64_t scratch_size = nthreads * col_size + (nthreads - 1) * dw_size;
+  const int64_t scratch_size = nthreads * (col_size + dy_size) + (nthreads - 1) * dw_size;
   REAL *scratch = scratch_size ? conv2d_alloc(sizeof(REAL) * scratch_size) : NULL;
   if (scratch_size && !scratch) return -1;
-  REAL *partials = scratch ? scratch + nthreads * col_size : NULL; /* dw copies of threads 1.. */
+  REAL *partials = scratch ? scratch + nthreads * (col_size + dy_size) : NULL; /* dw copies of threads 1.. */
 #pragma omp parallel num_threads(nthreads)
   {
     const int t = mien_thread_num();
     REAL *my_dw = t == 0 ? dw : partials + (t - 1) * dw_size;
+    REAL *buf = scratch + t * (col_size + dy_size);
     memset(my_dw, 0, sizeof(REAL) * dw_size);
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < p->N; n++) {
-      const REAL *xn = x + n * p->C_in * g->in_plane;
-      const REAL *dyn = dy + n * p->C_out * g->out_plane;
-      const REAL *col = xn;
-      if (!pointwise) {
-        REAL *buf = scratch + t * col_size;
-        FN(im2col)(g, p->C_in, xn, buf);
-        col = buf;
+    for (int64_t s = 0; s < nspans; s++) {
+      const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
+      const REAL *col = FN(unfold_span)(g, x, n0, nb, buf);
+      const REAL *dyn = dy + n0 * p->C_out * g->out_plane;
+      if (nb > 1) {
+        FN(gather_planes)(dyn, p->C_out, g->out_plane, nb, buf + col_size);
+        dyn = buf + col_size;
       }
-      for (int64_t grp = 0; grp < p->groups; grp++)
-        gemm(0, 1, g->group_out, g->col_rows, g->out_plane, 1, dyn + grp * g->group_out * g->out_plane,
-             g->out_plane, col + grp * g->col_rows * g->out_plane, g->out_plane, 1,
-             my_dw + grp * g->group_out * g->col_rows, g->col_rows);
+      for (int64_t grp = 0; grp < p->groups; grp++) {
+        const REAL *dyg = dyn + grp * g->group_out * ld, *colg = col + grp * g->col_rows * ld;
+        REAL *dwg = my_dw + grp * g->group_out * g->col_rows;
+        if (small_k)
+          FN(small_nt)(g->group_out, g->col_rows, ld, dyg, ld, colg, ld, dwg, g->col_rows);
+        else
+          gemm(0, 1, g->group_out, g->col_rows, ld, 1, dyg, ld, colg, ld, 1, dwg, g->col_rows);
+      }
     }
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < dw_size; i++)
@@ -143,19 +206,27 @@ int FN(mien_conv2d_backward_weight)(const mien_conv2d_params *p, const REAL *x, 
   return FN(backward_weight_im2col)(&g, x, dy, dw);
 }
 
+/* Sum of output channel co of dy over the batch, in eight partial sums (one
+ * would bind the loop to the latency of a double add; eight vectorise). */
+static MIEN_MULTIVERSION double FN(channel_sum)(const conv2d_geometry *g, const REAL *dy, int64_t co) {
+  double acc[8] = {0}, sum = 0;
+  for (int64_t n = 0; n < g->p.N; n++) {
+    const REAL *plane = dy + (n * g->p.C_out + co) * g->out_plane;
+    int64_t i = 0;
+    for (; i + 8 <= g->out_plane; i += 8)
+      for (int k = 0; k < 8; k++) acc[k] += plane[i + k];
+    for (; i < g->out_plane; i++) sum += plane[i];
+  }
+  for (int k = 0; k < 8; k++) sum += acc[k];
+  return sum;
+}
+
 /* Summed in double whatever REAL is: a plane sum over a large batch loses
  * bits quickly in float. */
 int FN(mien_conv2d_backward_bias)(const mien_conv2d_params *p, const REAL *dy, REAL *db) {
   conv2d_geometry g;
   if (conv2d_geometry_init(&g, p) != 0) return -1;
 #pragma omp parallel for schedule(static) if (p->N * p->C_out * g.out_plane > MIEN_PARALLEL_GRAIN)
-  for (int64_t co = 0; co < p->C_out; co++) {
-    double sum = 0;
-    for (int64_t n = 0; n < p->N; n++) {
-      const REAL *plane = dy + (n * p->C_out + co) * g.out_plane;
-      for (int64_t i = 0; i < g.out_plane; i++) sum += plane[i];
-    }
-    db[co] = (REAL)sum;
-  }
+  for (int64_t co = 0; co < p->C_out; co++) db[co] = (REAL)FN(channel_sum)(&g, dy, co);
   return 0;
 }

@@ -43,10 +43,17 @@ static void FN(gemm_unpacked)(int transA, int transB, int64_t M, int64_t N, int6
   }
 }
 
-/* mc x kc block of op(A) -> MR-row slivers, each stored k-major. */
+/* mc x kc block of op(A) -> MR-row slivers, each stored k-major. Full
+ * slivers of a transposed A copy fixed-size rows: a variable-length copy
+ * loop becomes a memmove call per row of six elements. */
 static void FN(pack_a)(int transA, const REAL *A, int64_t lda, int64_t mc, int64_t kc, REAL *restrict pa) {
   for (int64_t i0 = 0; i0 < mc; i0 += GEMM_MR, pa += GEMM_MR * kc) {
     const int64_t mr = mc - i0 < GEMM_MR ? mc - i0 : GEMM_MR;
+    if (transA && mr == GEMM_MR) {
+      for (int64_t k = 0; k < kc; k++)
+        for (int64_t i = 0; i < GEMM_MR; i++) pa[k * GEMM_MR + i] = A[k * lda + i0 + i];
+      continue;
+    }
     for (int64_t k = 0; k < kc; k++) {
       int64_t i = 0;
       for (; i < mr; i++) pa[k * GEMM_MR + i] = FN(op_at)(A, lda, transA, i0 + i, k);
@@ -55,10 +62,16 @@ static void FN(pack_a)(int transA, const REAL *A, int64_t lda, int64_t mc, int64
   }
 }
 
-/* Columns [j0, j0 + NR) of a kc-row panel of op(B) -> one sliver, k-major. */
+/* Columns [j0, j0 + NR) of a kc-row panel of op(B) -> one sliver, k-major
+ * (full slivers of an untransposed B as fixed-size rows, as in pack_a). */
 static void FN(pack_b_sliver)(int transB, const REAL *B, int64_t ldb, int64_t kc, int64_t nc, int64_t j0,
                               REAL *restrict pb) {
   const int64_t nr = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
+  if (!transB && nr == GEMM_NR) {
+    for (int64_t k = 0; k < kc; k++)
+      for (int64_t j = 0; j < GEMM_NR; j++) pb[k * GEMM_NR + j] = B[k * ldb + j0 + j];
+    return;
+  }
   for (int64_t k = 0; k < kc; k++) {
     int64_t j = 0;
     for (; j < nr; j++) pb[k * GEMM_NR + j] = FN(op_at)(B, ldb, transB, k, j0 + j);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "simd.h"
 #include "threads.h"
 
 typedef struct pool2d_geometry {

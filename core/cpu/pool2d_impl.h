@@ -2,12 +2,51 @@
  * defines REAL and FN). Every (image, channel) plane is independent, so the
  * planes are split across threads. */
 
+/* One plane of the common 2x2, stride-2, unpadded max pool with every
+ * window inside the input. The general loop below branches on every
+ * comparison, which random activations mispredict half the time; this one
+ * selects without branches (and vectorises). Same scan order and tie/NaN
+ * rules: the first maximum wins, a NaN wins over numbers (the last NaN). */
+static MIEN_MULTIVERSION void FN(max_pool2x2_plane)(const pool2d_geometry *g, const REAL *restrict in,
+                                                    REAL *restrict y, int64_t *restrict indices) {
+  const int64_t W = g->p.W;
+  for (int64_t oh = 0; oh < g->OH; oh++) {
+    const REAL *r0 = in + 2 * oh * W, *r1 = r0 + W;
+    REAL *out = y + oh * g->OW;
+    int64_t *at = indices ? indices + oh * g->OW : NULL; /* a loop invariant: GCC unswitches it */
+    for (int64_t ow = 0; ow < g->OW; ow++) {
+      const REAL a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      REAL best = a;
+      int64_t k = 0;
+      const int take_b = b > best || b != b;
+      best = take_b ? b : best, k = take_b ? 1 : k;
+      const int take_c = c > best || c != c;
+      best = take_c ? c : best, k = take_c ? W : k;
+      const int take_d = d > best || d != d;
+      best = take_d ? d : best, k = take_d ? W + 1 : k;
+      out[ow] = best;
+      if (at) at[ow] = 2 * oh * W + 2 * ow + k;
+    }
+  }
+}
+
+static int FN(max_pool_is_2x2)(const pool2d_geometry *g) {
+  const mien_pool2d_params *p = &g->p;
+  return p->KH == 2 && p->KW == 2 && p->stride_h == 2 && p->stride_w == 2 && p->pad_h == 0 && p->pad_w == 0 &&
+         2 * g->OH <= p->H && 2 * g->OW <= p->W;
+}
+
 int FN(mien_max_pool2d_forward)(const mien_pool2d_params *p, const REAL *x, REAL *y, int64_t *indices) {
   pool2d_geometry g;
   if (pool2d_geometry_init(&g, p) != 0) return -1;
+  const int is_2x2 = FN(max_pool_is_2x2)(&g);
 #pragma omp parallel for schedule(static) if (pool2d_work(&g) > MIEN_PARALLEL_GRAIN)
   for (int64_t plane = 0; plane < p->N * p->C; plane++) {
     const REAL *in = x + plane * g.in_plane;
+    if (is_2x2) {
+      FN(max_pool2x2_plane)(&g, in, y + plane * g.out_plane, indices ? indices + plane * g.out_plane : NULL);
+      continue;
+    }
     for (int64_t oh = 0; oh < g.OH; oh++) {
       const pool_span hs = pool_span_at(oh, p->stride_h, p->pad_h, p->KH, p->H);
       for (int64_t ow = 0; ow < g.OW; ow++) {
