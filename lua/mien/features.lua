@@ -33,11 +33,7 @@ local function copy(t)
   return o
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
+local exists = require("mien.util.fs").exists
 
 -- A canonical string of a (nested) table, for comparing cache descriptions.
 local function canon(v)

@@ -63,11 +63,7 @@ function models.info(name)
   return fam.entries and fam.entries[name] or fam
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() return true end
-  return false
-end
+local exists = require("mien.util.fs").exists
 
 function models.weights_dir(opts)
   return (opts and opts.dir) or os.getenv("MIEN_WEIGHTS") or "../shared/weights"
