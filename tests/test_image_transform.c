@@ -87,6 +87,36 @@ static void test_area(void) {
   CHECK(mien_resize_f32(col, 4, 1, 1, out, 2, 1, MIEN_RESIZE_AREA) == 0 && all_close(out, col_want, 2, 1e-5f));
 }
 
+static void test_warp(void) {
+  /* Identity: every pixel comes back. */
+  const uint8_t img[] = {10, 20, 30, 40, 50, 60}; /* 2x3 grey */
+  uint8_t out[6];
+  const double identity[6] = {1, 0, 0, 0, 1, 0};
+  CHECK(mien_warp_affine_u8(img, 2, 3, 1, identity, out, 2, 3, 1) == 0 && memcmp(out, img, 6) == 0);
+  /* A half-pixel shift right averages neighbours: 15, 25, then the last
+   * column samples at x = 3.0, on the edge of the footprint (replicated). */
+  const double half[6] = {1, 0, 0.5, 0, 1, 0};
+  const uint8_t half_want[] = {15, 25, 30, 45, 55, 60};
+  CHECK(mien_warp_affine_u8(img, 2, 3, 1, half, out, 2, 3, 1) == 0 && memcmp(out, half_want, 6) == 0);
+  /* A whole-pixel shift: outside the footprint is black with the zero
+   * border, the nearest edge pixel without it. */
+  const double shift[6] = {1, 0, 1, 0, 1, 0};
+  const uint8_t zero_want[] = {20, 30, 0, 50, 60, 0}, edge_want[] = {20, 30, 30, 50, 60, 60};
+  CHECK(mien_warp_affine_u8(img, 2, 3, 1, shift, out, 2, 3, 1) == 0 && memcmp(out, zero_want, 6) == 0);
+  CHECK(mien_warp_affine_u8(img, 2, 3, 1, shift, out, 2, 3, 0) == 0 && memcmp(out, edge_want, 6) == 0);
+  /* Transposition (x <-> y) of a 2x3 into a 3x2, RGB kept per pixel. */
+  uint8_t rgb[18], rgb_out[18];
+  for (int i = 0; i < 18; i++) rgb[i] = (uint8_t)(i * 13);
+  const double transpose[6] = {0, 1, 0, 1, 0, 0};
+  CHECK(mien_warp_affine_u8(rgb, 2, 3, 3, transpose, rgb_out, 3, 2, 1) == 0);
+  for (int y = 0; y < 3; y++)
+    for (int x = 0; x < 2; x++)
+      for (int k = 0; k < 3; k++) CHECK(rgb_out[(y * 2 + x) * 3 + k] == rgb[(x * 3 + y) * 3 + k]);
+  const double bad[6] = {1, 0, NAN, 0, 1, 0};
+  CHECK(mien_warp_affine_u8(img, 2, 3, 1, bad, out, 2, 3, 1) == -1 && strstr(mien_last_error(), "not finite"));
+  CHECK(mien_warp_affine_u8(img, 2, 3, 1, identity, out, 0, 3, 1) == -1 && strstr(mien_last_error(), "0x3"));
+}
+
 static void test_errors(void) {
   float f[4] = {0};
   CHECK(mien_resize_f32(f, 0, 2, 1, f, 2, 2, MIEN_RESIZE_BILINEAR) == -1 && strstr(mien_last_error(), "0x2x1"));
@@ -98,6 +128,7 @@ int main(void) {
   test_constant();
   test_bilinear();
   test_area();
+  test_warp();
   test_errors();
   return check_exit("test_image_transform");
 }

@@ -1,4 +1,5 @@
-/* Pixel transforms on row-major HWC images: colour conversion and resizing. */
+/* Pixel transforms on row-major HWC images: colour conversion, resizing
+ * and affine warping. */
 #ifndef MIEN_IMAGE_TRANSFORM_H
 #define MIEN_IMAGE_TRANSFORM_H
 
@@ -29,5 +30,18 @@ typedef enum mien_resize_mode {
  * sizes or an unknown mode, or if scratch memory can't be had. */
 int mien_resize_u8(const uint8_t *src, int sh, int sw, int c, uint8_t *dst, int dh, int dw, mien_resize_mode mode);
 int mien_resize_f32(const float *src, int sh, int sw, int c, float *dst, int dh, int dw, mien_resize_mode mode);
+
+/* Affine warp of src [sh,sw,c] into dst [dh,dw,c]. m maps output pixel
+ * centres to source coordinates (both in pixel units with the origin at the
+ * top-left corner of the first pixel, so a pixel's centre is at x + 0.5):
+ *   xs = m[0]*X + m[1]*Y + m[2],  ys = m[3]*X + m[4]*Y + m[5],
+ *   X = dx + 0.5, Y = dy + 0.5.
+ * The point is sampled bilinearly at (xs - 0.5, ys - 0.5) as in
+ * mien_resize_u8 (edge replication inside the source); a point outside the
+ * source's footprint is black when zero_border is set, else takes the
+ * nearest edge pixel. Values round to nearest. Returns -1 (error names the
+ * shapes) for non-positive sizes. */
+int mien_warp_affine_u8(const uint8_t *src, int sh, int sw, int c, const double m[6], uint8_t *dst, int dh, int dw,
+                        int zero_border);
 
 #endif

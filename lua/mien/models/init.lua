@@ -14,6 +14,7 @@
 --   faceapi_landmarks68      112x112 RGB (p-mean)/255 -> 136 = 68 (x,y) in 0..1; backbone 256-d
 --   faceapi_landmarks68_tiny 112x112 RGB (p-mean)/255 -> 136; backbone 128-d
 --   emotion_xception         64x64 grey (g/255-0.5)*2 -> 7 FER2013 probabilities; backbone 256-d
+--   faceapi_tiny_face_detector 416x416 RGB (p-mean)/256 -> [N,25,13,13] box encodings (mien.face.detect)
 --
 -- opts: dir (the weights folder holding face-api/ and human-models/; default
 -- $MIEN_WEIGHTS, else ../shared/weights), include_top (default true; false
@@ -44,6 +45,7 @@ local FAMILIES = {
   faceapi_landmarks68 = "mien.models.faceapi_dense",
   faceapi_landmarks68_tiny = "mien.models.faceapi_dense",
   faceapi_recognition = "mien.models.faceapi_resnet",
+  faceapi_tiny_face_detector = "mien.models.faceapi_tiny_detector",
 }
 
 function models.list()
