@@ -361,6 +361,10 @@ static mien_tensor *unary_impl(int op, mien_tensor *a, double p0, double p1, con
 mien_tensor *mien_unary(mien_unary_op op, mien_tensor *a) { return unary_impl(op, a, 0, 0, unary_names[op]); }
 
 mien_tensor *mien_clamp(mien_tensor *a, double lo, double hi) {
+  if (lo == lo && hi == hi && lo > hi) {
+    mien_set_error("clamp: lower bound %g is above the upper bound %g", lo, hi);
+    return NULL;
+  }
   return unary_impl(MIEN_NUM_UNARY_OPS, a, lo, hi, "clamp");
 }
 

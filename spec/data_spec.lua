@@ -364,7 +364,7 @@ describe("splits", function()
   for _ = 1, 50 do labels[#labels + 1] = 1 end
   for _ = 1, 30 do labels[#labels + 1] = 2 end
   for _ = 1, 17 do labels[#labels + 1] = 3 end
-  local rng = require("mien.data.prng").new(7)
+  local rng = require("mien.util.prng").new(7)
   rng:shuffle(labels)
   local ds = labelled(labels, { "a", "b", "c" })
   local total = { 50, 30, 17 }

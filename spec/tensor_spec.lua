@@ -741,6 +741,8 @@ describe("where and clamp", function()
     assert.are.same({ 0, 0, 0, 2, 5 }, x:clamp(0):totable())
     assert.are.same({ -3, -1, 0, 1, 1 }, x:clamp(nil, 1):totable())
     assert.are.same({ 0, 0, 0, 2, 2 }, mien.tensor({ -3, -1, 0, 2, 5 }, { dtype = "int64" }):clamp(0, 2):totable())
+    assert.are.same({ 2, 2, 2, 2, 2 }, x:clamp(2, 2):totable())
+    assert.has_error(function() x:clamp(3, 1) end, "clamp: lower bound 3 is above the upper bound 1")
   end)
 end)
 

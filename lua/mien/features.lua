@@ -163,7 +163,7 @@ end
 -- loader(feats, labels, {batch=, shuffle=, seed=, indices=}) yields (x, y).
 function features.loader(feats, labels, opts)
   opts = opts or {}
-  local prng = require "mien.data.prng"
+  local prng = require "mien.util.prng"
   local n = opts.indices and #opts.indices or feats:size(1)
   local batch = opts.batch or 64
   local self = { epoch = 0 }
@@ -176,7 +176,7 @@ function features.loader(feats, labels, opts)
     __call = function(_, epoch)
       self.epoch = epoch or (self.epoch + 1)
       local order = rows()
-      if opts.shuffle ~= false then prng.new((opts.seed or 0) * 1000003 + self.epoch):shuffle(order) end
+      if opts.shuffle ~= false then prng.new(opts.seed or 0, self.epoch):shuffle(order) end
       local b, nb = 0, (n + batch - 1) // batch
       return function()
         b = b + 1

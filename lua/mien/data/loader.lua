@@ -4,7 +4,7 @@
 -- a resumed run sees the same batches.
 local mien = require "mien"
 local core = require "mien.core"
-local prng = require "mien.data.prng"
+local prng = require "mien.util.prng"
 
 local Loader = {}
 Loader.__index = Loader
@@ -46,7 +46,7 @@ end
 function Loader:__call(epoch)
   self.epoch = epoch or (self.epoch + 1)
   local order = self.indices and table.move(self.indices, 1, #self.indices, 1, {}) or prng.range(self:size())
-  if self.shuffle then prng.new(self.seed * 1000003 + self.epoch):shuffle(order) end
+  if self.shuffle then prng.new(self.seed, self.epoch):shuffle(order) end
   local nb, b = #self, 0
   local blocks_per_epoch = 4 * #order
   return function()

@@ -1,7 +1,7 @@
 -- Splits and data hygiene: stratified train/validation splits, k-fold and
 -- subject-wise (group) k-fold, class weights, balancing, frame de-duplication.
 local mien = require "mien"
-local prng = require "mien.data.prng"
+local prng = require "mien.util.prng"
 
 local split = {}
 

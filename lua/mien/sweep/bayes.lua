@@ -49,7 +49,7 @@ local function is_duplicate(x, X)
   return false
 end
 
--- observations: array of {config=, value=}; rng: a sweep.prng stream.
+-- observations: array of {config=, value=}; rng: a mien.util.prng stream.
 function bayes.propose(space, observations, rng)
   local X, y = {}, {}
   for i, o in ipairs(observations) do

@@ -7,7 +7,7 @@
 --           with trials still running counted at the worst value seen
 --           ("constant liar") so parallel proposals spread out.
 local bayes = require "mien.sweep.bayes"
-local prng = require "mien.sweep.prng"
+local prng = require "mien.util.prng"
 
 local planner = {}
 

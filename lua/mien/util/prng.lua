@@ -1,7 +1,10 @@
--- Small deterministic PRNG (SplitMix64 on Lua 5.4 integers, which wrap
--- around on overflow) so sweeps never touch math.random's global state.
+-- A small seeded generator (SplitMix64 on Lua 5.4 integers, which wrap
+-- around on overflow) for shuffles, splits and sweeps, kept apart from
+-- mien's tensor RNG and from math.random, so that data order or a sweep's
+-- sampling never disturbs dropout or initialisation streams.
 -- prng.new(seed, stream) gives independent streams per (seed, stream):
--- trial i of a sweep samples from stream i, whatever ran before it.
+-- epoch e of a loader shuffles with stream e, trial i of a sweep samples
+-- from stream i, whatever ran before.
 local prng = {}
 
 local Prng = {}
@@ -16,6 +19,7 @@ local function mix(z)
 end
 
 function prng.new(seed, stream)
+  seed = math.tointeger(seed or 0) or error("prng: the seed must be an integer, got " .. tostring(seed), 2)
   return setmetatable({ state = mix(seed) ~ mix((stream or 0) + GOLDEN) }, Prng)
 end
 
@@ -39,6 +43,22 @@ end
 function Prng:normal()
   local u = 1 - self:float()
   return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * self:float())
+end
+
+-- Fisher-Yates, in place; returns the list.
+function Prng:shuffle(list)
+  for i = #list, 2, -1 do
+    local j = self:int(1, i)
+    list[i], list[j] = list[j], list[i]
+  end
+  return list
+end
+
+-- {1, 2, ..., n}
+function prng.range(n)
+  local t = {}
+  for i = 1, n do t[i] = i end
+  return t
 end
 
 return prng
