@@ -80,3 +80,48 @@ local rgb = { flip = 0.5, rotation = 10, shift = 0.1, zoom = { 0.9, 1.1 }, size 
 rate, t, shape = epoch_rate(rgb)
 print(string.format("(c) loader + augmentation, 48 -> 112x112 RGB normalised -> [%s]: %.0f images/s (epoch %.2f s)",
   table.concat(shape, ","), rate, t))
+
+-- (d) the (c) loader while a training step runs on each batch, simulated by
+-- a fixed number of 512x512 matmuls: without prefetch each batch is made
+-- between steps; with it the next batch is augmented on a background thread
+-- during the step. Over 100 batches (6400 images), best of `epochs`. When
+-- both halves already use every core, the best to hope for is the rate of
+-- the two run back to back at their own speeds ("serial"); with default
+-- spin-waiting, alternating OpenBLAS and OpenMP thread pools falls well short
+-- of it without prefetch.
+local A = mien.randn({ 512, 512 })
+local STEP_MATMULS = 3
+local function step() for _ = 1, STEP_MATMULS do A:matmul(A) end end
+local subset = {}
+for i = 1, math.min(6400, #ds) do subset[i] = i end
+local function overlap_rate(opts)
+  local ld = data.loader(ds, { batch = 64, seed = 1, augment = rgb, indices = subset, prefetch = opts.prefetch,
+    threads = opts.threads })
+  local best = math.huge
+  for e = 1, epochs do
+    collectgarbage()
+    local t0 = core.now()
+    for x in ld(e) do
+      if opts.train ~= false then step() end
+      x:close()
+    end
+    best = math.min(best, core.now() - t0)
+  end
+  return #subset / best
+end
+local function step_rate()
+  local best = math.huge
+  for _ = 1, epochs do
+    local t0 = core.now()
+    for _ = 1, #subset // 64 do step() end
+    best = math.min(best, core.now() - t0)
+  end
+  return #subset / best
+end
+local augment_only = overlap_rate { prefetch = false, train = false }
+local step_only = step_rate()
+print(string.format("(d) (c) with a simulated training step (%d matmuls 512x512 per batch of 64); alone: augmentation %.0f, step %.0f images/s",
+  STEP_MATMULS, augment_only, step_only))
+print(string.format("    loader + step: without prefetch %.0f images/s, with prefetch %.0f images/s, prefetch on 1 worker thread %.0f images/s (serial: %.0f)",
+  overlap_rate { prefetch = false }, overlap_rate { prefetch = true }, overlap_rate { prefetch = true, threads = 1 },
+  1 / (1 / augment_only + 1 / step_only)))

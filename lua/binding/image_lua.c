@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "image/augment.h"
+#include "image/augment_job.h"
 #include "image/decode.h"
 #include "image/encode.h"
 #include "image/fer_csv.h"
@@ -373,28 +374,48 @@ static void read_augment(lua_State *L, int arg, int src_h, int src_w, mien_augme
   if (mien_augment_check(p) != 0) lmien_error(L);
 }
 
+/* The arguments shared by augment_batch and augment_batch_async: (images
+ * uint8 [N,H,W,C], indices int64 (1-based) or nil, spec, seed, base). */
+typedef struct batch_args {
+  mien_tensor *src, *idx; /* borrowed from the Lua stack; idx may be NULL */
+  mien_augment_params p;
+  uint64_t seed, base;
+  int64_t batch;
+} batch_args;
+
+static void read_batch_args(lua_State *L, batch_args *a) {
+  a->src = lmien_check(L, 1);
+  if (a->src->dtype != MIEN_UINT8 || a->src->ndim != 4 || !mien_is_contiguous(a->src))
+    luaL_error(L, "augment: images must be a contiguous uint8 [N,H,W,C] tensor");
+  a->idx = lmien_opt(L, 2);
+  if (a->idx && a->idx->dtype != MIEN_INT64) luaL_error(L, "augment: indices must be int64");
+  read_augment(L, 3, (int)a->src->shape[1], (int)a->src->shape[2], &a->p);
+  a->seed = (uint64_t)luaL_checkinteger(L, 4);
+  a->base = (uint64_t)luaL_checkinteger(L, 5);
+  a->batch = a->idx ? mien_numel(a->idx) : a->src->shape[0];
+}
+
+/* The zero-based copy of the indices (a new reference), or NULL for none;
+ * raises the core's error when it cannot be made. */
+static mien_tensor *zero_based(lua_State *L, const batch_args *a) {
+  if (!a->idx) return NULL;
+  mien_tensor *z = mien_binary_scalar(MIEN_SUB, a->idx, 1, false);
+  if (!z) lmien_error(L);
+  return z;
+}
+
 /* core.augment_batch(images uint8 [N,H,W,C], indices int64 (1-based) or nil, spec, seed, base)
  * -> float32 [B,C,OH,OW]. Uses blocks base .. base + 4*B of the seed's Philox stream. */
 static int l_augment_batch(lua_State *L) {
-  mien_tensor *src = lmien_check(L, 1);
-  if (src->dtype != MIEN_UINT8 || src->ndim != 4 || !mien_is_contiguous(src))
-    luaL_error(L, "augment: images must be a contiguous uint8 [N,H,W,C] tensor");
-  mien_tensor *idx = lmien_opt(L, 2);
-  int h = (int)src->shape[1], w = (int)src->shape[2], c = (int)src->shape[3];
-  mien_augment_params p;
-  read_augment(L, 3, h, w, &p);
-  uint64_t seed = (uint64_t)luaL_checkinteger(L, 4), base = (uint64_t)luaL_checkinteger(L, 5);
-  int64_t batch = idx ? mien_numel(idx) : src->shape[0];
-  mien_tensor *zidx = NULL;
-  if (idx) {
-    if (idx->dtype != MIEN_INT64) luaL_error(L, "augment: indices must be int64");
-    zidx = mien_binary_scalar(MIEN_SUB, idx, 1, false);
-    if (!zidx) lmien_error(L);
-  }
-  int64_t shape[4] = {batch, p.out_channels, p.out_h, p.out_w};
+  batch_args a;
+  read_batch_args(L, &a);
+  mien_tensor *zidx = zero_based(L, &a);
+  mien_augment_params p = a.p;
+  int64_t shape[4] = {a.batch, p.out_channels, p.out_h, p.out_w};
   mien_tensor *out = mien_empty(4, shape, MIEN_FLOAT32, MIEN_CPU);
-  int rc = out ? mien_augment_batch(&p, mien_data_ptr(src), src->shape[0], h, w, c, zidx ? mien_data_ptr(zidx) : NULL,
-                                    batch, seed, base, out->storage->data)
+  int rc = out ? mien_augment_batch(&p, mien_data_ptr(a.src), a.src->shape[0], (int)a.src->shape[1],
+                                    (int)a.src->shape[2], (int)a.src->shape[3], zidx ? mien_data_ptr(zidx) : NULL,
+                                    a.batch, a.seed, a.base, out->storage->data)
                : -1;
   mien_release(zidx);
   if (rc != 0) {
@@ -403,6 +424,81 @@ static int l_augment_batch(lua_State *L) {
   }
   lmien_push(L, out);
   return 1;
+}
+
+/* A batch being augmented on a background thread (augment_job.h). The
+ * userdata owns the job and its output tensor; __gc and __close join the
+ * thread, so no worker outlives the tensors it writes. */
+#define LMIEN_AUGMENT_JOB "mien.AugmentJob"
+
+typedef struct job_box {
+  mien_augment_job *job; /* NULL once waited for or closed */
+  mien_tensor *out;
+} job_box;
+
+/* core.augment_batch_async(images, indices or nil, spec, seed, base [, threads])
+ * -> a job; job:wait() gives what augment_batch would have returned. threads:
+ * the worker's OpenMP threads (default: as many as this thread uses). The
+ * caller must not write images in place before the wait. */
+static int l_augment_batch_async(lua_State *L) {
+  batch_args a;
+  read_batch_args(L, &a);
+  lua_Integer threads = luaL_optinteger(L, 6, 0);
+  if (threads < 0 || threads > 4096)
+    luaL_error(L, "augment_batch_async: threads must be in [1, 4096] (or nil for the default), got %I", threads);
+  job_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->job = NULL;
+  b->out = NULL;
+  luaL_setmetatable(L, LMIEN_AUGMENT_JOB); /* from here on the GC frees what b holds */
+  int64_t shape[4] = {a.batch, a.p.out_channels, a.p.out_h, a.p.out_w};
+  b->out = mien_empty_uninit(4, shape, MIEN_FLOAT32, MIEN_CPU); /* the kernel writes every element */
+  if (!b->out) lmien_error(L);
+  mien_tensor *zidx = zero_based(L, &a);
+  b->job = mien_augment_job_start(&a.p, a.src, zidx, a.seed, a.base, (int)threads, b->out);
+  mien_release(zidx); /* the job holds its own reference */
+  if (!b->job) lmien_error(L);
+  return 1;
+}
+
+static job_box *check_job(lua_State *L) { return luaL_checkudata(L, 1, LMIEN_AUGMENT_JOB); }
+
+/* job:wait() -> float32 [B,C,OH,OW], or the kernel's error as a Lua error. Once only. */
+static int l_job_wait(lua_State *L) {
+  job_box *b = check_job(L);
+  if (!b->job) return luaL_error(L, "augment job: already waited for or closed");
+  int rc = mien_augment_job_wait(b->job);
+  mien_augment_job_free(b->job);
+  mien_tensor *out = b->out;
+  b->job = NULL;
+  b->out = NULL;
+  if (rc != 0) {
+    mien_release(out);
+    return lmien_error(L);
+  }
+  lmien_push(L, out);
+  return 1;
+}
+
+/* job:close() (also __close and __gc): joins the thread and drops the batch. Idempotent. */
+static int l_job_close(lua_State *L) {
+  job_box *b = check_job(L);
+  mien_augment_job_free(b->job);
+  mien_release(b->out);
+  b->job = NULL;
+  b->out = NULL;
+  return 0;
+}
+
+static void register_augment_job(lua_State *L) {
+  static const luaL_Reg methods[] = {{"wait", l_job_wait}, {"close", l_job_close}, {NULL, NULL}};
+  luaL_newmetatable(L, LMIEN_AUGMENT_JOB);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_job_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, l_job_close);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
 }
 
 /* core.augment_draw(spec, src_h, src_w, seed, base, i) -> the random draw of
@@ -447,6 +543,7 @@ void lmien_register_image(lua_State *L) {
       {"image_resize", l_image_resize}, {"fer2013_csv", l_fer2013_csv}, {"synthetic_faces", l_synthetic_faces},
       {"listdir", l_listdir}, {"is_dir", l_is_dir}, {"realpath", l_realpath},
       {"files_fingerprint", l_files_fingerprint}, {"augment_batch", l_augment_batch}, {"augment_draw", l_augment_draw},
-      {NULL, NULL}};
+      {"augment_batch_async", l_augment_batch_async}, {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
+  register_augment_job(L);
 }

@@ -2,6 +2,13 @@
 -- over the images of a batch) straight from the uint8 data set into a float32
 -- NCHW batch. Order and augmentation depend only on (seed, epoch, batch), so
 -- a resumed run sees the same batches.
+--
+-- With prefetch (the default) batch b+1 is augmented on a background thread
+-- while the caller trains on batch b; the batches are the same bits either
+-- way. `threads` sets that thread's OpenMP team (default: as many threads as
+-- the calling thread uses, see mien.set_num_threads).
+-- Leaving the loop early is fine: the pending batch is joined when the
+-- loop's to-be-closed value closes (or, for an abandoned iterator, by the GC).
 local mien = require "mien"
 local core = require "mien.core"
 local prng = require "mien.util.prng"
@@ -19,6 +26,8 @@ local function new(ds, opts)
     drop_last = opts.drop_last or false,
     augment = opts.augment or {},
     indices = opts.indices,
+    prefetch = opts.prefetch ~= false,
+    threads = opts.threads,
     epoch = 0,
   }, Loader)
   assert(self.batch >= 1, "loader: batch must be >= 1")
@@ -41,6 +50,12 @@ function Loader:make_batch(list, stream_base)
   return x, self.ds.labels:index_select(1, idx)
 end
 
+-- The same batch started on a background thread: {job = , y = }; job:wait() gives x.
+function Loader:start_batch(list, stream_base)
+  local idx = mien.tensor(list, { dtype = "int64" })
+  local job = core.augment_batch_async(self.ds.images, idx, self.augment, self.seed, stream_base, self.threads)
+  return { job = job, y = self.ds.labels:index_select(1, idx) }
+end
 
 -- for x, y in loader() do ... end  (next epoch on each call; or loader(epoch))
 function Loader:__call(epoch)
@@ -49,13 +64,32 @@ function Loader:__call(epoch)
   if self.shuffle then prng.new(self.seed, self.epoch):shuffle(order) end
   local nb, b = #self, 0
   local blocks_per_epoch = 4 * #order
-  return function()
+  -- batch k's 1-based indices and stream base
+  local function batch_args(k)
+    local first = (k - 1) * self.batch + 1
+    local list = table.move(order, first, math.min(first + self.batch - 1, #order), 1, {})
+    return list, self.epoch * blocks_per_epoch + 4 * (first - 1)
+  end
+  if not self.prefetch then
+    return function()
+      b = b + 1
+      if b > nb then return nil end
+      return self:make_batch(batch_args(b))
+    end
+  end
+  local pending -- batch b+1, started before batch b was returned
+  local function next_batch()
     b = b + 1
     if b > nb then return nil end
-    local first = (b - 1) * self.batch + 1
-    local list = table.move(order, first, math.min(first + self.batch - 1, #order), 1, {})
-    return self:make_batch(list, self.epoch * blocks_per_epoch + 4 * (first - 1))
+    local cur = pending or self:start_batch(batch_args(b))
+    pending = nil
+    local x = cur.job:wait()
+    if b < nb then pending = self:start_batch(batch_args(b + 1)) end
+    return x, cur.y
   end
+  -- the generic for's closing value: a break or an error joins the pending batch
+  local closer = setmetatable({}, { __close = function() if pending then pending.job:close() end end })
+  return next_batch, nil, nil, closer
 end
 
 return { new = new, Loader = Loader }
