@@ -102,6 +102,7 @@ function features.extract(backbone, ds, opts)
   if type(backbone) == "table" and backbone.eval then backbone:eval() end
   local t0 = core.now()
   local out
+  local tty = core.isatty(2)
   local ok, err = pcall(mien.no_grad, function()
     for v = 1, views do
       local aug = copy(spec)
@@ -123,14 +124,15 @@ function features.extract(backbone, ds, opts)
         if f:device() ~= "cpu" then f = f:cpu() end
         if not out then out = mien.zeros({ n * views, f:size(2) }) end
         out:narrow(1, (v - 1) * n + first, last - first + 1):copy_(f)
-        if opts.verbose then
-          io.stderr:write(string.format("\rfeatures: view %d/%d, %d/%d images (%.0f img/s)   ", v, views, last, n,
-            ((v - 1) * n + last) / (core.now() - t0)))
+        -- a redrawn line on a terminal; in a log, one line per view
+        if opts.verbose and (tty or last == n) then
+          io.stderr:write(string.format("%sfeatures: view %d/%d, %d/%d images (%.0f img/s)%s", tty and "\r" or "", v,
+            views, last, n, ((v - 1) * n + last) / (core.now() - t0), tty and "   " or "\n"))
         end
       end
     end
   end)
-  if opts.verbose then io.stderr:write("\n") end
+  if opts.verbose and tty then io.stderr:write("\n") end
   if was_training and backbone.train then backbone:train() end
   if not ok then error(err, 0) end
   local labels = labels_src
