@@ -1,0 +1,74 @@
+-- Training and inference throughput of the FER CNN (examples/fer_cnn.lua),
+-- the counterpart of ../shared/bench/torch_anchor.py: random uint8 48x48
+-- grey images (throughput only), Adam lr 5e-4, random horizontal flips,
+-- batch 64; one warm-up epoch, then the median of --epochs timed epochs
+-- (forward, backward, Adam step and augmentation included), and inference
+-- images/s on batches of 1024. Prints one JSON line like torch_anchor.py.
+--
+--   lua5.4 bench/train_fercnn.lua                  # 28,709 images, 2 epochs (minutes on a CPU)
+--   lua5.4 bench/train_fercnn.lua --n 1280 --epochs 1 --infer-reps 2   # a quick CPU figure
+-- Run from the repository root after building. CPU only until the GPU
+-- backend lands (the CUDA issue adds a --device option).
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/?.so;" .. package.cpath
+local mien = require "mien"
+local core = require "mien.core"
+local argparse = require "argparse"
+local json = require "mien.util.json"
+
+local p = argparse("train_fercnn", "FER CNN training and inference images/s")
+p:option("--n", "training images per epoch", "28709", tonumber)
+p:option("--epochs", "timed epochs (after one warm-up epoch)", "2", tonumber)
+p:option("--batch", "batch size", "64", tonumber)
+p:option("--width", "channel width multiplier", "1", tonumber)
+p:option("--infer-reps", "timed inference passes over a batch of 1024", "20", tonumber)
+local a = p:parse(arg)
+
+mien.manual_seed(0)
+local images = (mien.rand({ a.n, 48, 48, 1 }) * 256):floor():clamp(0, 255):byte():contiguous()
+local labels = (mien.rand({ a.n }) * 7):floor():long() + 1
+local ds = { images = images, labels = labels }
+setmetatable(ds, { __len = function() return a.n end })
+
+local fer_cnn = dofile("examples/fer_cnn.lua")
+local model = fer_cnn { classes = 7, width = a.width, dropout = 0.25 }
+local optimizer = mien.optim.Adam(model:parameters(), { lr = 5e-4 })
+local loader = mien.data.loader(ds, { batch = a.batch, augment = { flip = 0.5 }, drop_last = true, seed = 0 })
+
+local function epoch(e)
+  model:train()
+  local n, t0 = 0, core.now()
+  for x, y in loader(e) do
+    local loss = mien.F.cross_entropy(model(x), y)
+    optimizer:zero_grad()
+    loss:backward()
+    optimizer:step()
+    n = n + x:size(1)
+  end
+  return n, core.now() - t0
+end
+
+local _, warm = epoch(1)
+local times, n = {}, 0
+for e = 1, a.epochs do
+  local k, t = epoch(e + 1)
+  n, times[e] = k, t
+end
+table.sort(times)
+local t = times[#times // 2 + 1]
+
+model:eval()
+local x = mien.rand({ math.min(1024, a.n), 1, 48, 48 })
+local ti = mien.no_grad(function()
+  model(x):close()
+  local t0 = core.now()
+  for _ = 1, a.infer_reps do model(x):close() end
+  return (core.now() - t0) / a.infer_reps
+end)
+
+print(json.encode {
+  name = string.format("mien fercnn fp32 cpu bs%d width %g", a.batch, a.width),
+  train_img_s = math.floor(n / t + 0.5), epoch_s = math.floor(t * 1000 + 0.5) / 1000,
+  first_epoch_s = math.floor(warm * 100 + 0.5) / 100, infer_img_s = math.floor(x:size(1) / ti + 0.5),
+  threads = core.num_threads(), images = a.n,
+})
