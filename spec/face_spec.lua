@@ -160,6 +160,25 @@ describe("face pipeline on real photos", function()
     assert.is_true(faces[biggest].y > 800, "the big face is the one in front")
   end)
 
+  it("re-aligning an aligned FER2013 face puts the eyes back on the framing (detect = false)", function()
+    if not H.has_shared("data/fer2013/publictest/happy") then return pending("FER2013 not in ../shared") end
+    local dir_happy = H.SHARED .. "/data/fer2013/publictest/happy/"
+    local files = mien.core.listdir(dir_happy)
+    table.sort(files)
+    local good = 0
+    for i = 1, 4 do
+      local crops, faces = face.crops(dir_happy .. files[i], { dir = dir, detect = false, size = 96 })
+      assert.are.same({ 1, 96, 96, 3 }, crops:shape())
+      assert.are.equal(1, #faces)
+      local f = face.landmarks(crops[1], { { x = 0, y = 0, w = 96, h = 96 } }, { dir = dir })[1]
+      local lx, ly, rx, ry = align.eyes(f.landmarks)
+      local want = { 48 - 0.37 * 48, 0.38 * 96, 48 + 0.37 * 48, 0.38 * 96 }
+      local err = math.max(math.abs(lx - want[1]), math.abs(ly - want[2]), math.abs(rx - want[3]), math.abs(ry - want[4]))
+      if err < 3 then good = good + 1 end
+    end
+    assert.is_true(good >= 3, good .. " of 4 faces re-aligned within 3 px")
+  end)
+
   it("a blank image has no faces", function()
     local crops, faces = face.crops(mien.full({ 240, 320, 3 }, 128, { dtype = "uint8" }), { dir = dir })
     assert.is_nil(crops)

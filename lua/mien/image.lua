@@ -50,15 +50,16 @@ function image.rgb(img)
   return mien.cat({ g, g, g }, 3)
 end
 
--- The image scaled (area filter) so that its longer side is `size` and
--- placed at the top-left of a black size x size canvas, as detectors take
--- it; returns the canvas and the scale (canvas pixels per image pixel).
+-- The image scaled (area filter when shrinking, bilinear when enlarging) so
+-- that its longer side is `size`, at the top-left of a black size x size
+-- canvas, as detectors take it; returns the canvas and the scale (canvas
+-- pixels per image pixel).
 function image.letterbox(img, size)
   local h, w = img:size(1), img:size(2)
   local s = size / math.max(h, w)
   local rh, rw = math.max(1, math.floor(h * s + 0.5)), math.max(1, math.floor(w * s + 0.5))
   local canvas = mien.zeros({ size, size, channels(img) }, { dtype = "uint8" })
-  local scaled = (rh == h and rw == w) and img or core.image_resize(img, rh, rw, "area")
+  local scaled = (rh == h and rw == w) and img or core.image_resize(img, rh, rw, s < 1 and "area" or "bilinear")
   canvas:narrow(1, 1, rh):narrow(2, 1, rw):copy_(scaled:view(rh, rw, channels(img)))
   return canvas, s
 end

@@ -114,13 +114,21 @@ function face.align(img, f, opts)
   return out:dim() == 2 and out:unsqueeze(3) or out
 end
 
+-- The faces to align: detected, or the whole image with detect = false.
+local function find(img, opts)
+  if opts.detect == false then return { { x = 0, y = 0, w = img:size(2), h = img:size(1), score = 1 } } end
+  return face.detect(img, opts)
+end
+
 -- Detect, locate landmarks and align every face of an image: returns
 -- uint8 [N,size,size,C] crops (N may be 0: nil then) and the faces, best
--- first. opts: those of detect and align.
+-- first. opts: those of detect and align; detect = false takes the whole
+-- image as the one face (for images that are face crops already, such as
+-- FER2013's, where the detector finds only about half of the faces).
 function face.crops(img, opts)
   opts = opts or {}
   img = as_image(img, "face.crops")
-  local faces = face.landmarks(img, face.detect(img, opts), opts)
+  local faces = face.landmarks(img, find(img, opts), opts)
   if #faces == 0 then return nil, faces end
   local crops = {}
   for i, f in ipairs(faces) do crops[i] = face.align(img, f, opts):unsqueeze(1) end
@@ -155,7 +163,7 @@ function face.crop_folder(src, dst, opts)
         if not sub_dirs[j] and name:sub(1, 1) ~= "." and ext and extensions[ext:lower()] then
           local path = src .. "/" .. class .. "/" .. name
           local img = image.load(path, 3)
-          local faces = face.detect(img, opts)
+          local faces = find(img, opts)
           if #faces == 0 then
             summary.no_face[#summary.no_face + 1] = path
           else
