@@ -51,6 +51,13 @@ describe("the mien command", function()
     code, out = run(string.format("scripts/mien predict %s/best.ckpt %s/happy/*.png", dir, data))
     assert.equal(0, code, out)
     assert.truthy(out:find("%.png: %a+ +%(%a+ %d%.%d%d%d"), out)
+    if H.has_shared("photos/oarriaga_test_image_group.jpg") then
+      -- with --faces: one line per face found, each aligned and classified
+      code, out = run(string.format("scripts/mien predict %s/best.ckpt --faces %s/photos/oarriaga_test_image_group.jpg "
+        .. "--weights %s/weights", dir, H.SHARED, H.SHARED))
+      assert.equal(0, code, out)
+      assert.equal(6, H.count(out, "face %d at %(%d+, %d+%) %d+x%d+: %a+ +%(%a+ %d%.%d%d%d"), out)
+    end
     H.remove_dir(dir)
   end)
 end)
