@@ -1,23 +1,10 @@
 -- Tensors are freed: by the garbage collector, by <close> and close(), and
 -- graphs with them; training loops and error paths do not leak.
 local mien = require "mien"
+local H = require "spec.support.helpers"
 local F = mien.F
 
-local function full_gc()
-  collectgarbage()
-  collectgarbage()
-end
-
--- Runs f and checks that live tensors and bytes in use are back where they
--- started once garbage is collected.
-local function no_leak(what, f)
-  full_gc()
-  local tensors, bytes = mien.live_tensors(), mien.bytes_in_use()
-  f()
-  full_gc()
-  assert.are.equal(tensors, mien.live_tensors(), what .. ": live tensors")
-  assert.are.equal(bytes, mien.bytes_in_use(), what .. ": bytes in use")
-end
+local full_gc, no_leak = H.full_gc, H.no_leak
 
 describe("the live-tensor counter", function()
   it("counts tensors and goes back after collection", function()

@@ -4,6 +4,7 @@
 -- loader with prefetch on gives the same batches as with it off, and leaving
 -- its loop early leaks nothing.
 local mien = require "mien"
+local H = require "spec.support.helpers"
 local core = require "mien.core"
 local data = require "mien.data"
 
@@ -15,22 +16,7 @@ local function same_bits(a, b)
     and a:ne(b):sum():item() == 0
 end
 
-local function full_gc()
-  collectgarbage()
-  collectgarbage()
-end
-
--- Runs f and checks that live tensors and bytes in use are back where they
--- started once garbage is collected (so every worker was joined and its
--- tensors dropped).
-local function no_leak(what, f)
-  full_gc()
-  local tensors, bytes = mien.live_tensors(), mien.bytes_in_use()
-  f()
-  full_gc()
-  assert.are.equal(tensors, mien.live_tensors(), what .. ": live tensors")
-  assert.are.equal(bytes, mien.bytes_in_use(), what .. ": bytes in use")
-end
+local no_leak = H.no_leak
 
 local faces = data.synthetic_faces { n = 70, size = 48, seed = 4 }
 

@@ -135,4 +135,24 @@ function M.rel_rows(y, r)
   return worst
 end
 
+-- memory -------------------------------------------------------------------
+
+-- Two full collections: the second frees what the first one's finalizers released.
+function M.full_gc()
+  collectgarbage()
+  collectgarbage()
+end
+
+-- Runs f and checks that live tensors and bytes in use are back where they
+-- started once garbage is collected.
+function M.no_leak(what, f)
+  local mien = require "mien"
+  M.full_gc()
+  local tensors, bytes = mien.live_tensors(), mien.bytes_in_use()
+  f()
+  M.full_gc()
+  assert.are.equal(tensors, mien.live_tensors(), what .. ": live tensors")
+  assert.are.equal(bytes, mien.bytes_in_use(), what .. ": bytes in use")
+end
+
 return M
