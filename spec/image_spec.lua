@@ -77,6 +77,9 @@ describe("image colour, letterbox and boxes", function()
     assert.are.same(H.flat(g), H.flat(image.rgb(g):narrow(3, 2, 1)))
     assert.has_error(function() image.grey(mien.zeros({ 2, 2, 2 }, { dtype = "uint8" })) end,
       "image.grey: expected 1 or 3 channels, got 2")
+    assert.has_error(function() image.grey(img:float()) end,
+      "image.grey: expected a uint8 image [H,W] or [H,W,C], got a float32 tensor with 3 dims")
+    assert.has_error(function() image.letterbox(img, 0) end, "image.letterbox: size must be a positive integer, got 0")
   end)
 
   it("letterbox keeps the aspect ratio at the top-left of a black square", function()

@@ -31,8 +31,16 @@ end
 
 local function channels(img) return img:dim() == 3 and img:size(3) or 1 end
 
+local function check(img, what)
+  if not mien.is_tensor(img) or img:dtype() ~= "uint8" or (img:dim() ~= 2 and img:dim() ~= 3) then
+    local got = mien.is_tensor(img) and string.format("a %s tensor with %d dims", img:dtype(), img:dim()) or type(img)
+    error(string.format("image.%s: expected a uint8 image [H,W] or [H,W,C], got %s", what, got), 3)
+  end
+end
+
 -- RGB -> grey [H,W,1] (ITU-R BT.601 weights, rounded); grey passes through.
 function image.grey(img)
+  check(img, "grey")
   local c = channels(img)
   if c == 1 then return img:dim() == 3 and img or img:unsqueeze(3) end
   if c ~= 3 then error(string.format("image.grey: expected 1 or 3 channels, got %d", c), 2) end
@@ -43,6 +51,7 @@ end
 
 -- Grey -> RGB by replication; RGB passes through.
 function image.rgb(img)
+  check(img, "rgb")
   local c = channels(img)
   if c == 3 then return img end
   if c ~= 1 then error(string.format("image.rgb: expected 1 or 3 channels, got %d", c), 2) end
@@ -55,6 +64,10 @@ end
 -- canvas, as detectors take it; returns the canvas and the scale (canvas
 -- pixels per image pixel).
 function image.letterbox(img, size)
+  check(img, "letterbox")
+  if math.type(size) ~= "integer" or size < 1 then
+    error("image.letterbox: size must be a positive integer, got " .. tostring(size), 2)
+  end
   local h, w = img:size(1), img:size(2)
   local s = size / math.max(h, w)
   local rh, rw = math.max(1, math.floor(h * s + 0.5)), math.max(1, math.floor(w * s + 0.5))
@@ -67,6 +80,7 @@ end
 -- Draws the outline of the box {x=, y=, w=, h=} (pixels, as above) in place,
 -- clipped to the image; colour {r, g, b} (or a grey level), thickness in pixels.
 function image.draw_box(img, box, colour, thickness)
+  check(img, "draw_box")
   local H, W, C = img:size(1), img:size(2), channels(img)
   thickness = thickness or math.max(1, math.floor(math.min(H, W) / 200 + 0.5))
   colour = type(colour) == "table" and colour or { colour or 255, colour or 255, colour or 255 }
