@@ -100,3 +100,44 @@ mien.sweep {
     H.remove_dir(dir)
   end)
 end)
+
+describe("the face-model examples (need ../shared)", function()
+  if not H.has_shared("data/ckplus48/labels.csv") then
+    pending("../shared not found")
+    return
+  end
+
+  it("ckplus_binary runs a short subject-wise CV and writes its ROC report", function()
+    local dir = tmpdir()
+    local code, out = run(string.format("scripts/mien run examples/ckplus_binary.lua --task surprise --folds 3 "
+      .. "--seeds 2 --epochs 3 --cache %s --dir %s --data %s/data/ckplus48/labels.csv --weights %s/weights",
+      dir, dir, H.SHARED, H.SHARED))
+    assert.equal(0, code, out)
+    assert.truthy(out:find("task surprise: 249 surprise vs 732 rest images", 1, true), out)
+    assert.equal(2, H.count(out, "seed %d: 3%-fold subject%-wise CV, AUC 0%.%d+"), out)
+    assert.truthy(out:find("over 2 seeds: AUC 0%.%d+ %+%- 0%.%d+"), out)
+    assert.truthy(H.read_file(dir .. "/report.html"):find("AUC", 1, true))
+    H.remove_dir(dir)
+  end)
+
+  it("ckplus_binary names an unknown task", function()
+    local code, out = run(string.format("scripts/mien run examples/ckplus_binary.lua --task joy --data "
+      .. "%s/data/ckplus48/labels.csv", H.SHARED))
+    assert.equal(1, code, out)
+    assert.truthy(out:find("--task must be 'valence' or one of anger, contempt", 1, true), out)
+  end)
+
+  it("photo_emotions finds, aligns and classifies the faces of the shared photos", function()
+    local dir = tmpdir()
+    local code, out = run(string.format("scripts/mien run examples/photo_emotions.lua --out %s --weights %s/weights "
+      .. "%s/photos/astronaut_eileen_collins.png %s/photos/oarriaga_test_image_group.jpg", dir, H.SHARED, H.SHARED,
+      H.SHARED))
+    assert.equal(0, code, out)
+    assert.truthy(out:find("astronaut_eileen_collins.png: 512x512, 1 face", 1, true), out)
+    assert.truthy(out:find("oarriaga_test_image_group.jpg: 2048x1536, 6 faces", 1, true), out)
+    assert.truthy(out:find("face 1 at %(%d+, %d+%) %d+x%d+, detector score 0%.%d%d: happy"), out)
+    assert.is_true(exists(dir .. "/oarriaga_test_image_group_faces.png"))
+    assert.is_true(exists(dir .. "/oarriaga_test_image_group_crops.png"))
+    H.remove_dir(dir)
+  end)
+end)
