@@ -62,15 +62,6 @@ local feats, labels = features.extract(backbone, ds, { batch = 32, verbose = tru
 local weights = mien.data.class_weights(ds)
 local function loss(out, y) return mien.F.cross_entropy(out, y, { weight = weights }) end
 
-local function mean_std(xs)
-  local m = 0
-  for _, x in ipairs(xs) do m = m + x end
-  m = m / #xs
-  local v = 0
-  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 end
-  return m, math.sqrt(v / math.max(#xs - 1, 1))
-end
-
 local aucs, accs, curves = {}, {}, {}
 for seed = 1, args.seeds do
   local scores, targets, preds = {}, {}, {}
@@ -101,8 +92,8 @@ for seed = 1, args.seeds do
     100 * accs[seed]))
 end
 
-local auc_m, auc_s = mean_std(aucs)
-local acc_m, acc_s = mean_std(accs)
+local auc_m, auc_s = metrics.mean_std(aucs)
+local acc_m, acc_s = metrics.mean_std(accs)
 print(string.format("%s vs %s over %d seeds: AUC %.4f +- %.4f, balanced accuracy %.2f%% +- %.2f%% (%.1f s)", positive,
   negative, args.seeds, auc_m, auc_s, 100 * acc_m, 100 * acc_s, mien.core.now() - t0))
 local path = mien.report.run { dir = args.dir, title = string.format("CK+ %s vs %s", positive, negative),

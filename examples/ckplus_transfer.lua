@@ -110,12 +110,7 @@ for fold, tr, va in mien.data.group_kfold(ds, args.folds, { seed = args.seed }) 
     history[#history].train_loss, 100 * val.acc))
 end
 
-local mean = 0
-for _, a in ipairs(accs) do mean = mean + a end
-mean = mean / #accs
-local var = 0
-for _, a in ipairs(accs) do var = var + (a - mean) ^ 2 end
-local std = math.sqrt(var / math.max(#accs - 1, 1))
+local mean, std = metrics.mean_std(accs)
 local cm = metrics.confusion_matrix(all_pred, all_true, #classes)
 print()
 print(metrics.format_confusion(cm, classes))

@@ -60,6 +60,17 @@ describe("mien.metrics", function()
     near((1 + 0) / 2, metrics.balanced_accuracy({ 1, 1, 2 }, { 1, 1, 3 }))
   end)
 
+  it("mean_std gives the mean and the sample standard deviation", function()
+    local m, s = metrics.mean_std({ 2, 4, 4, 4, 5, 5, 7, 9 })
+    near(5, m)
+    near(math.sqrt(32 / 7), s)
+    assert.are.same({ 3, 0 }, { metrics.mean_std({ 3 }) })
+    local nm, ns = metrics.mean_std({ 1, 0 / 0 })
+    assert.is_true(nm ~= nm and ns ~= ns)
+    assert.has_error(function() metrics.mean_std({}) end, "metrics.mean_std: values must be a non-empty array")
+    assert.has_error(function() metrics.mean_std({ 1, "x" }) end, "metrics.mean_std: values[2] = x is not a number")
+  end)
+
   describe("topk_accuracy", function()
     -- ranks of the target: 2, 2, 2 (tie broken towards class 1), 3 (tie
     -- with class 1 ranks the target after it)

@@ -278,6 +278,28 @@ function metrics.accuracy(pred, target)
   return hits / #t
 end
 
+-- Mean and sample standard deviation (n - 1; 0 for a single value) of a
+-- list of numbers: the run-to-run spread over seeds or folds. A NaN in
+-- the list makes both NaN.
+function metrics.mean_std(values)
+  local v = array(values, "values")
+  for i, x in ipairs(v) do
+    if type(x) ~= "number" then
+      fail("values[%d] = %s is not a number", i, tostring(x))
+    end
+  end
+  local mean = 0
+  for _, x in ipairs(v) do
+    mean = mean + x
+  end
+  mean = mean / #v
+  local ss = 0
+  for _, x in ipairs(v) do
+    ss = ss + (x - mean) ^ 2
+  end
+  return mean, #v > 1 and math.sqrt(ss / (#v - 1)) or 0
+end
+
 -- Mean per-class recall over the classes present in target.
 function metrics.balanced_accuracy(pred, target)
   local p = labels(pred, "pred")

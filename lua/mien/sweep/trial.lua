@@ -6,6 +6,8 @@
 --     objective = mean, objective_std = std, metrics = {name = mean},
 --     metrics_std = {name = std}, runs = {{seed =, result = {..}}, ..},
 --     error = "first line of the error" (failed only), seconds = wall time }
+local metrics = require "mien.metrics"
+
 local trial = {}
 
 function trial.id(index)
@@ -25,25 +27,18 @@ local function scalars(result)
 end
 
 local function aggregate(runs)
-  local sums, counts = {}, {}
+  local values = {}
   for _, r in ipairs(runs) do
     for k, v in pairs(r.result) do
       if type(v) == "number" then
-        sums[k], counts[k] = (sums[k] or 0) + v, (counts[k] or 0) + 1
+        values[k] = values[k] or {}
+        values[k][#values[k] + 1] = v
       end
     end
   end
   local mean, std = {}, {}
-  for k, sum in pairs(sums) do
-    mean[k] = sum / counts[k]
-    local ss = 0
-    for _, r in ipairs(runs) do
-      local v = r.result[k]
-      if type(v) == "number" then
-        ss = ss + (v - mean[k]) ^ 2
-      end
-    end
-    std[k] = counts[k] > 1 and math.sqrt(ss / (counts[k] - 1)) or 0
+  for k, list in pairs(values) do
+    mean[k], std[k] = metrics.mean_std(list)
   end
   return mean, std
 end
