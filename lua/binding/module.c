@@ -79,6 +79,6 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_optim(L); lmien_register_io(L);
   lmien_register_image(L);
   lmien_register_bytes(L);
-  lmien_register_warp(L);
+  lmien_register_image_transform(L);
   return 1;
 }

@@ -31,40 +31,38 @@ end
 
 local function channels(img) return img:dim() == 3 and img:size(3) or 1 end
 
-local function check(img, what)
+-- Raises "<who>: expected a uint8 image ..." (blaming the caller of the
+-- function that checks) unless img is a uint8 [H,W] or [H,W,C] tensor.
+local function check(img, who)
   if not mien.is_tensor(img) or img:dtype() ~= "uint8" or (img:dim() ~= 2 and img:dim() ~= 3) then
     local got = mien.is_tensor(img) and string.format("a %s tensor with %d dims", img:dtype(), img:dim()) or type(img)
-    error(string.format("image.%s: expected a uint8 image [H,W] or [H,W,C], got %s", what, got), 3)
+    error(string.format("%s: expected a uint8 image [H,W] or [H,W,C], got %s", who, got), 3)
   end
 end
 
--- RGB -> grey [H,W,1] (ITU-R BT.601 weights, rounded); grey passes through.
-function image.grey(img)
-  check(img, "grey")
-  local c = channels(img)
-  if c == 1 then return img:dim() == 3 and img or img:unsqueeze(3) end
-  if c ~= 3 then error(string.format("image.grey: expected 1 or 3 channels, got %d", c), 2) end
-  local f = img:float()
-  local y = f:narrow(3, 1, 1) * 0.299 + f:narrow(3, 2, 1) * 0.587 + f:narrow(3, 3, 1) * 0.114
-  return y:round():clamp(0, 255):byte():contiguous()
+-- img as [H,W,C] with 1 or 3 channels, converted to `want` channels in C.
+-- image.grey/rgb tail-call it, so error levels here count from their caller.
+local function convert(img, want, who)
+  check(img, who)
+  if img:dim() == 2 then img = img:unsqueeze(3) end
+  local c = img:size(3)
+  if c ~= 1 and c ~= 3 then error(string.format("%s: expected 1 or 3 channels, got %d", who, c), 2) end
+  return core.image_convert(img, want)
 end
 
+-- RGB -> grey [H,W,1] (ITU-R BT.601 weights in fixed point, as image.load
+-- converts); grey passes through.
+function image.grey(img) return convert(img, 1, "image.grey") end
+
 -- Grey -> RGB by replication; RGB passes through.
-function image.rgb(img)
-  check(img, "rgb")
-  local c = channels(img)
-  if c == 3 then return img end
-  if c ~= 1 then error(string.format("image.rgb: expected 1 or 3 channels, got %d", c), 2) end
-  local g = img:dim() == 3 and img or img:unsqueeze(3)
-  return mien.cat({ g, g, g }, 3)
-end
+function image.rgb(img) return convert(img, 3, "image.rgb") end
 
 -- The image scaled (area filter when shrinking, bilinear when enlarging) so
 -- that its longer side is `size`, at the top-left of a black size x size
 -- canvas, as detectors take it; returns the canvas and the scale (canvas
 -- pixels per image pixel).
 function image.letterbox(img, size)
-  check(img, "letterbox")
+  check(img, "image.letterbox")
   if math.type(size) ~= "integer" or size < 1 then
     error("image.letterbox: size must be a positive integer, got " .. tostring(size), 2)
   end
@@ -80,7 +78,7 @@ end
 -- Draws the outline of the box {x=, y=, w=, h=} (pixels, as above) in place,
 -- clipped to the image; colour {r, g, b} (or a grey level), thickness in pixels.
 function image.draw_box(img, box, colour, thickness)
-  check(img, "draw_box")
+  check(img, "image.draw_box")
   local H, W, C = img:size(1), img:size(2), channels(img)
   thickness = thickness or math.max(1, math.floor(math.min(H, W) / 200 + 0.5))
   colour = type(colour) == "table" and colour or { colour or 255, colour or 255, colour or 255 }

@@ -1,4 +1,5 @@
-/* core.image_warp: affine warping of uint8 images, for face alignment. */
+/* Single-image transforms for mien.image: affine warping (face alignment)
+ * and grey <-> RGB conversion, on uint8 HWC tensors. */
 #include "image/transform.h"
 #include "lmien.h"
 
@@ -35,7 +36,31 @@ static int l_image_warp(lua_State *L) {
   return 1;
 }
 
-void lmien_register_warp(lua_State *L) {
-  lua_pushcfunction(L, l_image_warp);
-  lua_setfield(L, -2, "image_warp");
+/* core.image_convert(img uint8 [H,W,C], channels 1 or 3) -> uint8
+ * [H,W,channels]: BT.601 grey from RGB, or the grey replicated to RGB (see
+ * transform.h); an image that already has that many channels comes back as is. */
+static int l_image_convert(lua_State *L) {
+  mien_tensor *t = lmien_check(L, 1);
+  int want = (int)luaL_checkinteger(L, 2);
+  if (t->dtype != MIEN_UINT8 || t->ndim != 3 || (t->shape[2] != 1 && t->shape[2] != 3) || (want != 1 && want != 3))
+    return luaL_error(L, "image_convert: expected a uint8 [H,W,1 or 3] image and 1 or 3 channels");
+  if (t->shape[2] == want) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  int64_t shape[3] = {t->shape[0], t->shape[1], want}, npix = t->shape[0] * t->shape[1];
+  mien_tensor *src = mien_contiguous(t);
+  mien_tensor *out = src ? mien_empty(3, shape, MIEN_UINT8, MIEN_CPU) : NULL;
+  if (out) {
+    if (want == 1) mien_rgb_to_grey_u8(mien_data_ptr(src), npix, mien_data_ptr(out));
+    else mien_grey_to_rgb_u8(mien_data_ptr(src), npix, mien_data_ptr(out));
+  }
+  mien_release(src);
+  lmien_push(L, out);
+  return 1;
+}
+
+void lmien_register_image_transform(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"image_warp", l_image_warp}, {"image_convert", l_image_convert}, {NULL, NULL}};
+  luaL_setfuncs(L, funcs, 0);
 }
