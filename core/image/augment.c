@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "pixel.h"
 
 typedef struct image_job {
   const uint8_t *src; /* [h,w,c] */
@@ -15,13 +16,6 @@ typedef struct image_job {
   const mien_augment_params *p;
   float *out; /* [out_channels, out_h, out_w] */
 } image_job;
-
-/* Ternaries rather than fminf/fmaxf, which GCC turns into libm calls
- * without -ffinite-math-only; the values are never NaN. */
-static inline float clampf(float v, float lo, float hi) {
-  v = v < lo ? lo : v;
-  return v > hi ? hi : v;
-}
 
 /* A row is done in chunks of CHUNK pixels and three passes (taps, samples,
  * normalisation), so the first and last vectorise; every pixel still gets
@@ -49,8 +43,8 @@ static inline void compute_taps(const image_job *j, const mien_augment_draw *d, 
     float xs = a0 * x + row_x, ys = a3 * x + row_y;
     int outside = xs < -0.5f || xs > x_edge || ys < -0.5f || ys > y_edge;
     t->inside[i] = zero_border && outside ? 0.0f : 1.0f;
-    xs = clampf(xs, 0.0f, x_max);
-    ys = clampf(ys, 0.0f, y_max);
+    xs = mien_clampf(xs, 0.0f, x_max);
+    ys = mien_clampf(ys, 0.0f, y_max);
     int x0 = (int)xs, y0 = (int)ys;
     t->tx[i] = xs - (float)x0;
     t->ty[i] = ys - (float)y0;
@@ -74,7 +68,7 @@ static inline void sample_channel(const uint8_t *src, const taps *t, int k, int 
 
 static inline void normalise(const float *v, int n, float gain, float offset, float mean, float inv_std, float *out) {
   for (int i = 0; i < n; i++) {
-    float g = clampf(v[i] * (1.0f / 255.0f) * gain + offset, 0.0f, 1.0f);
+    float g = mien_clampf(v[i] * (1.0f / 255.0f) * gain + offset, 0.0f, 1.0f);
     out[i] = (g - mean) * inv_std;
   }
 }

@@ -4,21 +4,18 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "pixel.h"
 #include "transform.h"
-
-/* Ternaries rather than fminf/fmaxf, which GCC turns into libm calls
- * without -ffinite-math-only; the values are never NaN. */
-static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 static void bilinear_f32(const float *src, int sh, int sw, int c, float *dst, int dh, int dw) {
   float scale_x = (float)sw / (float)dw, scale_y = (float)sh / (float)dh;
   for (int dy = 0; dy < dh; dy++) {
-    float sy = clampf(((float)dy + 0.5f) * scale_y - 0.5f, 0.0f, (float)(sh - 1));
+    float sy = mien_clampf(((float)dy + 0.5f) * scale_y - 0.5f, 0.0f, (float)(sh - 1));
     int y0 = (int)sy, y1 = y0 + (y0 < sh - 1);
     float ty = sy - (float)y0;
     const float *row0 = src + (int64_t)y0 * sw * c, *row1 = src + (int64_t)y1 * sw * c;
     for (int dx = 0; dx < dw; dx++) {
-      float sx = clampf(((float)dx + 0.5f) * scale_x - 0.5f, 0.0f, (float)(sw - 1));
+      float sx = mien_clampf(((float)dx + 0.5f) * scale_x - 0.5f, 0.0f, (float)(sw - 1));
       int x0 = (int)sx, x1 = x0 + (x0 < sw - 1);
       float tx = sx - (float)x0;
       float *out = dst + ((int64_t)dy * dw + dx) * c;

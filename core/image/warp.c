@@ -3,9 +3,8 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "pixel.h"
 #include "transform.h"
-
-static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 int mien_warp_affine_u8(const uint8_t *src, int sh, int sw, int c, const double m[6], uint8_t *dst, int dh, int dw,
                         int zero_border) {
@@ -29,8 +28,8 @@ int mien_warp_affine_u8(const uint8_t *src, int sh, int sw, int c, const double 
         for (int k = 0; k < c; k++) out[k] = 0;
         continue;
       }
-      xs = clampf(xs - 0.5f, 0.0f, (float)(sw - 1));
-      ys = clampf(ys - 0.5f, 0.0f, (float)(sh - 1));
+      xs = mien_clampf(xs - 0.5f, 0.0f, (float)(sw - 1));
+      ys = mien_clampf(ys - 0.5f, 0.0f, (float)(sh - 1));
       int x0 = (int)xs, y0 = (int)ys;
       int x1 = x0 + (x0 < sw - 1), y1 = y0 + (y0 < sh - 1);
       float tx = xs - (float)x0, ty = ys - (float)y0;
