@@ -1,4 +1,4 @@
--- mien.features: run a frozen backbone once over a data set and keep the
+--- mien.features: run a frozen backbone once over a data set and keep the
 -- features, so a small head trains in seconds instead of re-running the
 -- backbone every epoch.
 --
@@ -151,7 +151,7 @@ function features.extract(backbone, ds, opts)
   return out, labels, { n = n, views = views, dim = out:size(2), seconds = seconds, cached = false, path = opts.path }
 end
 
--- Rows of a features tensor for a list of 1-based image indices, over all
+--- Rows of a features tensor for a list of 1-based image indices, over all
 -- views (row (v-1)*n + i), e.g. the training fold of cached multi-view features.
 function features.rows(n, views, indices)
   local out = {}
@@ -161,7 +161,7 @@ function features.rows(n, views, indices)
   return out
 end
 
--- A data-set-like pair for training a head on features with mien.train.fit:
+--- A data-set-like pair for training a head on features with mien.train.fit:
 -- loader(feats, labels, {batch=, shuffle=, seed=, indices=}) yields (x, y).
 function features.loader(feats, labels, opts)
   opts = opts or {}

@@ -1,4 +1,4 @@
--- Central-difference gradient check in float64, like torch.autograd.gradcheck:
+--- Central-difference gradient check in float64, like torch.autograd.gradcheck:
 -- compares what backward() computes with (f(x+h) - f(x-h)) / 2h for every
 -- element of every input that requires grad.
 local mien = require "mien"

@@ -1,4 +1,4 @@
--- mien.image: single images as uint8 tensors [H,W,C] (row-major, HWC, as
+--- mien.image: single images as uint8 tensors [H,W,C] (row-major, HWC, as
 -- decoded), for photo pipelines such as face detection and alignment.
 -- Coordinates are in pixels from the image's top-left corner: pixel (i, j)
 -- (1-based row i, column j) covers [j-1, j] x [i-1, i], its centre is at
@@ -8,17 +8,17 @@ local core = require "mien.core"
 
 local image = {}
 
--- Decodes a JPEG/PNG/BMP/TGA/PNM/GIF file; channels 1 (grey) or 3 (RGB)
+--- Decodes a JPEG/PNG/BMP/TGA/PNM/GIF file; channels 1 (grey) or 3 (RGB)
 -- converts, nil keeps the file's own.
 function image.load(path, channels) return core.image_load(path, channels or 0) end
 
--- PNG, or JPEG/BMP by the extension; written in one go.
+--- PNG, or JPEG/BMP by the extension; written in one go.
 function image.write(path, img) core.image_write(path, img) end
 
--- mode "bilinear" (half-pixel centres) or "area" (box filter; for shrinking).
+--- mode "bilinear" (half-pixel centres) or "area" (box filter; for shrinking).
 function image.resize(img, h, w, mode) return core.image_resize(img, h, w, mode or "bilinear") end
 
--- Affine warp into an out_h x out_w image. m = {a, b, c, d, e, f} maps an
+--- Affine warp into an out_h x out_w image. m = {a, b, c, d, e, f} maps an
 -- output point (X, Y) to the source point (aX + bY + c, dX + eY + f);
 -- border "zero" (default) makes points outside the source black,
 -- "replicate" repeats the edge.
@@ -50,14 +50,14 @@ local function convert(img, want, who)
   return core.image_convert(img, want)
 end
 
--- RGB -> grey [H,W,1] (ITU-R BT.601 weights in fixed point, as image.load
+--- RGB -> grey [H,W,1] (ITU-R BT.601 weights in fixed point, as image.load
 -- converts); grey passes through.
 function image.grey(img) return convert(img, 1, "image.grey") end
 
--- Grey -> RGB by replication; RGB passes through.
+--- Grey -> RGB by replication; RGB passes through.
 function image.rgb(img) return convert(img, 3, "image.rgb") end
 
--- The image scaled (area filter when shrinking, bilinear when enlarging) so
+--- The image scaled (area filter when shrinking, bilinear when enlarging) so
 -- that its longer side is `size`, at the top-left of a black size x size
 -- canvas, as detectors take it; returns the canvas and the scale (canvas
 -- pixels per image pixel).
@@ -75,7 +75,7 @@ function image.letterbox(img, size)
   return canvas, s
 end
 
--- Draws the outline of the box {x=, y=, w=, h=} (pixels, as above) in place,
+--- Draws the outline of the box {x=, y=, w=, h=} (pixels, as above) in place,
 -- clipped to the image; colour {r, g, b} (or a grey level), thickness in pixels.
 function image.draw_box(img, box, colour, thickness)
   check(img, "image.draw_box")

@@ -1,4 +1,4 @@
--- mien: tensors, autograd and the FER workflow, with the heavy lifting in C.
+--- mien: tensors, autograd and the FER workflow, with the heavy lifting in C.
 local core = require "mien.core"
 
 local mien = {

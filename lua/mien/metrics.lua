@@ -1,4 +1,4 @@
--- Classification metrics on plain Lua tables, or on anything with a
+--- Classification metrics on plain Lua tables, or on anything with a
 -- :totable() method (mien tensors). Labels and classes are 1-based.
 -- Zero divisions (a class never predicted, never present) give 0, as in
 -- scikit-learn's default.
@@ -264,7 +264,7 @@ end
 
 -- Public API (wrapped at the end so argument errors blame the caller).
 
--- Fraction of pred equal to target. pred: labels [N] or scores [N][C].
+--- Fraction of pred equal to target. pred: labels [N] or scores [N][C].
 function metrics.accuracy(pred, target)
   local p = labels(pred, "pred")
   local t = labels(target, "target")
@@ -278,7 +278,7 @@ function metrics.accuracy(pred, target)
   return hits / #t
 end
 
--- Mean and sample standard deviation (n - 1; 0 for a single value) of a
+--- Mean and sample standard deviation (n - 1; 0 for a single value) of a
 -- list of numbers: the run-to-run spread over seeds or folds. A NaN in
 -- the list makes both NaN.
 function metrics.mean_std(values)
@@ -300,7 +300,7 @@ function metrics.mean_std(values)
   return mean, #v > 1 and math.sqrt(ss / (#v - 1)) or 0
 end
 
--- Mean per-class recall over the classes present in target.
+--- Mean per-class recall over the classes present in target.
 function metrics.balanced_accuracy(pred, target)
   local p = labels(pred, "pred")
   local t = labels(target, "target")
@@ -319,7 +319,7 @@ function metrics.balanced_accuracy(pred, target)
   return sum / n
 end
 
--- Fraction of rows whose target is among the k highest scores. Ties are
+--- Fraction of rows whose target is among the k highest scores. Ties are
 -- broken by class index (lower first), so k = 1 agrees with argmax.
 function metrics.topk_accuracy(scores, target, k)
   local s, n_classes = matrix(scores, "scores")
@@ -347,7 +347,7 @@ function metrics.topk_accuracy(scores, target, k)
   return hits / #t
 end
 
--- Counts [C][C]: cm[true][predicted]. n_classes defaults to the largest
+--- Counts [C][C]: cm[true][predicted]. n_classes defaults to the largest
 -- label seen.
 function metrics.confusion_matrix(pred, target, n_classes)
   local p = labels(pred, "pred")
@@ -370,7 +370,7 @@ function metrics.confusion_matrix(pred, target, n_classes)
   return confusion_counts(p, t, n_classes)
 end
 
--- Each row divided by its sum (rows summing to 0 stay 0).
+--- Each row divided by its sum (rows summing to 0 stay 0).
 function metrics.normalize_rows(cm)
   cm = confusion(cm)
   local out = {}
@@ -387,13 +387,13 @@ function metrics.normalize_rows(cm)
   return out
 end
 
--- { precision = {..}, recall = {..}, f1 = {..}, support = {..},
+--- { precision = {..}, recall = {..}, f1 = {..}, support = {..},
 --   macro = {precision, recall, f1}, weighted = {..}, accuracy, total }
 function metrics.precision_recall_f1(cm)
   return per_class(confusion(cm))
 end
 
--- Text table in the layout of scikit-learn's classification_report.
+--- Text table in the layout of scikit-learn's classification_report.
 function metrics.classification_report(cm, class_names, digits)
   cm = confusion(cm)
   local names = names_for(class_names, #cm)
@@ -419,7 +419,7 @@ function metrics.classification_report(cm, class_names, digits)
   return text_table.render(rows, { align = "rrrrr", gap = 4 })
 end
 
--- Text table of the confusion matrix with class names; opts.normalize
+--- Text table of the confusion matrix with class names; opts.normalize
 -- shows row fractions, opts.digits their decimals (default 2).
 function metrics.format_confusion(cm, class_names, opts)
   cm = confusion(cm)
@@ -442,7 +442,7 @@ function metrics.format_confusion(cm, class_names, opts)
   return text_table.render(rows)
 end
 
--- Receiver operating characteristic for binary targets (0/1 or booleans;
+--- Receiver operating characteristic for binary targets (0/1 or booleans;
 -- higher score = more positive). Returns fpr, tpr, thresholds; the first
 -- point is (0, 0) at threshold +inf, then one point per distinct score.
 function metrics.roc_curve(scores, targets)
@@ -456,7 +456,7 @@ function metrics.roc_curve(scores, targets)
   return fpr, tpr, thresholds
 end
 
--- Area under a curve by the trapezoid rule; x must be monotonic.
+--- Area under a curve by the trapezoid rule; x must be monotonic.
 function metrics.auc(x, y)
   x = scores_array(x, "x")
   y = scores_array(y, "y")
@@ -476,7 +476,7 @@ function metrics.auc(x, y)
   return rising and area or -area
 end
 
--- Area under the ROC curve of binary targets.
+--- Area under the ROC curve of binary targets.
 function metrics.roc_auc(scores, targets)
   local s = scores_array(scores, "scores")
   local t = binary(targets, "targets")
@@ -488,7 +488,7 @@ function metrics.roc_auc(scores, targets)
   return trapezoid(fpr, tpr)
 end
 
--- One-vs-rest ROC AUC per class from scores [N][C] and labels [N].
+--- One-vs-rest ROC AUC per class from scores [N][C] and labels [N].
 -- Returns { per_class = {..}, macro = mean }; a class absent from target
 -- (or the only class present) has AUC NaN and is left out of the mean.
 function metrics.one_vs_rest_auc(scores, target)
@@ -512,7 +512,7 @@ function metrics.one_vs_rest_auc(scores, target)
   return { per_class = per, macro = mean_defined(per) }
 end
 
--- Per-label precision/recall/F1 for multi-label outputs (e.g. facial
+--- Per-label precision/recall/F1 for multi-label outputs (e.g. facial
 -- action units): scores [N][L] are positive where >= threshold (default
 -- 0.5); targets [N][L] are 0/1 or booleans. Returns { precision, recall,
 -- f1, support (per label), macro = {..}, micro = {..} }.

@@ -1,4 +1,4 @@
--- SVG charts from plain Lua tables (or values with :totable()), no
+--- SVG charts from plain Lua tables (or values with :totable()), no
 -- dependencies: line charts, scatter plots, ROC curves and heatmaps. Each
 -- returns an SVG string; plot.save writes one to a file atomically.
 -- Non-finite values (and non-positive ones on log axes) are skipped; a
@@ -290,7 +290,7 @@ local function line_paths(series, opts, X, Y)
   return table.concat(parts, "\n")
 end
 
--- Line chart: opts.series = {{name=, x=, y=, color=, dash=}, ...};
+--- Line chart: opts.series = {{name=, x=, y=, color=, dash=}, ...};
 -- title, xlabel, ylabel, logx, logy, xrange, yrange, width, height.
 function plot.lines(opts)
   options(opts)
@@ -301,7 +301,7 @@ function plot.lines(opts)
   end)
 end
 
--- Scatter plot, same options as lines; x values that are not numbers
+--- Scatter plot, same options as lines; x values that are not numbers
 -- (e.g. choice names) are placed on a categorical axis.
 function plot.scatter(opts)
   options(opts)
@@ -330,7 +330,7 @@ function plot.scatter(opts)
   end)
 end
 
--- ROC curves: opts.curves = {{name=, fpr=, tpr=, auc=}, ...} on [0,1]^2
+--- ROC curves: opts.curves = {{name=, fpr=, tpr=, auc=}, ...} on [0,1]^2
 -- with the chance diagonal; the AUC, when given, is shown in the legend.
 function plot.roc(opts)
   options(opts)
@@ -399,7 +399,7 @@ local function formatter(fmt)
   fail("fmt must be a format string or a function")
 end
 
--- Heatmap of a matrix (e.g. a confusion matrix: rows = true class):
+--- Heatmap of a matrix (e.g. a confusion matrix: rows = true class):
 -- title, matrix, row_labels, col_labels, fmt (format string or function
 -- for the cell text), xlabel, ylabel.
 function plot.heatmap(opts)
@@ -487,7 +487,7 @@ function plot.heatmap(opts)
   return svg.document(width, height, table.concat(parts, "\n"))
 end
 
--- Write an SVG string to path atomically (path..".tmp", then rename).
+--- Write an SVG string to path atomically (path..".tmp", then rename).
 function plot.save(svg_text, path)
   if type(svg_text) ~= "string" or not svg_text:find("^%s*<svg") then
     fail("expected an SVG string as the first argument")

@@ -1,4 +1,4 @@
--- Self-contained HTML reports (inline CSS and SVG charts) for a training
+--- Self-contained HTML reports (inline CSS and SVG charts) for a training
 -- run (report.run) and for a hyper-parameter sweep (report.sweep).
 local args = require "mien.util.args"
 local fs = require "mien.util.fs"
@@ -128,7 +128,7 @@ local function confusion_sections(confusion)
     .. html.pre(metrics.classification_report(cm, classes)))
 end
 
--- report.run{dir=, title=, config=, history=, metrics=, confusion=
+--- report.run{dir=, title=, config=, history=, metrics=, confusion=
 -- {matrix=, classes=}, roc={curves={{name=, fpr=, tpr=, auc=}, ...}}}
 -- writes dir/report.html and returns its path. All parts but dir are
 -- optional; roc may also be the curves array itself.
@@ -240,7 +240,7 @@ local function sweep_charts(ok, names, objective, mode)
   return svgs
 end
 
--- report.sweep{dir=, title=, trials=, objective=, mode="max"|"min"}
+--- report.sweep{dir=, title=, trials=, objective=, mode="max"|"min"}
 -- writes dir/report.html for sweep trial records ({id=, status=, config=,
 -- objective=, objective_std=, runs=, error=}) and returns its path.
 function report.sweep(opts)

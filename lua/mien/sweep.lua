@@ -1,4 +1,4 @@
--- Hyper-parameter sweeps. Called from a script file:
+--- Hyper-parameter sweeps. Called from a script file:
 --
 --   local sweep = require "mien.sweep"
 --   local result = sweep {

@@ -1,4 +1,4 @@
--- tostring(tensor) in the Torch7 way: the values as aligned rows, 2-d slices
+--- tostring(tensor) in the Torch7 way: the values as aligned rows, 2-d slices
 -- of larger tensors under a "(i,j,.,.)" header, then dtype and shape.
 local core = require "mien.core"
 

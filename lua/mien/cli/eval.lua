@@ -1,4 +1,4 @@
--- mien eval CKPT --data DIR: accuracy and confusion matrix of a checkpoint.
+--- mien eval CKPT --data DIR: accuracy and confusion matrix of a checkpoint.
 return {
   summary = "Accuracy and confusion matrix of a checkpoint on an image folder.",
   configure = function(command)

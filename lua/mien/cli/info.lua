@@ -1,4 +1,4 @@
--- mien info: version, build, BLAS, threads and devices.
+--- mien info: version, build, BLAS, threads and devices.
 return {
   summary = "Version, build, BLAS, threads and devices.",
   configure = function() end,

@@ -1,4 +1,4 @@
--- The mien command's subcommands. Each lives in its own module,
+--- The mien command's subcommands. Each lives in its own module,
 -- mien.cli.<name>, which returns
 --   { summary = "one line for --help",
 --     configure = function(command) ... end,  -- argparse arguments and options
@@ -10,7 +10,7 @@ local cli = {}
 -- The order of `mien --help`.
 cli.commands = { "train", "run", "sweep", "eval", "predict", "info" }
 
--- Runs a user's Lua script with its own arguments in `arg` and `...`.
+--- Runs a user's Lua script with its own arguments in `arg` and `...`.
 function cli.run_script(path, args)
   local chunk, err = loadfile(path)
   if not chunk then error(err, 0) end

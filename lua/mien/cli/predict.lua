@@ -1,4 +1,4 @@
--- mien predict CKPT IMAGE... [--faces]: class probabilities of each image or face.
+--- mien predict CKPT IMAGE... [--faces]: class probabilities of each image or face.
 return {
   summary = "Class probabilities and the top class of each image.",
   configure = function(command)

@@ -1,4 +1,4 @@
--- mien run SCRIPT [args]: everything after the script belongs to the script.
+--- mien run SCRIPT [args]: everything after the script belongs to the script.
 local cli = require "mien.cli"
 
 return {

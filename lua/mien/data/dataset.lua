@@ -1,4 +1,4 @@
--- A data set: all images in one uint8 tensor [N,H,W,C], 1-based int64 labels,
+--- A data set: all images in one uint8 tensor [N,H,W,C], 1-based int64 labels,
 -- class names, and optionally subject groups and file names.
 local mien = require "mien"
 
@@ -20,7 +20,7 @@ function Dataset:labels_table()
   return self._labels
 end
 
--- counts[c] for c = 1..#classes; also counts[name].
+--- counts[c] for c = 1..#classes; also counts[name].
 function Dataset:class_counts()
   local counts = {}
   for c = 1, #self.classes do counts[c] = 0 end
@@ -29,7 +29,7 @@ function Dataset:class_counts()
   return counts
 end
 
--- A new data set holding the given 1-based indices (a list or an int64 tensor).
+--- A new data set holding the given 1-based indices (a list or an int64 tensor).
 function Dataset:subset(indices)
   local list = mien.is_tensor(indices) and indices:totable() or indices
   local idx = mien.tensor(list, { dtype = "int64" })
@@ -49,7 +49,7 @@ function Dataset:subset(indices)
   }
 end
 
--- Relabel: mapping[old_class_index or name] = new class name; classes not
+--- Relabel: mapping[old_class_index or name] = new class name; classes not
 -- mapped are dropped. E.g. ds:remap({neutral="neutral"}, {default="expressive"}).
 function Dataset:remap(mapping, opts)
   opts = opts or {}
@@ -105,7 +105,7 @@ local function all_numbers(list)
   return true
 end
 
--- ds:save(path, {root=, key=, metadata={...}}): atomic (temp file + rename).
+--- ds:save(path, {root=, key=, metadata={...}}): atomic (temp file + rename).
 function Dataset:save(path, opts)
   opts = opts or {}
   local meta = { format = FORMAT, classes = join(self.classes, "class") }

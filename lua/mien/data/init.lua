@@ -1,4 +1,4 @@
--- mien.data: data sets, splits, loaders and augmentation.
+--- mien.data: data sets, splits, loaders and augmentation.
 local mien = require "mien"
 local core = require "mien.core"
 local dataset = require "mien.data.dataset"
@@ -32,7 +32,7 @@ local function is_image_name(name)
   return ext ~= nil and data.IMAGE_EXTENSIONS[ext:lower()] == true
 end
 
--- One sub-folder per class (sorted names), every image decoded in parallel
+--- One sub-folder per class (sorted names), every image decoded in parallel
 -- to size x size with `channels` channels. opts: size (default: the first
 -- image's), channels (1), skip_bad (false), resize ("auto"|"bilinear"|"area"),
 -- cache (a safetensors path, or true for a default one; see data.from_files).
@@ -132,7 +132,7 @@ local function default_cache_paths(opts)
   return out
 end
 
--- Decode a list of files with known labels into a data set. opts: size,
+--- Decode a list of files with known labels into a data set. opts: size,
 -- channels, skip_bad, resize as for image_folder; groups, sequences (lists
 -- parallel to files); cache: a path (or true: see default_cache_paths)
 -- where the decoded set is kept as safetensors (Dataset:save) and loaded
@@ -180,7 +180,7 @@ end
 -- replaces the folder the file names were stored relative to.
 data.load = dataset.load
 
--- The Kaggle CSV (emotion,pixels,Usage), plain or gzip: a table of data sets
+--- The Kaggle CSV (emotion,pixels,Usage), plain or gzip: a table of data sets
 -- by Usage (Training, PublicTest, PrivateTest).
 function data.fer2013_csv(path)
   local parts = core.fer2013_csv(path)
@@ -191,7 +191,7 @@ function data.fer2013_csv(path)
   return out
 end
 
--- A CSV with a header naming columns: opts.path (file column), opts.label,
+--- A CSV with a header naming columns: opts.path (file column), opts.label,
 -- opts.group (subject; false for none), opts.sequence; paths are relative to
 -- the CSV's folder. opts.classes fixes the class list (a label outside it is
 -- an error). The decoding options (size, channels, skip_bad, resize, cache)
@@ -271,20 +271,20 @@ function data.manifest(csv_path, opts)
   return data.from_files(files, labels, classes, o)
 end
 
--- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
+--- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
 function data.synthetic_faces(opts)
   opts = opts or {}
   local images, labels = core.synthetic_faces(opts.n or 1000, opts.size or 48, opts.seed or 0)
   return dataset.new { images = images, labels = labels, classes = data.FER_CLASSES }
 end
 
--- The augmentation spec used by loaders: a plain table, checked in C.
+--- The augmentation spec used by loaders: a plain table, checked in C.
 -- rotation (degrees), shear (degrees), zoom {lo,hi}, shift (fraction),
 -- flip (probability), brightness, contrast {lo,hi}, erase (probability),
 -- size (n or {h,w}), channels (1|3), mean/std (number or per channel).
 function data.augment(spec) return spec or {} end
 
--- A grid of augmented samples as a PNG, to see what the network sees.
+--- A grid of augmented samples as a PNG, to see what the network sees.
 function data.preview(ds, aug, path, opts)
   opts = opts or {}
   local n = math.min(opts.n or 32, #ds)

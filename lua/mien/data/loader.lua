@@ -1,4 +1,4 @@
--- Mini-batches: a seeded shuffle per epoch, and augmentation in C (OpenMP
+--- Mini-batches: a seeded shuffle per epoch, and augmentation in C (OpenMP
 -- over the images of a batch) straight from the uint8 data set into a float32
 -- NCHW batch. Order and augmentation depend only on (seed, epoch, batch), so
 -- a resumed run sees the same batches.
@@ -43,14 +43,14 @@ function Loader:__len()
   return self.drop_last and n // self.batch or (n + self.batch - 1) // self.batch
 end
 
--- One batch: x float32 [B,C,H,W], y int64 [B] (1-based), from 1-based indices.
+--- One batch: x float32 [B,C,H,W], y int64 [B] (1-based), from 1-based indices.
 function Loader:make_batch(list, stream_base)
   local idx = mien.tensor(list, { dtype = "int64" })
   local x = core.augment_batch(self.ds.images, idx, self.augment, self.seed, stream_base)
   return x, self.ds.labels:index_select(1, idx)
 end
 
--- The same batch started on a background thread: {job = , y = }; job:wait() gives x.
+--- The same batch started on a background thread: {job = , y = }; job:wait() gives x.
 function Loader:start_batch(list, stream_base)
   local idx = mien.tensor(list, { dtype = "int64" })
   local job = core.augment_batch_async(self.ds.images, idx, self.augment, self.seed, stream_base, self.threads)

@@ -1,4 +1,4 @@
--- Splits and data hygiene: stratified train/validation splits, k-fold and
+--- Splits and data hygiene: stratified train/validation splits, k-fold and
 -- subject-wise (group) k-fold, class weights, balancing, frame de-duplication.
 local mien = require "mien"
 local prng = require "mien.util.prng"
@@ -21,7 +21,7 @@ local function by_class(labels, seed)
   return groups, order
 end
 
--- train_idx, val_idx with each class split in the ratio (opts.val, default 0.2).
+--- train_idx, val_idx with each class split in the ratio (opts.val, default 0.2).
 function split.stratified(ds, opts)
   opts = opts or {}
   local val = opts.val or 0.2
@@ -40,7 +40,7 @@ function split.stratified(ds, opts)
   return train, valid
 end
 
--- for fold, train_idx, val_idx in split.kfold(ds, k, {seed=, stratified=true}) do
+--- for fold, train_idx, val_idx in split.kfold(ds, k, {seed=, stratified=true}) do
 function split.kfold(ds, k, opts)
   opts = opts or {}
   local labels = labels_of(ds)
@@ -72,7 +72,7 @@ function split.kfold(ds, k, opts)
   end
 end
 
--- Subject-wise folds: every group (subject) lies wholly on one side. Groups
+--- Subject-wise folds: every group (subject) lies wholly on one side. Groups
 -- are shuffled by the seed and dealt largest first to the smallest fold.
 function split.group_kfold(ds, k, opts)
   opts = opts or {}
@@ -111,7 +111,7 @@ function split.group_kfold(ds, k, opts)
   end
 end
 
--- Inverse-frequency weights n / (C * count_c), as a float32 tensor [C].
+--- Inverse-frequency weights n / (C * count_c), as a float32 tensor [C].
 function split.class_weights(ds)
   local counts, n, c = ds:class_counts(), #ds, #ds.classes
   local w = {}
@@ -119,7 +119,7 @@ function split.class_weights(ds)
   return mien.tensor(w)
 end
 
--- Balanced indices: mode "cap" keeps at most `max` per class (default: the
+--- Balanced indices: mode "cap" keeps at most `max` per class (default: the
 -- smallest class); "oversample" repeats samples up to the largest class.
 function split.balance(ds, opts)
   opts = opts or {}
@@ -144,7 +144,7 @@ function split.balance(ds, opts)
   return out
 end
 
--- Near-duplicate consecutive frames: keep one in `every` frames of each
+--- Near-duplicate consecutive frames: keep one in `every` frames of each
 -- sequence, or drop a frame whose mean absolute difference (0..255) to the
 -- last kept frame of its sequence is below `threshold`. Sequences come from
 -- ds.sequences, else ds.groups, else the whole set is one sequence.

@@ -1,4 +1,4 @@
--- Alignment geometry: the similarity transform that puts the eyes on a
+--- Alignment geometry: the similarity transform that puts the eyes on a
 -- level line at a fixed place of a size x size crop.
 --
 -- With eye centres l (image left) and r, mid = (l + r) / 2, theta the angle
@@ -22,7 +22,7 @@ local function centre(points, range)
   return x / n, y / n
 end
 
--- Eye centres {lx, ly, rx, ry} from 68 landmarks {{x, y}, ...}.
+--- Eye centres {lx, ly, rx, ry} from 68 landmarks {{x, y}, ...}.
 function align.eyes(points)
   if #points ~= 68 then error(string.format("face.align: expected 68 landmarks, got %d", #points), 3) end
   local lx, ly = centre(points, align.LEFT_EYE)
@@ -30,7 +30,7 @@ function align.eyes(points)
   return lx, ly, rx, ry
 end
 
--- The warp matrix (mien.image.warp) for eye centres and a framing
+--- The warp matrix (mien.image.warp) for eye centres and a framing
 -- {size=, eye_y=, eye_distance=}.
 function align.matrix(lx, ly, rx, ry, frame)
   local dx, dy = rx - lx, ry - ly

@@ -1,4 +1,4 @@
--- Decoding the tiny face detector's output into boxes, and non-maximum
+--- Decoding the tiny face detector's output into boxes, and non-maximum
 -- suppression. The net sees the image letterboxed into an S x S canvas
 -- (mien.image.letterbox); a cell (row, col) of the G x G grid and an anchor
 -- (aw, ah) predict, with sigma the logistic function,
@@ -12,7 +12,7 @@ local detect = {}
 
 local function sigmoid(v) return 1 / (1 + math.exp(-v)) end
 
--- out: the net's output for one image as a table [25][G][G]; s the letterbox
+--- out: the net's output for one image as a table [25][G][G]; s the letterbox
 -- scale; (h, w) the image size. Boxes scoring above min_score, clipped to the image.
 function detect.decode(out, canvas_size, s, h, w, min_score)
   local G = #out[1]
@@ -47,7 +47,7 @@ function detect.iou(a, b)
   return inter / (a.w * a.h + b.w * b.h - inter)
 end
 
--- Greedy NMS: highest score first, dropping boxes overlapping a kept one by
+--- Greedy NMS: highest score first, dropping boxes overlapping a kept one by
 -- more than iou. Returns the kept boxes, best first.
 function detect.nms(boxes, iou)
   table.sort(boxes, function(a, b) return a.score > b.score end)

@@ -1,4 +1,4 @@
--- mien.face: find faces in photos, locate their 68 landmarks, and cut out
+--- mien.face: find faces in photos, locate their 68 landmarks, and cut out
 -- crops with the eyes level, ready for an expression classifier.
 --
 --   local face = require "mien.face"
@@ -49,7 +49,7 @@ local function input_size(h, w)
   return math.max(128, math.min(832, s))
 end
 
--- Faces in an image (a path or uint8 [H,W,C] tensor), best first:
+--- Faces in an image (a path or uint8 [H,W,C] tensor), best first:
 -- {x=, y=, w=, h=, score=}. opts: min_score (0.5), iou (NMS overlap, 0.4),
 -- input_size (multiple of 32; default from the image size), dir.
 function face.detect(img, opts)
@@ -71,7 +71,7 @@ local function square(f)
   return f.x + f.w / 2 - side / 2, f.y + f.h / 2 - side / 2, side
 end
 
--- Adds f.landmarks = 68 points {x, y} to each face (one batched forward pass
+--- Adds f.landmarks = 68 points {x, y} to each face (one batched forward pass
 -- of the landmark net over 112x112 crops of the faces' squares). Returns faces.
 function face.landmarks(img, faces, opts)
   img = image.rgb(as_image(img, "face.landmarks"))
@@ -95,7 +95,7 @@ function face.landmarks(img, faces, opts)
   return faces
 end
 
--- The aligned crop of one face (a face with .landmarks, or the 68 points
+--- The aligned crop of one face (a face with .landmarks, or the 68 points
 -- themselves): uint8 [size,size,C]. opts: size (48), channels (1 or 3;
 -- default the image's), eye_y, eye_distance (fractions of size; default
 -- face.FRAME), border ("replicate" default, or "zero").
@@ -120,7 +120,7 @@ local function find(img, opts)
   return face.detect(img, opts)
 end
 
--- Detect, locate landmarks and align every face of an image: returns
+--- Detect, locate landmarks and align every face of an image: returns
 -- uint8 [N,size,size,C] crops (N may be 0: nil then) and the faces, best
 -- first. opts: those of detect and align; detect = false takes the whole
 -- image as the one face (for images that are face crops already, such as
@@ -143,7 +143,7 @@ local function largest(faces)
   return best
 end
 
--- Raw photos in class folders (src/<class>/<image>) -> aligned crops of
+--- Raw photos in class folders (src/<class>/<image>) -> aligned crops of
 -- their largest face as PNGs in dst/<class>/<name>.png, ready for
 -- mien.data.image_folder(dst). A photo whose file cannot be decoded is an
 -- error naming it. Returns a summary {written=, no_face={paths},

@@ -1,4 +1,4 @@
--- Training checkpoints: one safetensors file (written atomically) holding
+--- Training checkpoints: one safetensors file (written atomically) holding
 --   model.<name>                         the model's parameters and buffers
 --   optimizer.state.<index>.<key>        the optimizer's state tensors (exp_avg, momentum_buffer, ...)
 -- and, as JSON in the metadata entry "mien.checkpoint": the optimizer's
@@ -104,7 +104,7 @@ function M.save_checkpoint(path, c)
   st.save(path, entries, { [M.METADATA_KEY] = M.encode_json(info) })
 end
 
--- The checkpoint's parts without applying them.
+--- The checkpoint's parts without applying them.
 function M.read_checkpoint(path)
   local tensors, meta = st.load(path)
   local raw = meta[M.METADATA_KEY]

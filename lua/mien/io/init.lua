@@ -1,4 +1,4 @@
--- mien.io: weights and checkpoints in safetensors files.
+--- mien.io: weights and checkpoints in safetensors files.
 --   mien.io.save(model_or_state_dict, path, {metadata = {key = value}})
 --   local sd, metadata = mien.io.load(path)      -- name -> tensor (dotted names)
 --   mien.io.save_checkpoint(path, {model=, optimizer=, schedule=, epoch=, step=, history=, extra=})

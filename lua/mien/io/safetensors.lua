@@ -1,4 +1,4 @@
--- Safetensors files (Hugging Face format) of mien tensors, through the C
+--- Safetensors files (Hugging Face format) of mien tensors, through the C
 -- reader/writer in core/io (atomic writes: temp file, fsync, rename).
 --   st.save(path, tensors, metadata)  tensors: {name = tensor} (sorted by name)
 --                                     or an ordered list of {name, tensor} pairs;

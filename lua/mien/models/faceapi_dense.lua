@@ -1,4 +1,4 @@
--- face-api's dense-block networks: the feature extractor shared by the
+--- face-api's dense-block networks: the feature extractor shared by the
 -- expression net and the 68-point landmark net (112x112 RGB input,
 -- (p - [122.782, 117.001, 104.298]) / 255), and the tiny landmark net.
 --
@@ -110,7 +110,7 @@ local function rename(key, name)
 end
 M.rename = rename
 
--- Builds a net and fills it from the weights (TF layout). kind: "expression",
+--- Builds a net and fills it from the weights (TF layout). kind: "expression",
 -- "landmarks" or "landmarks_tiny".
 function M.build(kind, tensors, opts)
   opts = opts or {}

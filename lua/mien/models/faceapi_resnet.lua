@@ -1,4 +1,4 @@
--- face-api's face recognition net: a ResNet-34-like port of dlib's face
+--- face-api's face recognition net: a ResNet-34-like port of dlib's face
 -- descriptor. Input 150x150 RGB, (p - [122.782, 117.001, 104.298]) / 256.
 --   conv32_down: 7x7 stride-2 'valid' conv + bias, per-channel scale, relu -> 72 px
 --   3x3 stride-2 'valid' max pool -> 35 px
@@ -49,7 +49,7 @@ function Residual:__init(cin, cout, down)
   end
   self.conv2 = ConvLayer(cout, cout, 3, { relu = false })
 end
--- (intermediates are closed once used; see faceapi_dense.lua)
+--- (intermediates are closed once used; see faceapi_dense.lua)
 function Residual:forward(x)
   local h = self.conv1(x)
   local out = self.conv2(h)

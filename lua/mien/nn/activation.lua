@@ -1,4 +1,4 @@
--- Activations: ReLU, ReLU6, LeakyReLU(slope=0.01), PReLU(num_parameters=1,
+--- Activations: ReLU, ReLU6, LeakyReLU(slope=0.01), PReLU(num_parameters=1,
 -- init=0.25), Sigmoid, Tanh, Softmax(dim), LogSoftmax(dim) (dims 1-based,
 -- default the last), GELU (tanh approximation), ELU(alpha=1).
 local mien = require "mien"

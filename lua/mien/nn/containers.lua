@@ -1,4 +1,4 @@
--- Containers: Sequential (children at 1..n, run in order) and ModuleList
+--- Containers: Sequential (children at 1..n, run in order) and ModuleList
 -- (children at 1..n, no forward).
 --   local net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
 --   net[1], #net, net:add(m), net:insert(m, pos), net:remove(pos), net:sub(1, 2)
@@ -85,7 +85,7 @@ end
 local Sequential = Module:extend("Sequential")
 add_list_methods(Sequential)
 
--- Runs the children in order: 1..n, then any named children (add_module)
+--- Runs the children in order: 1..n, then any named children (add_module)
 -- in the order they were added.
 function Sequential:forward(x, ...)
   local n = rawlen(self)

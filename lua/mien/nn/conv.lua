@@ -1,4 +1,4 @@
--- 2-d convolution over NCHW input; weight [out, in/groups, kh, kw].
+--- 2-d convolution over NCHW input; weight [out, in/groups, kh, kw].
 --   nn.Conv2d(in_channels, out_channels, kernel_size,
 --             {stride=1, padding=0, dilation=1, groups=1, bias=true, dtype="float32"})
 -- kernel_size, stride, padding and dilation are numbers or {h, w} pairs;

@@ -1,4 +1,4 @@
--- Inverted dropout: while training, each element is zeroed with
+--- Inverted dropout: while training, each element is zeroed with
 -- probability p and the rest are scaled by 1/(1-p); identity in eval mode.
 -- The mask comes from mien's global generator (mien.manual_seed).
 --   nn.Dropout(p=0.5)

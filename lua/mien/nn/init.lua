@@ -1,4 +1,4 @@
--- mien.nn: modules (layers and containers) on top of mien.F, Torch7/PyTorch
+--- mien.nn: modules (layers and containers) on top of mien.F, Torch7/PyTorch
 -- style. See module.lua for the Module API (parameters, state dicts, modes,
 -- freezing, printing) and each file for its layers.
 --   local nn = require "mien.nn"
@@ -17,7 +17,7 @@ for _, file in ipairs { "containers", "linear", "conv", "norm", "activation", "p
   end
 end
 
--- A tensor marked as a parameter (requires grad): self.scale = nn.Parameter(mien.ones({1}))
+--- A tensor marked as a parameter (requires grad): self.scale = nn.Parameter(mien.ones({1}))
 function nn.Parameter(t)
   t.requires_grad = true
   return t

@@ -1,4 +1,4 @@
--- nn.init: in-place weight initialisers (PyTorch naming), drawing from mien's
+--- nn.init: in-place weight initialisers (PyTorch naming), drawing from mien's
 -- global generator, so mien.manual_seed(s) makes models reproducible. Each
 -- returns its tensor. Names without the trailing underscore are aliases.
 --   init.kaiming_uniform_(w, {a=0, mode="fan_in", nonlinearity="leaky_relu"})
@@ -9,7 +9,7 @@ local mien = require "mien"
 
 local init = {}
 
--- Gain for a nonlinearity (param: the negative slope of leaky_relu).
+--- Gain for a nonlinearity (param: the negative slope of leaky_relu).
 function init.calculate_gain(nonlinearity, param)
   nonlinearity = nonlinearity or "leaky_relu"
   if nonlinearity == "linear" or nonlinearity == "identity" or nonlinearity == "sigmoid"
@@ -28,7 +28,7 @@ function init.calculate_gain(nonlinearity, param)
   error("calculate_gain: unknown nonlinearity '" .. tostring(nonlinearity) .. "'", 2)
 end
 
--- Weight [out, in, k...]: fan_in = in * prod(k), fan_out = out * prod(k).
+--- Weight [out, in, k...]: fan_in = in * prod(k), fan_out = out * prod(k).
 function init.fan_in_and_fan_out(t)
   local shape = t:shape()
   if #shape < 2 then error("fan_in_and_fan_out: needs a tensor with at least 2 dims", 2) end

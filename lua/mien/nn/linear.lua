@@ -1,4 +1,4 @@
--- Linear (fully connected) layer: y = x W^T + b, W of shape [out, in].
+--- Linear (fully connected) layer: y = x W^T + b, W of shape [out, in].
 --   nn.Linear(in_features, out_features, {bias=true, dtype="float32"})
 -- Default initialisation as in PyTorch: kaiming_uniform with a = sqrt(5) for
 -- W (uniform in +-1/sqrt(in)), bias uniform in +-1/sqrt(in).

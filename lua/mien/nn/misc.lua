@@ -1,4 +1,4 @@
--- Small modules: Identity, Flatten, Residual, Lambda, Function, and the loss
+--- Small modules: Identity, Flatten, Residual, Lambda, Function, and the loss
 -- modules CrossEntropyLoss, MSELoss, BCEWithLogitsLoss.
 --   nn.Flatten(start_dim=2, end_dim=-1)              -- dims 1-based: [N,C,H,W] -> [N,C*H*W]
 --   nn.Residual(block, shortcut)                     -- block(x) + shortcut(x), or + x

@@ -1,4 +1,4 @@
--- nn.Module: the base of every layer and model.
+--- nn.Module: the base of every layer and model.
 --
 -- A module holds parameters (tensors that train), buffers (state that is
 -- saved but not trained, like BatchNorm's running statistics) and child
@@ -42,7 +42,7 @@ local function construct(cls, ...)
   return self
 end
 
--- Subclass: local Conv = Module:extend("Conv2d"). Metamethods are copied
+--- Subclass: local Conv = Module:extend("Conv2d"). Metamethods are copied
 -- (Lua looks them up with rawget on the metatable).
 function Module:extend(name)
   local cls = {}
@@ -153,7 +153,7 @@ local function list_iter(list)
   end
 end
 
--- for name, child in m:named_children()
+--- for name, child in m:named_children()
 function Module:named_children()
   return list_iter(self:_child_list())
 end
@@ -180,12 +180,12 @@ function Module:_module_list()
   return out
 end
 
--- for name, m in model:named_modules()  (the model itself first, named "")
+--- for name, m in model:named_modules()  (the model itself first, named "")
 function Module:named_modules()
   return list_iter(self:_module_list())
 end
 
--- for m in model:modules()
+--- for m in model:modules()
 function Module:modules()
   local list, i = self:_module_list(), 0
   return function()
@@ -211,7 +211,7 @@ function Module:_tensor_list(kind)
   return out
 end
 
--- for name, p in model:named_parameters()  (dotted names: "features.1.weight")
+--- for name, p in model:named_parameters()  (dotted names: "features.1.weight")
 function Module:named_parameters()
   return list_iter(self:_tensor_list("_params"))
 end
@@ -220,14 +220,14 @@ function Module:named_buffers()
   return list_iter(self:_tensor_list("_buffers"))
 end
 
--- A list of the parameter tensors (what the optimizers take).
+--- A list of the parameter tensors (what the optimizers take).
 function Module:parameters()
   local out = {}
   for _, e in ipairs(self:_tensor_list("_params")) do out[#out + 1] = e[2] end
   return out
 end
 
--- Only the parameters that require grad (not frozen).
+--- Only the parameters that require grad (not frozen).
 function Module:trainable_parameters()
   local out = {}
   for _, e in ipairs(self:_tensor_list("_params")) do
@@ -242,7 +242,7 @@ function Module:buffers()
   return out
 end
 
--- fn(m) on every sub-module, children before parents (like PyTorch).
+--- fn(m) on every sub-module, children before parents (like PyTorch).
 function Module:apply(fn)
   for _, e in ipairs(self:_child_list()) do e[2]:apply(fn) end
   fn(self)
@@ -261,7 +261,7 @@ function Module:eval()
   return self:train(false)
 end
 
--- Freeze this module and everything under it: parameters stop requiring
+--- Freeze this module and everything under it: parameters stop requiring
 -- grad (and lose their grads), and BatchNorm layers use and keep their
 -- running statistics even while the model is in train mode.
 function Module:freeze()
@@ -296,7 +296,7 @@ end
 
 -- ------------------------------------------------------ state dicts
 
--- name -> tensor for every parameter and buffer (the module's own tensors,
+--- name -> tensor for every parameter and buffer (the module's own tensors,
 -- not copies). A second result lists the names in order.
 function Module:state_dict()
   local sd, order = {}, {}
@@ -313,7 +313,7 @@ local function shape_str(t)
   return "[" .. table.concat(t:shape(), ",") .. "]"
 end
 
--- Copies the tensors of sd into the module. strict (default true): a key the
+--- Copies the tensors of sd into the module. strict (default true): a key the
 -- module lacks, or one of its tensors missing from sd, is an error naming
 -- it. A shape mismatch is always an error. Returns {missing=, unexpected=}.
 function Module:load_state_dict(sd, opts)
@@ -359,7 +359,7 @@ end
 
 -- ------------------------------------------------- dtype and device moves
 
--- model:to("float64") / to("float32") / to("cuda") / to("cpu"): replaces the
+--- model:to("float64") / to("float32") / to("cuda") / to("cpu"): replaces the
 -- parameter and buffer tensors in place (float buffers follow a dtype change,
 -- integer ones stay). Build optimizers after moving a model.
 function Module:to(what)
@@ -431,7 +431,7 @@ local function commas(n)
 end
 Module._commas = commas
 
--- Text after the type name, e.g. "1, 64, kernel_size=3"; layers override it.
+--- Text after the type name, e.g. "1, 64, kernel_size=3"; layers override it.
 function Module:extra_repr()
   return ""
 end
@@ -460,7 +460,7 @@ function Module.__tostring(self)
     commas(trainable), commas(total - trainable))
 end
 
--- Runs a dummy forward on zeros of shape {1, ...input_shape} (eval mode, no
+--- Runs a dummy forward on zeros of shape {1, ...input_shape} (eval mode, no
 -- grad; the previous modes are restored) and lists each leaf module's output
 -- shape and parameter count. Prints the table unless opts.print == false;
 -- returns it as a string.

@@ -1,4 +1,4 @@
--- Batch normalisation over the channel dim (dim 2) of [N,C] / [N,C,L]
+--- Batch normalisation over the channel dim (dim 2) of [N,C] / [N,C,L]
 -- (BatchNorm1d) or [N,C,H,W] (BatchNorm2d) input.
 --   nn.BatchNorm2d(C, {eps=1e-5, momentum=0.1, affine=true, track_running_stats=true})
 -- Parameters weight (ones) and bias (zeros) when affine; buffers running_mean,

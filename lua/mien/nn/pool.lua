@@ -1,4 +1,4 @@
--- Pooling over NCHW input.
+--- Pooling over NCHW input.
 --   nn.MaxPool2d(kernel_size, {stride=kernel_size, padding=0, ceil_mode=false})
 --   nn.AvgPool2d(kernel_size, {stride=kernel_size, padding=0, ceil_mode=false, count_include_pad=true})
 --   nn.GlobalAvgPool2d()  -- [N,C,H,W] -> [N,C]

@@ -1,4 +1,4 @@
--- Adam and AdamW with bias correction (optionally AMSGrad), PyTorch semantics.
+--- Adam and AdamW with bias correction (optionally AMSGrad), PyTorch semantics.
 -- Adam adds weight_decay * p to the gradient (L2); AdamW decays the weights
 -- directly: p = p * (1 - lr * weight_decay) before the Adam step.
 --   optim.Adam(params, {lr=1e-3, betas={0.9, 0.999}, eps=1e-8, weight_decay=0, amsgrad=false})

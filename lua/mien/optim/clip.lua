@@ -1,4 +1,4 @@
--- Gradient clipping on the gradients of a list of parameters (or a module).
+--- Gradient clipping on the gradients of a list of parameters (or a module).
 --   optim.clip_grad_norm(params, max_norm, norm_type=2) -> the total norm
 --     before clipping; when it exceeds max_norm every gradient is scaled by
 --     max_norm / (total + 1e-6). norm_type may be math.huge (max |g|).

@@ -1,4 +1,4 @@
--- mien.optim: optimizers on parameter groups with fused C updates,
+--- mien.optim: optimizers on parameter groups with fused C updates,
 -- gradient clipping and learning-rate schedules.
 --   local optim = require "mien.optim"
 --   local opt = optim.AdamW(model:parameters(), {lr = 1e-3, weight_decay = 1e-2})

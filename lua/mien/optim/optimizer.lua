@@ -1,4 +1,4 @@
--- The optimizer base: parameter groups, per-parameter state, zero_grad and
+--- The optimizer base: parameter groups, per-parameter state, zero_grad and
 -- state dicts. Subclasses (sgd.lua, adam.lua, rmsprop.lua) set the defaults
 -- and implement update(p, grad, state, group), which calls one fused C
 -- kernel per parameter.
@@ -41,7 +41,7 @@ local function copy_value(v)
   return out
 end
 
--- Builds an optimizer of class cls with the class's defaults.
+--- Builds an optimizer of class cls with the class's defaults.
 function Optimizer.new(cls, params, opts, name)
   opts = opts or {}
   local self = setmetatable({ state = {}, param_groups = {}, name = name, fused = opts.fused ~= false }, cls)
@@ -87,7 +87,7 @@ function Optimizer.new(cls, params, opts, name)
   return self
 end
 
--- Applies one update to every parameter that has a gradient. closure
+--- Applies one update to every parameter that has a gradient. closure
 -- (optional) re-evaluates the loss first and its result is returned.
 function Optimizer:step(closure)
   local loss
@@ -108,7 +108,7 @@ function Optimizer:step(closure)
   return loss
 end
 
--- The fused C kernels handle float32/float64 cpu tensors; anything else (or
+--- The fused C kernels handle float32/float64 cpu tensors; anything else (or
 -- opt.fused = false) takes the equivalent tensor-op path.
 function Optimizer:use_fused(p)
   if self.fused == false then return false end
@@ -116,7 +116,7 @@ function Optimizer:use_fused(p)
   return p:device() == "cpu" and (dt == "float32" or dt == "float64")
 end
 
--- Sets every gradient to nil (set_to_none, the default) or to zero.
+--- Sets every gradient to nil (set_to_none, the default) or to zero.
 function Optimizer:zero_grad(set_to_none)
   for _, group in ipairs(self.param_groups) do
     for _, p in ipairs(group.params) do
@@ -130,7 +130,7 @@ function Optimizer:zero_grad(set_to_none)
   end
 end
 
--- Adds a group (like PyTorch's add_param_group).
+--- Adds a group (like PyTorch's add_param_group).
 function Optimizer:add_param_group(g)
   local group = { params = param_list(g.params, self.name .. " add_param_group") }
   for k, v in pairs(g) do
@@ -149,7 +149,7 @@ function Optimizer:get_lr()
   return out
 end
 
--- {state = {[i] = {step=, exp_avg=<tensor>, ...}}, param_groups = {{lr=, ..., params = {i, ...}}}}
+--- {state = {[i] = {step=, exp_avg=<tensor>, ...}}, param_groups = {{lr=, ..., params = {i, ...}}}}
 -- Parameters are numbered 1.. across the groups in order. Tensors are the
 -- optimizer's own (not copies).
 function Optimizer:state_dict()
@@ -174,7 +174,7 @@ function Optimizer:state_dict()
   return { type = self.name, state = state, param_groups = groups }
 end
 
--- Restores hyper-parameters and state (tensors are copied). The groups must
+--- Restores hyper-parameters and state (tensors are copied). The groups must
 -- have the same sizes as the saved ones.
 function Optimizer:load_state_dict(sd)
   if sd.type and sd.type ~= self.name then
@@ -223,7 +223,7 @@ function Optimizer:load_state_dict(sd)
   end
 end
 
--- Subclass: local SGD = Optimizer.class("SGD", {lr = 0.01, momentum = 0, ...})
+--- Subclass: local SGD = Optimizer.class("SGD", {lr = 0.01, momentum = 0, ...})
 function Optimizer.class(name, defaults)
   local cls = setmetatable({}, { __index = Optimizer })
   cls.__index = cls

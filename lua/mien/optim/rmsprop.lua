@@ -1,4 +1,4 @@
--- RMSProp, PyTorch semantics:  g = grad + wd * p;  sq = alpha * sq + (1 - alpha) * g^2;
+--- RMSProp, PyTorch semantics:  g = grad + wd * p;  sq = alpha * sq + (1 - alpha) * g^2;
 -- centered: ga = alpha * ga + (1 - alpha) * g, avg = sqrt(sq - ga^2) + eps, else
 -- avg = sqrt(sq) + eps;  momentum > 0: buf = momentum * buf + g / avg, p = p - lr * buf;
 -- else p = p - lr * g / avg.

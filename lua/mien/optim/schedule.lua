@@ -1,4 +1,4 @@
--- Learning-rate schedules over an optimizer's parameter groups. Each one
+--- Learning-rate schedules over an optimizer's parameter groups. Each one
 -- sets group.lr from a closed form of its step count (PyTorch's last_epoch):
 -- the constructor applies step 0, and every step() advances by one.
 --   sched:step()            -- ReduceLROnPlateau: sched:step(metric)
@@ -90,7 +90,7 @@ function Scheduler:get_lr()
 end
 Scheduler.get_last_lr = Scheduler.get_lr
 
--- The schedule's variable state (configuration comes from the constructor).
+--- The schedule's variable state (configuration comes from the constructor).
 function Scheduler:state_dict()
   return { type = self.name, last_epoch = self.last_epoch, base_lrs = copy(self.base_lrs),
     last_lrs = copy(self.last_lrs) }
@@ -258,7 +258,7 @@ function OneCycle:setup(o)
   self:step()
 end
 
--- The phase of step t: lr and momentum for each group.
+--- The phase of step t: lr and momentum for each group.
 function OneCycle:values(t)
   if t > self.total_steps then
     error(string.format("OneCycle: stepped %d times, beyond total_steps=%d", t, self.total_steps), 3)
@@ -337,7 +337,7 @@ function Plateau:is_better(a)
   return a > best + th
 end
 
--- One epoch's metric. Returns true when the lr was reduced.
+--- One epoch's metric. Returns true when the lr was reduced.
 function Plateau:step(metric)
   if type(metric) ~= "number" then
     if type(metric) ~= "userdata" then error("ReduceLROnPlateau: step needs the metric", 2) end

@@ -1,4 +1,4 @@
--- SGD with momentum, dampening, Nesterov and (L2) weight decay, PyTorch
+--- SGD with momentum, dampening, Nesterov and (L2) weight decay, PyTorch
 -- semantics:  g = grad + wd * p;  buf = g on the first step, else
 -- momentum * buf + (1 - dampening) * g;  g = nesterov and g + momentum * buf or buf;
 -- p = p - lr * g.   optim.SGD(params, {lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=false})

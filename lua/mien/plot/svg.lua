@@ -1,4 +1,4 @@
--- Minimal SVG element writer: attributes in sorted order, numbers rounded
+--- Minimal SVG element writer: attributes in sorted order, numbers rounded
 -- to 0.01 px, text escaped.
 local escape = require "mien.util.escape"
 
@@ -12,7 +12,7 @@ local function value(v)
   return escape.xml(v)
 end
 
--- <name attrs...>body</name>, or self-closing when body is nil. body is
+--- <name attrs...>body</name>, or self-closing when body is nil. body is
 -- raw markup: escape text with svg.text.
 function svg.el(name, attrs, body)
   local keys = {}

@@ -1,4 +1,4 @@
--- Axis scales with "nice" ticks: linear steps of 1, 2 or 5 x 10^k, log
+--- Axis scales with "nice" ticks: linear steps of 1, 2 or 5 x 10^k, log
 -- axes at whole decades, and categorical axes. An axis maps data values to
 -- [0, 1] with axis:fraction(v); its domain is widened to the outer ticks.
 local ticks = {}
@@ -36,7 +36,7 @@ function Axis:fraction(v)
   return (t - self.lo) / (self.hi - self.lo)
 end
 
--- Whether v can be drawn on this axis (finite; positive on a log axis).
+--- Whether v can be drawn on this axis (finite; positive on a log axis).
 function Axis:accepts(v)
   return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge and (not self.log or v > 0)
 end
@@ -45,7 +45,7 @@ local function axis(lo, hi, list, log)
   return setmetatable({ lo = lo, hi = hi, ticks = list, log = log }, Axis)
 end
 
--- Linear axis covering [lo, hi]; a degenerate range is widened around it.
+--- Linear axis covering [lo, hi]; a degenerate range is widened around it.
 function ticks.linear(lo, hi, target)
   target = target or 5
   if lo > hi then
@@ -66,7 +66,7 @@ function ticks.linear(lo, hi, target)
   return axis(first * step, last * step, list, false)
 end
 
--- Log10 axis over whole decades covering [lo, hi] (both > 0); at most
+--- Log10 axis over whole decades covering [lo, hi] (both > 0); at most
 -- about 8 labelled decades, skipping some on wide ranges.
 function ticks.log(lo, hi)
   if lo > hi then
@@ -89,7 +89,7 @@ function ticks.log(lo, hi)
   return axis(first, last, list, true)
 end
 
--- Categorical axis: category i sits at value i.
+--- Categorical axis: category i sits at value i.
 function ticks.categories(names)
   local list = {}
   for i, name in ipairs(names) do
@@ -98,7 +98,7 @@ function ticks.categories(names)
   return axis(0.5, #names + 0.5, list, false)
 end
 
--- Axis for the finite values of `values` (positive ones only when log);
+--- Axis for the finite values of `values` (positive ones only when log);
 -- [0, 1] when there are none. opts.log; opts.range = {lo, hi} to fix it;
 -- opts.pad widens a linear range by that fraction on each side, so points
 -- do not sit on the frame.

@@ -1,4 +1,4 @@
--- Self-contained HTML pieces for reports: page shell with inline CSS,
+--- Self-contained HTML pieces for reports: page shell with inline CSS,
 -- escaped tables and value formatting.
 local escape = require "mien.util.escape"
 
@@ -21,7 +21,7 @@ pre { background: #f7f7f7; padding: 10px; font-size: 12px; overflow-x: auto; }
 
 html.escape = escape.xml
 
--- Short human-readable text for a value: integers as is, other numbers
+--- Short human-readable text for a value: integers as is, other numbers
 -- with 6 significant digits, arrays of scalars joined by commas.
 function html.value(v)
   if type(v) == "number" then
@@ -39,7 +39,7 @@ function html.value(v)
   return tostring(v)
 end
 
--- Flatten nested tables into sorted {key, value} pairs with dotted keys;
+--- Flatten nested tables into sorted {key, value} pairs with dotted keys;
 -- arrays of scalars stay whole.
 function html.flatten(t, prefix, out)
   out = out or {}
@@ -63,7 +63,7 @@ function html.flatten(t, prefix, out)
   return out
 end
 
--- Table with a header row; cells are values (escaped, numbers
+--- Table with a header row; cells are values (escaped, numbers
 -- right-aligned). opts.highlight = row index to mark.
 function html.table(header, rows, opts)
   opts = opts or {}
@@ -93,7 +93,7 @@ function html.section(title, body)
   return "<section>\n<h2>" .. html.escape(title) .. "</h2>\n" .. body .. "\n</section>"
 end
 
--- SVG strings side by side.
+--- SVG strings side by side.
 function html.charts(svgs)
   local out = {}
   for i, s in ipairs(svgs) do

@@ -1,4 +1,4 @@
--- Bayesian optimisation step: fit a GP to the observations and return the
+--- Bayesian optimisation step: fit a GP to the observations and return the
 -- candidate with the largest expected improvement. Candidates are random
 -- configurations plus perturbations of the best observations. Values are
 -- maximised (callers negate objectives they minimise).
@@ -49,7 +49,7 @@ local function is_duplicate(x, X)
   return false
 end
 
--- observations: array of {config=, value=}; rng: a mien.util.prng stream.
+--- observations: array of {config=, value=}; rng: a mien.util.prng stream.
 function bayes.propose(space, observations, rng)
   local X, y = {}, {}
   for i, o in ipairs(observations) do

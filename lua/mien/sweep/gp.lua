@@ -1,4 +1,4 @@
--- Gaussian-process regression in plain Lua for Bayesian optimisation:
+--- Gaussian-process regression in plain Lua for Bayesian optimisation:
 -- Matern 5/2 kernel on unit-cube inputs, targets standardised, signal
 -- variance profiled out analytically, length scale and noise picked from
 -- a small grid by marginal likelihood. Cost is O(n^3) per grid point, fine
@@ -118,7 +118,7 @@ local function fit_one(X, z, length_scale, noise)
   return { X = X, L = L, alpha = alpha, s2 = s2, length_scale = length_scale, noise = noise }, log_ml
 end
 
--- Fit to inputs X (array of unit-cube points) and targets y.
+--- Fit to inputs X (array of unit-cube points) and targets y.
 function gp.fit(X, y)
   local z, mean, scale = standardise(y)
   local best, best_ml
@@ -134,7 +134,7 @@ function gp.fit(X, y)
   return best
 end
 
--- Predictive mean and standard deviation of the latent function at x, in
+--- Predictive mean and standard deviation of the latent function at x, in
 -- the units of y.
 function gp.predict(model, x)
   local k = {}

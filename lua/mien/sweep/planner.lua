@@ -1,4 +1,4 @@
--- Which configuration trial `index` runs, per method:
+--- Which configuration trial `index` runs, per method:
 --   grid    the index-th point of the cartesian product;
 --   random  a sample from the PRNG stream (seed, index), so a trial's
 --           config never depends on what ran before (resume-safe);
@@ -11,7 +11,7 @@ local prng = require "mien.util.prng"
 
 local planner = {}
 
--- o: sweep options (method, seed, init, mode, objective, n_trials, grid).
+--- o: sweep options (method, seed, init, mode, objective, n_trials, grid).
 function planner.new(o, space)
   local sign = o.mode == "min" and -1 or 1
   return function(index, results, running)

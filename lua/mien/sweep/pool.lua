@@ -1,4 +1,4 @@
--- Worker processes for parallel trials. Each trial runs in a separate
+--- Worker processes for parallel trials. Each trial runs in a separate
 -- `lua5.4 <script>` started in the background with MIEN_SWEEP_WORKER set
 -- to a task file; the script's mien.sweep{} call sees it, runs just that
 -- trial, writes dir/trials/<id>.json and exits. A wrapper shell writes the
@@ -17,7 +17,7 @@ local POLL = "sleep 0.05"
 local Pool = {}
 Pool.__index = Pool
 
--- o: sweep options (dir, script, script_args).
+--- o: sweep options (dir, script, script_args).
 function pool.new(o)
   return setmetatable({ o = o, running = {} }, Pool)
 end
@@ -36,7 +36,7 @@ local function paths(dir, id)
   }
 end
 
--- task: {index, id, config}.
+--- task: {index, id, config}.
 function Pool:start(task)
   local dir, q = self.o.dir, fs.shell_quote
   local p = paths(dir, task.id)
@@ -84,7 +84,7 @@ local function collect(job)
   }
 end
 
--- Block until a running trial finishes; returns its record (a failed one
+--- Block until a running trial finishes; returns its record (a failed one
 -- when the worker died without writing a result).
 function Pool:wait()
   while true do

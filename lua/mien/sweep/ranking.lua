@@ -1,4 +1,4 @@
--- Order of sweep trial records: successful trials best first (by their
+--- Order of sweep trial records: successful trials best first (by their
 -- objective, per mode), then failed ones; ties and failures by id.
 local ranking = {}
 

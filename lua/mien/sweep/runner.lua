@@ -1,4 +1,4 @@
--- Runs the trials of a sweep that are not finished yet, `workers` at a
+--- Runs the trials of a sweep that are not finished yet, `workers` at a
 -- time: in-process when workers == 1, else in worker processes. Every
 -- finished trial is saved at once, so a killed sweep loses only the
 -- trials that were running.
@@ -36,7 +36,7 @@ local function records_of(results, n)
   return list
 end
 
--- o: validated sweep options; finished: records already done, by index.
+--- o: validated sweep options; finished: records already done, by index.
 -- Returns all records by index.
 function runner.run(o, finished)
   local space = o.space

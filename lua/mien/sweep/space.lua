@@ -1,4 +1,4 @@
--- Search spaces: dimension constructors, sampling, grid enumeration and
+--- Search spaces: dimension constructors, sampling, grid enumeration and
 -- the unit-cube encoding used by the Gaussian process.
 --
 -- A space is a table name -> dimension, where a dimension is
@@ -90,7 +90,7 @@ space.constructors = args.module("mien.sweep", constructors)
 local Space = {}
 Space.__index = Space
 
--- Space from the user's table: dimensions sorted by name.
+--- Space from the user's table: dimensions sorted by name.
 function space.new(spec)
   if type(spec) ~= "table" or next(spec) == nil then
     fail("space must be a non-empty table of name = dimension")
@@ -146,7 +146,7 @@ local function to_unit(d, v)
   return (v - d.lo) / (d.hi - d.lo)
 end
 
--- A random configuration.
+--- A random configuration.
 function Space:sample(rng)
   local config = {}
   for _, e in ipairs(self.dims) do
@@ -155,7 +155,7 @@ function Space:sample(rng)
   return config
 end
 
--- A configuration near `config`: continuous and integer dimensions move by
+--- A configuration near `config`: continuous and integer dimensions move by
 -- a normal step of `scale` in unit-cube units, choices change with
 -- probability `scale`.
 function Space:perturb(config, rng, scale)
@@ -189,7 +189,7 @@ local function grid_values(name, d)
   fail("grid needs a finite list for '%s': give %s(lo, hi, {values = {...}}) or use choice{...}", name, d.kind)
 end
 
--- All configurations (cartesian product; the last dimension by name
+--- All configurations (cartesian product; the last dimension by name
 -- varies fastest).
 function Space:grid()
   local lists = {}
@@ -214,7 +214,7 @@ function Space:grid()
   return configs
 end
 
--- Point in the unit cube: continuous dims scaled to [0, 1] (log scale for
+--- Point in the unit cube: continuous dims scaled to [0, 1] (log scale for
 -- log_uniform), numeric choices by rank, other choices one-hot; fixed
 -- values take no coordinate.
 function Space:encode(config)
@@ -238,7 +238,7 @@ function Space:encode(config)
   return x
 end
 
--- The configuration with values restored to the space's own types (e.g.
+--- The configuration with values restored to the space's own types (e.g.
 -- after a JSON round trip turned 16 into 16.0); nil and a message when a
 -- value does not belong to the space.
 function Space:canonical(config)
@@ -265,7 +265,7 @@ function Space:canonical(config)
   return out
 end
 
--- Plain description, to detect a changed space when resuming.
+--- Plain description, to detect a changed space when resuming.
 function Space:describe()
   local out = {}
   for _, e in ipairs(self.dims) do

@@ -1,4 +1,4 @@
--- On-disk layout of a sweep directory:
+--- On-disk layout of a sweep directory:
 --   sweep.json          what was swept (to refuse resuming a different sweep)
 --   trials/<id>.json    one record per finished trial, written atomically
 --   logs/<id>.log       output of the worker process that ran the trial
@@ -13,7 +13,7 @@ function store.trial_path(dir, id)
   return dir .. "/trials/" .. id .. ".json"
 end
 
--- Create the directory; record the sweep description, or check it matches
+--- Create the directory; record the sweep description, or check it matches
 -- the one already there.
 function store.prepare(dir, description)
   fs.mkdir_p(dir .. "/trials")
@@ -28,7 +28,7 @@ function store.prepare(dir, description)
   fs.write_atomic(path, wanted .. "\n")
 end
 
--- Successful records of trials 1..n already on disk, by index; configs
+--- Successful records of trials 1..n already on disk, by index; configs
 -- restored to the space's types.
 function store.load(dir, n, space)
   local records = {}
@@ -62,7 +62,7 @@ local function csv_field(v)
   return s
 end
 
--- results.jsonl (one record per line) and results.csv (one row per
+--- results.jsonl (one record per line) and results.csv (one row per
 -- trial: id, status, hyper-parameters, metric means, objective std).
 function store.write_results(dir, records, names, objective)
   local lines = {}

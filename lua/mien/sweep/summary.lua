@@ -1,4 +1,4 @@
--- Plain-text output of a sweep: one progress line per finished trial,
+--- Plain-text output of a sweep: one progress line per finished trial,
 -- the ranked results table and the best configuration.
 local ranking = require "mien.sweep.ranking"
 local text_table = require "mien.util.text_table"
@@ -40,7 +40,7 @@ function summary.progress(record, done, total, objective)
     config_text(record.config, sorted_keys(record.config)))
 end
 
--- Ranked table of all records plus a line for the best one.
+--- Ranked table of all records plus a line for the best one.
 function summary.render(records, names, objective, mode)
   local header = { "rank", "trial", objective .. " (mean ± std)" }
   for _, name in ipairs(names) do

@@ -1,4 +1,4 @@
--- One sweep trial: call the user's run(cfg, ctx) once per seed and
+--- One sweep trial: call the user's run(cfg, ctx) once per seed and
 -- aggregate numeric results into mean and sample standard deviation.
 --
 -- Trial record (also the JSON stored in dir/trials/<id>.json):
@@ -56,7 +56,7 @@ local function check_result(result, objective)
   end
 end
 
--- o: sweep options (run, seeds, objective, dir, quiet); task: {index, id, config}.
+--- o: sweep options (run, seeds, objective, dir, quiet); task: {index, id, config}.
 function trial.run(o, task)
   local started = os.time()
   local runs = {}

@@ -1,4 +1,4 @@
--- TF.js graph models (a TensorFlow GraphDef in JSON plus weight shards) as
+--- TF.js graph models (a TensorFlow GraphDef in JSON plus weight shards) as
 -- mien nn Modules.
 --
 --   local graph = require "mien.tfjs.graph"
@@ -555,7 +555,7 @@ function GraphModel:plan(outputs)
   return p
 end
 
--- name -> tensor of the outputs (4-d in NCHW), for inputs given as a tensor
+--- name -> tensor of the outputs (4-d in NCHW), for inputs given as a tensor
 -- (the only placeholder) or a table placeholder name -> tensor.
 function GraphModel:run(inputs, outputs)
   outputs = strip_names(outputs or rawget(self, "outputs"))
@@ -645,7 +645,7 @@ function GraphModel:run(inputs, outputs)
   return out
 end
 
--- Module forward: the model's outputs, in the order of self.outputs.
+--- Module forward: the model's outputs, in the order of self.outputs.
 function GraphModel:forward(x)
   local outs = rawget(self, "outputs")
   local r = self:run(x, outs)
@@ -655,7 +655,7 @@ function GraphModel:forward(x)
   return table.unpack(list)
 end
 
--- The values of the named nodes (several results, in order).
+--- The values of the named nodes (several results, in order).
 function GraphModel:forward_outputs(x, names)
   names = strip_names(names)
   local r = self:run(x, names)
@@ -664,7 +664,7 @@ function GraphModel:forward_outputs(x, names)
   return table.unpack(list)
 end
 
--- The sub-graph up to the named node(s) as a new module sharing the weights.
+--- The sub-graph up to the named node(s) as a new module sharing the weights.
 function GraphModel:cut(names)
   if type(names) == "string" then names = { names } end
   names = strip_names(names)
@@ -684,7 +684,7 @@ function GraphModel:cut(names)
   return sub
 end
 
--- Node names in execution order (with their ops), e.g. to choose a cut.
+--- Node names in execution order (with their ops), e.g. to choose a cut.
 function GraphModel:nodes(filter)
   local graph = rawget(self, "_graph")
   local out = {}
@@ -695,7 +695,7 @@ function GraphModel:nodes(filter)
   return out
 end
 
--- The layers in execution order: each op node that reads parameters, with
+--- The layers in execution order: each op node that reads parameters, with
 -- them: {name=, op=, params={name -> tensor}, names={...}}. Used to pick
 -- the top layers of a backbone for fine-tuning.
 function GraphModel:layers()
@@ -733,7 +733,7 @@ local function node_list(topology)
   return nodes
 end
 
--- Builds a GraphModel from the decoded model.json table.
+--- Builds a GraphModel from the decoded model.json table.
 function M.from_json(model, dir, opts, path)
   opts = opts or {}
   local topology = model.modelTopology

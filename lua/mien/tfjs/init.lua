@@ -1,4 +1,4 @@
--- mien.tfjs: TensorFlow.js model files.
+--- mien.tfjs: TensorFlow.js model files.
 --
 --   local tfjs = require "mien.tfjs"
 --
@@ -62,7 +62,7 @@ end
 
 local stored_size = { float32 = 4, float16 = 2, int32 = 4, uint16 = 2, uint8 = 1, bool = 1 }
 
--- Reads the weights of manifest groups ({paths=, weights={{name, shape, dtype, quantization}}})
+--- Reads the weights of manifest groups ({paths=, weights={{name, shape, dtype, quantization}}})
 -- from the shards in dir. Returns name -> tensor (TF layout) and the list of
 -- entries in file order ({name=, shape=, dtype=}).
 function tfjs.read_weights(groups, dir)
@@ -115,7 +115,7 @@ function tfjs.read_weights(groups, dir)
   return tensors, entries
 end
 
--- TF layout -> mien layout.
+--- TF layout -> mien layout.
 function tfjs.conv_filter(t) -- HWIO -> OIHW
   return t:permute(4, 3, 1, 2):contiguous()
 end
@@ -136,7 +136,7 @@ function tfjs.to_mien_layout(name, t, opts)
   return t
 end
 
--- name -> tensor of a weights manifest file (a JSON list of groups).
+--- name -> tensor of a weights manifest file (a JSON list of groups).
 function tfjs.load_manifest(path, opts)
   opts = opts or {}
   local text, err = read_file(path)
@@ -152,12 +152,12 @@ function tfjs.load_manifest(path, opts)
   return tensors, entries
 end
 
--- Graph models: see mien.tfjs.graph.
+--- Graph models: see mien.tfjs.graph.
 function tfjs.load_graph(path, opts)
   return require("mien.tfjs.graph").load(path, opts)
 end
 
--- A weights manifest -> name -> tensor; a graph model -> a GraphModel module.
+--- A weights manifest -> name -> tensor; a graph model -> a GraphModel module.
 function tfjs.load(path, opts)
   assert(type(path) == "string", "tfjs.load: path must be a string")
   local text, err = read_file(path)

@@ -1,4 +1,4 @@
--- (Intermediate copies are closed as soon as they are used: big tensors
+--- (Intermediate copies are closed as soon as they are used: big tensors
 -- otherwise wait for Lua's garbage collector, and fresh memory is slow.)
 --
 -- TensorFlow semantics on mien's NCHW ops: 'SAME'/'VALID'/explicit padding
@@ -13,7 +13,7 @@ local mien = require "mien"
 local F = mien.F
 local ops = {}
 
--- TF 'SAME' padding along one dim: pad_total = max((ceil(n/s)-1)*s + k_eff - n, 0),
+--- TF 'SAME' padding along one dim: pad_total = max((ceil(n/s)-1)*s + k_eff - n, 0),
 -- before = pad_total // 2 (the odd one goes after).
 function ops.same_pads(n, k, s, d)
   local keff = (k - 1) * (d or 1) + 1
@@ -23,7 +23,7 @@ function ops.same_pads(n, k, s, d)
   return before, total - before
 end
 
--- {top, bottom, left, right} for an input of size h x w under a TF padding
+--- {top, bottom, left, right} for an input of size h x w under a TF padding
 -- spec: "SAME", "VALID" or an explicit {top, bottom, left, right}.
 function ops.pads(padding, h, w, kh, kw, sh, sw, dh, dw)
   if type(padding) == "table" then return padding end
@@ -41,7 +41,7 @@ local function pair(v)
   return v or 1, v or 1
 end
 
--- x NCHW, w [O, I/groups, kh, kw] (mien layout), b [O] or nil.
+--- x NCHW, w [O, I/groups, kh, kw] (mien layout), b [O] or nil.
 -- opts: stride (n or {h,w}), padding ("SAME" | "VALID" | {t,b,l,r}), dilation, groups.
 function ops.conv2d(x, w, b, opts)
   opts = opts or {}
@@ -61,7 +61,7 @@ function ops.conv2d(x, w, b, opts)
   return y
 end
 
--- Depthwise convolution: w [C*M, 1, kh, kw] (TF's [kh, kw, C, M] rearranged;
+--- Depthwise convolution: w [C*M, 1, kh, kw] (TF's [kh, kw, C, M] rearranged;
 -- output channel c*M + m), groups = C.
 function ops.depthwise_conv2d(x, w, b, opts)
   opts = opts or {}
@@ -71,7 +71,7 @@ function ops.depthwise_conv2d(x, w, b, opts)
   return ops.conv2d(x, w, b, o)
 end
 
--- face-api / tf.separableConv2d: depthwise (stride) then pointwise 1x1, plus bias.
+--- face-api / tf.separableConv2d: depthwise (stride) then pointwise 1x1, plus bias.
 function ops.separable_conv2d(x, dw, pw, b, opts)
   local y = ops.depthwise_conv2d(x, dw, nil, opts)
   local z = F.conv2d(y, pw, b)
@@ -79,7 +79,7 @@ function ops.separable_conv2d(x, dw, pw, b, opts)
   return z
 end
 
--- Max pooling with TF padding: the padded cells never win (-inf).
+--- Max pooling with TF padding: the padded cells never win (-inf).
 function ops.max_pool2d(x, opts)
   local kh, kw = pair(opts.kernel_size)
   local sh, sw = pair(opts.stride or opts.kernel_size)
@@ -91,7 +91,7 @@ function ops.max_pool2d(x, opts)
   return y
 end
 
--- Average pooling with TF padding: the mean is over the cells inside the
+--- Average pooling with TF padding: the mean is over the cells inside the
 -- input only (TF never counts padding).
 function ops.avg_pool2d(x, opts)
   local kh, kw = pair(opts.kernel_size)
@@ -112,7 +112,7 @@ function ops.avg_pool2d(x, opts)
   return y
 end
 
--- The [out, n] matrix of half-pixel bilinear interpolation with edge clamping:
+--- The [out, n] matrix of half-pixel bilinear interpolation with edge clamping:
 -- src = (i + 0.5) * n / out - 0.5 clamped to [0, n-1] (TF2 tf.image.resize).
 function ops.bilinear_matrix(n, out, dtype)
   local rows = {}
@@ -132,7 +132,7 @@ function ops.bilinear_matrix(n, out, dtype)
   return mien.tensor(rows, { dtype = dtype or "float32" })
 end
 
--- Bilinear resize of x [N, C, H, W] to [N, C, oh, ow] (two matrix products,
+--- Bilinear resize of x [N, C, H, W] to [N, C, oh, ow] (two matrix products,
 -- differentiable). Matches augment_batch's resize up to float rounding.
 function ops.resize_bilinear(x, oh, ow)
   local h, w = x:size(3), x:size(4)

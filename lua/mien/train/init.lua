@@ -1,4 +1,4 @@
--- mien.train.fit: the training loop researchers would otherwise rewrite in
+--- mien.train.fit: the training loop researchers would otherwise rewrite in
 -- every script: progress, validation, early stopping, checkpoints, resume,
 -- NaN guard, history (table, JSONL, CSV) and an HTML report.
 local mien = require "mien"
@@ -15,7 +15,7 @@ local function correct(out, y)
   return out:argmax(2):eq(y):sum():item()
 end
 
--- Loss, accuracy and (optionally) predictions of model over a loader, in eval
+--- Loss, accuracy and (optionally) predictions of model over a loader, in eval
 -- mode without gradients. Returns {loss=, acc=, n=, preds=, targets=, probs=}.
 function train.evaluate(model, loader, opts)
   opts = opts or {}
@@ -69,7 +69,7 @@ local function is_better(mode, value, best)
   return value > best
 end
 
--- opts: model, optimizer, train (loader), val (loader, optional), epochs,
+--- opts: model, optimizer, train (loader), val (loader, optional), epochs,
 -- loss (fn(out, y), default cross entropy), schedule (step() per epoch, or
 -- step(metric) for ReduceLROnPlateau; per_batch=true schedules step per batch),
 -- dir (checkpoints, history, report), resume (default true when dir has a

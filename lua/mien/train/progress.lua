@@ -1,4 +1,4 @@
--- Progress output: a redrawn bar on a terminal, plain log lines otherwise.
+--- Progress output: a redrawn bar on a terminal, plain log lines otherwise.
 local core = require "mien.core"
 
 local Progress = {}
@@ -19,7 +19,7 @@ local function fmt_time(s)
   return string.format("%d:%02d", s // 60, s % 60)
 end
 
--- Called after each batch with the running figures of the epoch.
+--- Called after each batch with the running figures of the epoch.
 function Progress:batch(epoch, epochs, b, nb, loss, acc, ips, elapsed)
   if self.quiet or not self.tty then return end
   local width = 24
@@ -30,7 +30,7 @@ function Progress:batch(epoch, epochs, b, nb, loss, acc, ips, elapsed)
   self.out:flush()
 end
 
--- Called at the end of each epoch with its history row.
+--- Called at the end of each epoch with its history row.
 function Progress:epoch(row, epochs)
   if self.quiet then return end
   if self.tty then self.out:write("\r\27[K") end

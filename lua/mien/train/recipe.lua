@@ -1,4 +1,4 @@
--- Rebuild a trained model from a checkpoint written by mien.train.fit: the
+--- Rebuild a trained model from a checkpoint written by mien.train.fit: the
 -- recipe in it names the constructor script and options, the classes and
 -- the input format; the weights come from the checkpoint itself.
 local mien = require "mien"
@@ -19,7 +19,7 @@ function recipe.load_model(ckpt_path)
   return model, r
 end
 
--- Images (uint8 [N,H,W,C]) to the model's input batch.
+--- Images (uint8 [N,H,W,C]) to the model's input batch.
 function recipe.prepare(images, r)
   local input = r.input or {}
   local spec = { size = input.size, channels = input.channels or 1, mean = input.mean or 0, std = input.std or 1 }

@@ -1,4 +1,4 @@
--- Escaping of text placed in XML/HTML (SVG labels, report cells).
+--- Escaping of text placed in XML/HTML (SVG labels, report cells).
 local escape = {}
 
 local entities = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }

@@ -1,4 +1,4 @@
--- Filesystem helpers on plain Lua io/os (no lfs): atomic writes, mkdir -p,
+--- Filesystem helpers on plain Lua io/os (no lfs): atomic writes, mkdir -p,
 -- whole-file reads and shell quoting for os.execute.
 local fs = {}
 
@@ -25,7 +25,7 @@ function fs.read(path)
   return s
 end
 
--- Write to path..".tmp" and rename over path, so readers never see a
+--- Write to path..".tmp" and rename over path, so readers never see a
 -- partially written file (rename is atomic within one filesystem).
 function fs.write_atomic(path, content)
   local tmp = path .. ".tmp"

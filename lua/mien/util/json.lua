@@ -1,4 +1,4 @@
--- JSON with deterministic output: keys sorted, floats with 17 significant
+--- JSON with deterministic output: keys sorted, floats with 17 significant
 -- digits when needed so they round-trip exactly (lua-cjson caps precision at 14),
 -- NaN/inf written as null. Decoding is delegated to lua-cjson.
 local cjson = require "cjson"
@@ -26,7 +26,7 @@ local function encode_string(s)
   end) .. '"'
 end
 
--- Shortest of %.15g..%.17g that reads back as the same float.
+--- Shortest of %.15g..%.17g that reads back as the same float.
 function json.number(x)
   for digits = 15, 16 do
     local s = string.format("%." .. digits .. "g", x)

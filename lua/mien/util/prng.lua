@@ -1,4 +1,4 @@
--- A small seeded generator (SplitMix64 on Lua 5.4 integers, which wrap
+--- A small seeded generator (SplitMix64 on Lua 5.4 integers, which wrap
 -- around on overflow) for shuffles, splits and sweeps, kept apart from
 -- mien's tensor RNG and from math.random, so that data order or a sweep's
 -- sampling never disturbs dropout or initialisation streams.
@@ -23,29 +23,29 @@ function prng.new(seed, stream)
   return setmetatable({ state = mix(seed) ~ mix((stream or 0) + GOLDEN) }, Prng)
 end
 
--- Next 64-bit integer.
+--- Next 64-bit integer.
 function Prng:next()
   self.state = self.state + GOLDEN
   return mix(self.state)
 end
 
--- Uniform float in [0, 1), from the top 53 bits.
+--- Uniform float in [0, 1), from the top 53 bits.
 function Prng:float()
   return (self:next() >> 11) * 2.0 ^ -53
 end
 
--- Uniform integer in [lo, hi].
+--- Uniform integer in [lo, hi].
 function Prng:int(lo, hi)
   return lo + math.floor(self:float() * (hi - lo + 1))
 end
 
--- Standard normal (Box-Muller).
+--- Standard normal (Box-Muller).
 function Prng:normal()
   local u = 1 - self:float()
   return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * self:float())
 end
 
--- Fisher-Yates, in place; returns the list.
+--- Fisher-Yates, in place; returns the list.
 function Prng:shuffle(list)
   for i = #list, 2, -1 do
     local j = self:int(1, i)
@@ -54,7 +54,7 @@ function Prng:shuffle(list)
   return list
 end
 
--- {1, 2, ..., n}
+--- {1, 2, ..., n}
 function prng.range(n)
   local t = {}
   for i = 1, n do t[i] = i end

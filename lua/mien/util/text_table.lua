@@ -1,4 +1,4 @@
--- Render rows of cells as an aligned plain-text table (used by the
+--- Render rows of cells as an aligned plain-text table (used by the
 -- classification report, the confusion matrix printout and sweep results).
 local text_table = {}
 
@@ -7,7 +7,7 @@ local function width(s)
   return utf8.len(s) or #s
 end
 
--- rows: array of arrays of cells (tostring'd); an empty row gives a blank
+--- rows: array of arrays of cells (tostring'd); an empty row gives a blank
 -- line. opts.align: string of "l"/"r" per column (default: first column
 -- left, the rest right). opts.gap: spaces between columns (default 2).
 function text_table.render(rows, opts)
