@@ -58,6 +58,15 @@ local function device_of(module)
   return "cpu"
 end
 
+--- Run a frozen backbone once over a data set (see the module comment for every option).
+-- @param backbone a mien.nn module (e.g. from mien.models.load with include_top = false)
+-- @tparam Dataset ds a data set (images uint8 [N,H,W,C], labels)
+-- @tparam[opt] table opts batch (256), views (1), augment (nil), plain_first (true), seed (0),
+-- input (backbone.input), path (no cache), indices (all), verbose (false)
+-- @treturn Tensor features float32 [N*views, D]
+-- @treturn Tensor labels int64 [N*views]
+-- @treturn table info {n=, views=, dim=, seconds=, cached=}
+-- @usage local feats, labels = mien.features.extract(backbone, ds, {path = "cache/train.safetensors"})
 function features.extract(backbone, ds, opts)
   opts = opts or {}
   assert(backbone ~= nil, "features.extract: backbone is required")

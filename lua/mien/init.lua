@@ -15,6 +15,9 @@ for _, name in ipairs {
   mien[name] = core[name]
 end
 
+--- Whether x is a mien tensor.
+-- @param x any value
+-- @treturn boolean
 function mien.is_tensor(x)
   local mt = type(x) == "userdata" and getmetatable(x)
   return mt and mt.__name == "mien.Tensor" or false
@@ -34,6 +37,8 @@ mien.cuda = {
   synchronize = function() end,
 }
 
+--- What this build of mien is: version, BLAS backend, threads, devices.
+-- @treturn table {version=, blas=, threads=, ...}
 function mien.info()
   return {
     version = mien._VERSION,

@@ -15,6 +15,8 @@ local function new(fields)
   return setmetatable(fields, Dataset)
 end
 
+--- The labels as a plain Lua list of 1-based class indices (computed once, then cached).
+-- @treturn {int,...} labels[i] for image i
 function Dataset:labels_table()
   if not self._labels then self._labels = self.labels:totable() end
   return self._labels

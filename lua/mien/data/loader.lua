@@ -34,6 +34,8 @@ local function new(ds, opts)
   return self
 end
 
+--- The number of samples the loader draws from (its indices, or the whole data set).
+-- @treturn int
 function Loader:size()
   return self.indices and #self.indices or #self.ds
 end

@@ -39,6 +39,10 @@ function detect.decode(out, canvas_size, s, h, w, min_score)
   return boxes
 end
 
+--- Intersection over union of two boxes {x=, y=, w=, h=}.
+-- @tparam table a box
+-- @tparam table b box
+-- @treturn number in [0, 1]; 0 when they do not overlap
 function detect.iou(a, b)
   local ix = math.min(a.x + a.w, b.x + b.w) - math.max(a.x, b.x)
   local iy = math.min(a.y + a.h, b.y + b.h) - math.max(a.y, b.y)

@@ -48,7 +48,13 @@ local function unwrap(v)
   return out
 end
 
+--- JSON text of a Lua value; NaN and infinities survive (as {__float = "nan"|"inf"|"-inf"}).
+-- @param v a table, string, number or boolean
+-- @treturn string
 function M.encode_json(v) return json.encode(wrap(v)) end
+--- The Lua value of JSON text written by encode_json (non-finite numbers restored).
+-- @tparam string s
+-- @return the value
 function M.decode_json(s) return unwrap(json.decode(s)) end
 
 local function model_state(m)
@@ -56,6 +62,10 @@ local function model_state(m)
   return m
 end
 
+--- Write a training checkpoint in one safetensors file, atomically.
+-- @tparam string path the .safetensors file
+-- @tparam table c model (module or state dict), optimizer, schedule, epoch, step, history, extra (all optional)
+-- @usage mien.io.save_checkpoint("runs/last.safetensors", {model = net, optimizer = opt, epoch = 3})
 function M.save_checkpoint(path, c)
   assert(type(path) == "string", "save_checkpoint: path must be a string")
   c = c or {}
@@ -138,6 +148,11 @@ function M.read_checkpoint(path)
   return info, msd, osd
 end
 
+--- Read a checkpoint and load its parts into the given objects.
+-- @tparam string path the .safetensors file
+-- @tparam[opt] table targets model, optimizer, schedule (each restored when given), strict (true:
+-- the model's parameter names must match)
+-- @treturn table info {format=, epoch=, step=, history=, extra=}
 function M.load_checkpoint(path, targets)
   assert(type(path) == "string", "load_checkpoint: path must be a string")
   targets = targets or {}

@@ -17,6 +17,11 @@ io_.read_checkpoint = checkpoint.read_checkpoint
 
 local JSON_PREFIX = "json:"
 
+--- Save a module's parameters or a state dict (name -> tensor) as safetensors.
+-- @param obj a mien.nn module or a table name -> tensor
+-- @tparam string path the file (written atomically)
+-- @tparam[opt] table opts metadata (a table key -> value; non-strings are stored as JSON)
+-- @usage mien.io.save(net, "net.safetensors", {metadata = {epochs = 30}})
 function io_.save(obj, path, opts)
   assert(type(path) == "string", "mien.io.save: path must be a string")
   opts = opts or {}
@@ -41,6 +46,11 @@ function io_.save(obj, path, opts)
   st.save(path, entries, meta)
 end
 
+--- Load a safetensors file.
+-- @tparam string path
+-- @treturn table name -> tensor
+-- @treturn table metadata key -> value (JSON values decoded)
+-- @treturn {string,...} the tensor names in file order
 function io_.load(path)
   local tensors, meta, names = st.load(path)
   for k, v in pairs(meta) do

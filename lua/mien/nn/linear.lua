@@ -23,6 +23,7 @@ function Linear:__init(in_features, out_features, opts)
   self:reset_parameters()
 end
 
+--- Re-draw the weight (Kaiming uniform, a = sqrt(5)) and the bias (uniform +-1/sqrt(in_features)), as PyTorch does.
 function Linear:reset_parameters()
   init.kaiming_uniform_(self.weight, { a = math.sqrt(5) })
   if self.bias then
@@ -31,10 +32,15 @@ function Linear:reset_parameters()
   end
 end
 
+--- x @ weight^T + bias.
+-- @tparam Tensor x float32 [..., in_features]
+-- @treturn Tensor [..., out_features]
 function Linear:forward(x)
   return mien.F.linear(x, self.weight, self.bias)
 end
 
+--- "in, out[, bias=false]" for printing.
+-- @treturn string
 function Linear:extra_repr()
   return string.format("%d, %d%s", self.in_features, self.out_features, self.bias and "" or ", bias=false")
 end

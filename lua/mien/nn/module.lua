@@ -87,6 +87,9 @@ end
 -- Subclasses set up their fields here; Parent.__init(self, ...) chains.
 function Module:__init() end
 
+--- The module's computation; every module class defines it (calling the module calls it).
+-- @param ... the inputs
+-- @return the outputs
 function Module:forward()
   error(self.__name .. ": forward is not implemented", 2)
 end
@@ -100,6 +103,9 @@ local function add_name(list, name)
   list[#list + 1] = name
 end
 
+--- Add (or replace, or with nil remove) a trainable parameter, reachable as self[name].
+-- @tparam string name
+-- @tparam Tensor t (requires_grad is set unless the module is frozen)
 function Module:register_parameter(name, t)
   assert(type(name) == "string", "register_parameter: name must be a string")
   if t ~= nil and not is_tensor(t) then error("register_parameter: '" .. name .. "' is not a tensor", 2) end
@@ -109,6 +115,9 @@ function Module:register_parameter(name, t)
   return t
 end
 
+--- Add a non-trainable tensor saved with the state dict (e.g. batch-norm running means), reachable as self[name].
+-- @tparam string name
+-- @tparam Tensor t
 function Module:register_buffer(name, t)
   assert(type(name) == "string", "register_buffer: name must be a string")
   if t ~= nil and not is_tensor(t) then error("register_buffer: '" .. name .. "' is not a tensor", 2) end
@@ -117,6 +126,9 @@ function Module:register_buffer(name, t)
   return t
 end
 
+--- Add a child module, reachable as self[name] (an integer name appends to a container).
+-- @param name string or integer
+-- @param m the module
 function Module:add_module(name, m)
   if not is_module(m) then error("add_module: '" .. tostring(name) .. "' is not a module", 2) end
   if math.type(name) == "integer" then
@@ -158,6 +170,8 @@ function Module:named_children()
   return list_iter(self:_child_list())
 end
 
+--- The direct child modules, in order.
+-- @treturn {Module,...}
 function Module:children()
   local out = {}
   for _, e in ipairs(self:_child_list()) do out[#out + 1] = e[2] end
@@ -216,6 +230,8 @@ function Module:named_parameters()
   return list_iter(self:_tensor_list("_params"))
 end
 
+--- Iterate over (dotted name, tensor) of every buffer, this module's and its descendants'.
+-- @treturn function iterator
 function Module:named_buffers()
   return list_iter(self:_tensor_list("_buffers"))
 end
@@ -236,6 +252,8 @@ function Module:trainable_parameters()
   return out
 end
 
+--- Every buffer tensor, this module's and its descendants'.
+-- @treturn {Tensor,...}
 function Module:buffers()
   local out = {}
   for _, e in ipairs(self:_tensor_list("_buffers")) do out[#out + 1] = e[2] end
@@ -251,12 +269,17 @@ end
 
 -- ------------------------------------------------------------------ modes
 
+--- Set training mode (dropout active, batch norm using batch statistics) on this module and its descendants.
+-- @tparam[opt=true] boolean mode false for eval mode
+-- @return self
 function Module:train(mode)
   if mode == nil then mode = true end
   for m in self:modules() do rawset(m, "training", mode and true or false) end
   return self
 end
 
+--- Eval mode: train(false).
+-- @return self
 function Module:eval()
   return self:train(false)
 end
@@ -278,6 +301,8 @@ function Module:freeze()
   return self
 end
 
+--- Make every parameter trainable again (undoes freeze), with its descendants.
+-- @return self
 function Module:unfreeze()
   for m in self:modules() do
     rawset(m, "frozen", false)
@@ -289,6 +314,8 @@ function Module:unfreeze()
   return self
 end
 
+--- Drop the gradients of every parameter (p.grad = nil).
+-- @return self
 function Module:zero_grad()
   for _, p in ipairs(self:parameters()) do p.grad = nil end
   return self
@@ -404,9 +431,17 @@ function Module:to(what)
   return self
 end
 
+--- to("float32").
+-- @return self
 function Module:float() return self:to("float32") end
+--- to("float64").
+-- @return self
 function Module:double() return self:to("float64") end
+--- to("cuda").
+-- @return self
 function Module:cuda() return self:to("cuda") end
+--- to("cpu").
+-- @return self
 function Module:cpu() return self:to("cpu") end
 
 -- ------------------------------------------------------------ printing

@@ -44,6 +44,9 @@ pool_class("MaxPool2d", mien.F.max_pool2d, false)
 pool_class("AvgPool2d", mien.F.avg_pool2d, true)
 
 local GlobalAvgPool2d = Module:extend("GlobalAvgPool2d")
+--- The mean over H and W of each channel.
+-- @tparam Tensor x float32 [N,C,H,W]
+-- @treturn Tensor [N,C]
 function GlobalAvgPool2d:forward(x) return mien.F.global_avg_pool2d(x) end
 M.GlobalAvgPool2d = GlobalAvgPool2d
 

@@ -19,6 +19,12 @@ local function grads(params)
   return out
 end
 
+--- Scale the gradients in place so that their joint norm is at most max_norm.
+-- @param params a list of tensors, or a module
+-- @tparam number max_norm
+-- @tparam[opt=2] number norm_type p of the p-norm (math.huge: the max norm)
+-- @treturn number the norm before clipping
+-- @usage mien.optim.clip_grad_norm(net, 5.0)
 function M.clip_grad_norm(params, max_norm, norm_type)
   assert(type(max_norm) == "number" and max_norm >= 0, "clip_grad_norm: max_norm must be a number >= 0")
   norm_type = norm_type or 2
@@ -43,6 +49,9 @@ function M.clip_grad_norm(params, max_norm, norm_type)
   return total
 end
 
+--- Clamp every gradient element in place to [-clip_value, clip_value].
+-- @param params a list of tensors, or a module
+-- @tparam number clip_value >= 0
 function M.clip_grad_value(params, clip_value)
   assert(type(clip_value) == "number" and clip_value >= 0, "clip_grad_value: the value must be a number >= 0")
   for _, e in ipairs(grads(params)) do

@@ -143,6 +143,8 @@ function Optimizer:add_param_group(g)
   self.param_groups[#self.param_groups + 1] = group
 end
 
+--- The learning rate of each parameter group.
+-- @treturn {number,...}
 function Optimizer:get_lr()
   local out = {}
   for i, g in ipairs(self.param_groups) do out[i] = g.lr end

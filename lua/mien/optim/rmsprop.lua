@@ -10,12 +10,20 @@ local Optimizer = require "mien.optim.optimizer"
 local RMSProp = Optimizer.class("RMSProp", { lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0,
   centered = false })
 
+--- Check a parameter group's hyper-parameters (errors name the optimizer).
+-- @tparam table g the group
+-- @tparam string name the optimizer's name for messages
 function RMSProp.check_group(g, name)
   assert(type(g.lr) == "number" and g.lr >= 0, name .. ": lr must be a number >= 0")
   assert(g.alpha >= 0, name .. ": alpha must be >= 0")
   assert(g.momentum >= 0, name .. ": momentum must be >= 0")
 end
 
+--- One RMSProp update of parameter p in place.
+-- @tparam Tensor p the parameter
+-- @tparam Tensor grad its gradient (weight decay applied)
+-- @tparam table st the parameter's state (square_avg, ...)
+-- @tparam table g its group's hyper-parameters
 function RMSProp:update(p, grad, st, g)
   local function zeros() return mien.zeros(p:shape(), { dtype = p:dtype() }) end
   if not st.square_avg then

@@ -65,6 +65,8 @@ local function class(name)
   return cls
 end
 
+--- Record each group's starting lr (base_lrs); schedules call it from their setup.
+-- @tparam table opts the schedule's options
 function Scheduler:setup_base(opts)
   assert(type(self.optimizer) == "table" and self.optimizer.param_groups, self.name .. ": expected an optimizer")
   self.base_lrs = {}
@@ -76,6 +78,7 @@ function Scheduler:setup_base(opts)
   self:step()
 end
 
+--- Advance one epoch (one batch for per-batch schedules) and set each group's lr.
 function Scheduler:step()
   self.last_epoch = self.last_epoch + 1
   local lrs = self:compute(self.last_epoch)
@@ -85,6 +88,8 @@ function Scheduler:step()
   return lrs
 end
 
+--- The learning rate of each group after the last step.
+-- @treturn {number,...}
 function Scheduler:get_lr()
   return { table.unpack(self.last_lrs) }
 end
@@ -96,6 +101,8 @@ function Scheduler:state_dict()
     last_lrs = copy(self.last_lrs) }
 end
 
+--- Restore a schedule's state from state_dict().
+-- @tparam table sd
 function Scheduler:load_state_dict(sd)
   if sd.type and sd.type ~= self.name then
     error(string.format("load_state_dict: the state is of a %s, this is a %s", sd.type, self.name), 2)
@@ -108,11 +115,16 @@ end
 -- ------------------------------------------------------------------ StepLR
 
 local StepLR = class("StepLR")
+--- StepLR(opt, {step_size=, gamma=0.1}): lr * gamma every step_size epochs.
+-- @tparam table o step_size (required), gamma (0.1)
 function StepLR:setup(o)
   assert(math.type(o.step_size) == "integer" and o.step_size > 0, "StepLR: step_size must be a positive integer")
   self.step_size, self.gamma = o.step_size, o.gamma or 0.1
   self:setup_base(o)
 end
+--- The learning rates at epoch t.
+-- @tparam int t
+-- @treturn {number,...}
 function StepLR:compute(t)
   local out = {}
   for i, b in ipairs(self.base_lrs) do out[i] = b * self.gamma ^ (t // self.step_size) end
@@ -122,6 +134,8 @@ end
 -- ------------------------------------------------------------- MultiStepLR
 
 local MultiStepLR = class("MultiStepLR")
+--- MultiStepLR(opt, {milestones=, gamma=0.1}): lr * gamma at each milestone epoch.
+-- @tparam table o milestones (a list of epochs), gamma (0.1)
 function MultiStepLR:setup(o)
   assert(type(o.milestones) == "table", "MultiStepLR: milestones must be a list of step counts")
   self.milestones = { table.unpack(o.milestones) }
@@ -129,6 +143,9 @@ function MultiStepLR:setup(o)
   self.gamma = o.gamma or 0.1
   self:setup_base(o)
 end
+--- The learning rates at epoch t.
+-- @tparam int t
+-- @treturn {number,...}
 function MultiStepLR:compute(t)
   local k = 0
   for _, m in ipairs(self.milestones) do
@@ -142,11 +159,16 @@ end
 -- ----------------------------------------------------------- ExponentialLR
 
 local ExponentialLR = class("ExponentialLR")
+--- ExponentialLR(opt, {gamma=}): lr * gamma^t.
+-- @tparam table o gamma (required)
 function ExponentialLR:setup(o)
   assert(type(o.gamma) == "number", "ExponentialLR: gamma is required")
   self.gamma = o.gamma
   self:setup_base(o)
 end
+--- The learning rates at epoch t.
+-- @tparam int t
+-- @treturn {number,...}
 function ExponentialLR:compute(t)
   local out = {}
   for i, b in ipairs(self.base_lrs) do out[i] = b * self.gamma ^ t end
@@ -156,11 +178,16 @@ end
 -- ------------------------------------------------------- CosineAnnealingLR
 
 local CosineAnnealingLR = class("CosineAnnealingLR")
+--- CosineAnnealingLR(opt, {T_max=, eta_min=0}): half a cosine from lr down to eta_min over T_max epochs.
+-- @tparam table o T_max (required), eta_min (0)
 function CosineAnnealingLR:setup(o)
   assert(type(o.T_max) == "number" and o.T_max > 0, "CosineAnnealingLR: T_max must be a positive number")
   self.T_max, self.eta_min = o.T_max, o.eta_min or 0
   self:setup_base(o)
 end
+--- The learning rates at epoch t.
+-- @tparam int t
+-- @treturn {number,...}
 function CosineAnnealingLR:compute(t)
   local out = {}
   for i, b in ipairs(self.base_lrs) do
@@ -172,12 +199,17 @@ end
 -- ---------------------------------------------------------------- LambdaLR
 
 local LambdaLR = class("LambdaLR")
+--- LambdaLR(opt, {lr_lambda=f}): lr * f(t).
+-- @tparam table o lr_lambda (or o[1]): a function of the epoch
 function LambdaLR:setup(o)
   local f = o.lr_lambda or o[1]
   assert(type(f) == "function", "LambdaLR: lr_lambda must be a function of the step")
   self.lr_lambda = f
   self:setup_base(o)
 end
+--- The learning rates at epoch t.
+-- @tparam int t
+-- @treturn {number,...}
 function LambdaLR:compute(t)
   local out = {}
   for i, b in ipairs(self.base_lrs) do out[i] = b * self.lr_lambda(t) end
@@ -187,6 +219,8 @@ end
 -- ------------------------------------------------------------ WarmupCosine
 
 local WarmupCosine = class("WarmupCosine")
+--- WarmupCosine(opt, {total=, warmup=0, min_lr=0}): linear warm-up, then cosine decay to min_lr at total.
+-- @tparam table o total (required), warmup (0), min_lr (0; a number or one per group)
 function WarmupCosine:setup(o)
   assert(math.type(o.total) == "integer" and o.total > 0, "WarmupCosine: total must be a positive integer")
   local warmup = o.warmup or 0
@@ -196,6 +230,9 @@ function WarmupCosine:setup(o)
   self.min_lrs = per_group(o.min_lr or 0, #self.optimizer.param_groups, "WarmupCosine min_lr")
   self:setup_base(o)
 end
+--- The learning rates at epoch t.
+-- @tparam int t
+-- @treturn {number,...}
 function WarmupCosine:compute(t)
   local out = {}
   for i, b in ipairs(self.base_lrs) do
@@ -221,6 +258,10 @@ M.OneCycleLR = OneCycle
 local function anneal_cos(a, b, pct) return b + (a - b) / 2 * (math.cos(math.pi * pct) + 1) end
 local function anneal_linear(a, b, pct) return (b - a) * pct + a end
 
+--- OneCycleLR(opt, {max_lr=, total_steps= or epochs= and steps_per_epoch=, ...}): stepped every batch.
+-- @tparam table o max_lr, total_steps (or epochs and steps_per_epoch), pct_start (0.3), anneal_strategy
+-- ("cos"), div_factor (25), final_div_factor (1e4), cycle_momentum (true), base_momentum (0.85),
+-- max_momentum (0.95)
 function OneCycle:setup(o)
   local groups = self.optimizer.param_groups
   local total = o.total_steps
@@ -284,11 +325,16 @@ function OneCycle:values(t)
   return lrs, moms
 end
 
+--- The learning rates at step t.
+-- @tparam int t
+-- @treturn {number,...}
 function OneCycle:compute(t)
   local lrs = self:values(t)
   return lrs
 end
 
+--- Set the cycled momentum (or Adam's beta1) of each group after step t.
+-- @tparam int t
 function OneCycle:after_step(t)
   if not self.cycle_momentum then return end
   local _, moms = self:values(t)
@@ -306,6 +352,10 @@ end
 local Plateau = class("ReduceLROnPlateau")
 Plateau.wants_metric = true -- mien.train.fit passes the monitored metric to step()
 
+--- ReduceLROnPlateau(opt, {...}): lr * factor once the metric given to step(metric) stops improving.
+-- @tparam table o mode ("min" or "max"), factor (0.1), patience (10 epochs), threshold (1e-4),
+-- threshold_mode ("rel" or "abs"), cooldown (0), min_lr (0; a number or one per group), eps (1e-8)
+-- @usage local sched = mien.optim.ReduceLROnPlateau(opt, {mode = "max", factor = 0.5, patience = 3})
 function Plateau:setup(o)
   self.mode = o.mode or "min"
   assert(self.mode == "min" or self.mode == "max", "ReduceLROnPlateau: mode must be \"min\" or \"max\"")
@@ -327,6 +377,9 @@ function Plateau:setup(o)
   for i, g in ipairs(self.optimizer.param_groups) do self.last_lrs[i] = g.lr end
 end
 
+--- Whether metric a improves on the best so far (by the threshold).
+-- @tparam number a
+-- @treturn boolean
 function Plateau:is_better(a)
   local best, th = self.best, self.threshold
   if self.mode == "min" then
@@ -371,15 +424,21 @@ function Plateau:step(metric)
   return reduced
 end
 
+--- Whether the schedule is waiting out its cooldown after a reduction.
+-- @treturn boolean
 function Plateau:in_cooldown()
   return self.cooldown_counter > 0
 end
 
+--- The schedule's state, for checkpoints.
+-- @treturn table
 function Plateau:state_dict()
   return { type = self.name, last_epoch = self.last_epoch, best = self.best, num_bad_epochs = self.num_bad_epochs,
     cooldown_counter = self.cooldown_counter, last_lrs = copy(self.last_lrs) }
 end
 
+--- Restore the state from state_dict().
+-- @tparam table sd
 function Plateau:load_state_dict(sd)
   if sd.type and sd.type ~= self.name then
     error(string.format("load_state_dict: the state is of a %s, this is a %s", sd.type, self.name), 2)

@@ -8,6 +8,9 @@ local Optimizer = require "mien.optim.optimizer"
 
 local SGD = Optimizer.class("SGD", { lr = 1e-3, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false })
 
+--- Check a parameter group's hyper-parameters (errors name the optimizer).
+-- @tparam table g the group
+-- @tparam string name the optimizer's name for messages
 function SGD.check_group(g, name)
   assert(type(g.lr) == "number" and g.lr >= 0, name .. ": lr must be a number >= 0")
   assert(g.momentum >= 0, name .. ": momentum must be >= 0")
@@ -16,6 +19,11 @@ function SGD.check_group(g, name)
   end
 end
 
+--- One SGD update of parameter p in place (momentum, dampening, Nesterov).
+-- @tparam Tensor p the parameter
+-- @tparam Tensor grad its gradient (weight decay applied)
+-- @tparam table st the parameter's state (momentum_buffer)
+-- @tparam table g its group's hyper-parameters
 function SGD:update(p, grad, st, g)
   local first = false
   local buf

@@ -30,12 +30,20 @@ function svg.el(name, attrs, body)
   return table.concat(parts) .. ">" .. body .. "</" .. name .. ">"
 end
 
+--- Text escaped for SVG.
+-- @param s
+-- @treturn string
 function svg.text(s)
   return escape.xml(s)
 end
 
 svg.number = value
 
+--- A whole SVG document of the given size around body.
+-- @tparam number width pixels
+-- @tparam number height pixels
+-- @tparam string body SVG elements
+-- @treturn string
 function svg.document(width, height, body)
   return svg.el("svg", {
     xmlns = "http://www.w3.org/2000/svg",

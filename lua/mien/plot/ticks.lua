@@ -31,6 +31,9 @@ end
 local Axis = {}
 Axis.__index = Axis
 
+--- Where v lies on the axis, 0 at lo and 1 at hi (log10 on a log axis).
+-- @tparam number v
+-- @treturn number
 function Axis:fraction(v)
   local t = self.log and math.log(v, 10) or v
   return (t - self.lo) / (self.hi - self.lo)

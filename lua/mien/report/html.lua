@@ -85,10 +85,17 @@ function html.table(header, rows, opts)
   return table.concat(out, "\n")
 end
 
+--- A two-column key/value table of a (nested) Lua table.
+-- @tparam table t
+-- @treturn string HTML
 function html.key_values(t)
   return html.table({ "key", "value" }, html.flatten(t))
 end
 
+--- A section with a heading.
+-- @tparam string title
+-- @tparam string body HTML
+-- @treturn string HTML
 function html.section(title, body)
   return "<section>\n<h2>" .. html.escape(title) .. "</h2>\n" .. body .. "\n</section>"
 end
@@ -102,10 +109,18 @@ function html.charts(svgs)
   return '<div class="charts">\n' .. table.concat(out, "\n") .. "\n</div>"
 end
 
+--- Preformatted, escaped text.
+-- @tparam string text
+-- @treturn string HTML
 function html.pre(text)
   return "<pre>" .. html.escape(text) .. "</pre>"
 end
 
+--- A complete standalone HTML page.
+-- @tparam string title
+-- @tparam string subtitle
+-- @tparam {string,...} sections HTML of each section
+-- @treturn string HTML
 function html.page(title, subtitle, sections)
   return table.concat({
     "<!DOCTYPE html>",

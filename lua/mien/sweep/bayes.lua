@@ -27,6 +27,12 @@ local function normal_pdf(z)
   return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
 end
 
+--- Expected improvement over best of a Gaussian prediction N(mu, sigma^2), maximising.
+-- @tparam number mu
+-- @tparam number sigma
+-- @tparam number best
+-- @tparam number xi exploration margin
+-- @treturn number
 function bayes.expected_improvement(mu, sigma, best, xi)
   local improvement = mu - best - xi
   if sigma <= 0 then

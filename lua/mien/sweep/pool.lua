@@ -22,6 +22,8 @@ function pool.new(o)
   return setmetatable({ o = o, running = {} }, Pool)
 end
 
+--- The number of trials running.
+-- @treturn int
 function Pool:count()
   return #self.running
 end

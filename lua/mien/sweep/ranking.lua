@@ -2,6 +2,10 @@
 -- objective, per mode), then failed ones; ties and failures by id.
 local ranking = {}
 
+--- The trials sorted best first (failed ones last).
+-- @tparam {table,...} trials records with status and objective
+-- @tparam string mode "max" or "min"
+-- @treturn {table,...} a new list
 function ranking.sort(trials, mode)
   local sorted = {}
   for i, t in ipairs(trials) do

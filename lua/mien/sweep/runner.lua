@@ -14,14 +14,20 @@ local runner = {}
 local Inline = {}
 Inline.__index = Inline
 
+--- 1 while a trial is pending, else 0.
+-- @treturn int
 function Inline:count()
   return self.task and 1 or 0
 end
 
+--- Queue one trial (run by wait, in this process).
+-- @tparam table task
 function Inline:start(task)
   self.task = task
 end
 
+--- Run the queued trial and return its record.
+-- @treturn table
 function Inline:wait()
   local task = self.task
   self.task = nil

@@ -53,14 +53,28 @@ end
 -- Public constructors (exposed as mien.sweep.uniform etc.).
 local constructors = {}
 
+--- A real parameter drawn uniformly from [lo, hi].
+-- @tparam number lo
+-- @tparam number hi
+-- @tparam[opt] table opts values (the grid points for grid search)
+-- @usage lr = mien.sweep.uniform(0.1, 0.9)
 function constructors.uniform(lo, hi, opts)
   return range_dim("uniform", lo, hi, opts)
 end
 
+--- A positive real parameter drawn uniformly in log space from [lo, hi].
+-- @tparam number lo > 0
+-- @tparam number hi
+-- @tparam[opt] table opts values (the grid points for grid search)
+-- @usage lr = mien.sweep.log_uniform(1e-4, 1e-2)
 function constructors.log_uniform(lo, hi, opts)
   return range_dim("log_uniform", lo, hi, opts)
 end
 
+--- An integer parameter drawn uniformly from lo..hi.
+-- @tparam int lo
+-- @tparam int hi
+-- @tparam[opt] table opts values (the grid points for grid search)
 function constructors.int_uniform(lo, hi, opts)
   return range_dim("int_uniform", lo, hi, opts)
 end
@@ -81,6 +95,9 @@ local function choice_dim(values, where)
   return setmetatable({ kind = "choice", values = values, numeric = numeric }, Dim)
 end
 
+--- A parameter taking one of the given values.
+-- @tparam table values a list of numbers, strings or booleans
+-- @usage batch = mien.sweep.choice{32, 64, 128}
 function constructors.choice(values)
   return choice_dim(values, "")
 end
@@ -275,6 +292,8 @@ function Space:describe()
   return out
 end
 
+--- The parameter names, in order.
+-- @treturn {string,...}
 function Space:names()
   local names = {}
   for i, e in ipairs(self.dims) do

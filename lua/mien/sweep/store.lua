@@ -9,6 +9,10 @@ local trial = require "mien.sweep.trial"
 
 local store = {}
 
+--- The file of one trial's record in a sweep folder.
+-- @tparam string dir the sweep folder
+-- @tparam string id the trial id
+-- @treturn string
 function store.trial_path(dir, id)
   return dir .. "/trials/" .. id .. ".json"
 end
@@ -50,6 +54,9 @@ function store.load(dir, n, space)
   return records
 end
 
+--- Write one trial's record (JSON, atomically).
+-- @tparam string dir the sweep folder
+-- @tparam table record
 function store.save_trial(dir, record)
   fs.write_atomic(store.trial_path(dir, record.id), json.encode(record) .. "\n")
 end

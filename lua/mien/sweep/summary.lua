@@ -29,10 +29,19 @@ local function sorted_keys(t)
   return keys
 end
 
+--- "objective ± std" of a trial record.
+-- @tparam table record
+-- @treturn string
 function summary.mean_std(record)
   return string.format("%.4g ± %.2g", record.objective, record.objective_std or 0)
 end
 
+--- One progress line for a finished trial.
+-- @tparam table record
+-- @tparam int done trials finished
+-- @tparam int total trials planned
+-- @tparam string objective the objective's name
+-- @treturn string
 function summary.progress(record, done, total, objective)
   local result = record.status == "ok" and string.format("%s %s", objective, summary.mean_std(record))
     or "failed: " .. tostring(record.error)

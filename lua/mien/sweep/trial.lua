@@ -10,6 +10,9 @@ local metrics = require "mien.metrics"
 
 local trial = {}
 
+--- The id of the trial with this index ("0001").
+-- @tparam int index
+-- @treturn string
 function trial.id(index)
   return string.format("%04d", index)
 end

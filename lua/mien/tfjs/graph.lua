@@ -36,6 +36,9 @@ for i = 1, #b64chars do b64index[b64chars:byte(i)] = i - 1 end
 b64index[("-"):byte()] = 62 -- url-safe variants
 b64index[("_"):byte()] = 63
 
+--- Bytes of a base64 text.
+-- @tparam string s
+-- @treturn string
 function M.base64_decode(s)
   local out, bits, nbits = {}, 0, 0
   for i = 1, #s do
@@ -543,6 +546,9 @@ local function strip_names(names)
   return out
 end
 
+--- The execution plan (nodes in order, with what each frees) that computes the given outputs.
+-- @tparam {string,...} outputs node names
+-- @treturn table {order=, ...}, cached per set of outputs
 function GraphModel:plan(outputs)
   outputs = strip_names(outputs)
   local key = table.concat(outputs, "\0")
@@ -719,6 +725,8 @@ function GraphModel:layers()
   return out
 end
 
+--- "path, N nodes, outputs {...}" for printing.
+-- @treturn string
 function GraphModel:extra_repr()
   local graph = rawget(self, "_graph")
   local n = #self:plan(rawget(self, "outputs")).order
@@ -884,6 +892,11 @@ function M.from_json(model, dir, opts, path)
   return model_
 end
 
+--- A TF.js graph model (model.json and its weight files) as a mien module.
+-- @tparam string path the model.json
+-- @tparam[opt] table opts outputs (node names to return; default the graph's outputs)
+-- @treturn GraphModel
+-- @usage local g = require("mien.tfjs.graph").load("../shared/weights/human-models/models/faceres.json")
 function M.load(path, opts)
   local text, err = tfjs.read_file(path)
   if not text then error("tfjs: cannot read " .. path .. ": " .. tostring(err), 2) end

@@ -120,11 +120,19 @@ function tfjs.conv_filter(t) -- HWIO -> OIHW
   return t:permute(4, 3, 1, 2):contiguous()
 end
 
+--- A TF depthwise filter [kh,kw,C,M] as a mien grouped-convolution weight [C*M,1,kh,kw].
+-- @tparam Tensor t
+-- @treturn Tensor
 function tfjs.depthwise_filter(t) -- [kh,kw,C,M] -> [C*M,1,kh,kw]
   local kh, kw, c, m = t:size(1), t:size(2), t:size(3), t:size(4)
   return t:permute(3, 4, 1, 2):contiguous():reshape(c * m, 1, kh, kw)
 end
 
+--- A TF-layout weight in mien's layout (convolution filters, depthwise filters, dense weights).
+-- @tparam string name the tensor's name (a "depthwise" name is a depthwise filter)
+-- @tparam Tensor t
+-- @tparam[opt] table opts dense ("out_in": transpose 2-d weights)
+-- @treturn Tensor
 function tfjs.to_mien_layout(name, t, opts)
   opts = opts or {}
   if t:dim() == 4 then

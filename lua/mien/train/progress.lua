@@ -47,6 +47,8 @@ function Progress:epoch(row, epochs)
   self.out:flush()
 end
 
+--- Print a line (clearing a redrawn progress line first); nothing when quiet.
+-- @tparam string text
 function Progress:message(text)
   if self.quiet then return end
   if self.tty then self.out:write("\r\27[K") end

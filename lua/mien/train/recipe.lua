@@ -5,6 +5,10 @@ local mien = require "mien"
 
 local recipe = {}
 
+--- The model of a checkpoint written by mien.train.fit{recipe=...}, in eval mode.
+-- @tparam string ckpt_path
+-- @return the model
+-- @treturn table the recipe {script=, opts=, classes=, input=}
 function recipe.load_model(ckpt_path)
   local info = mien.io.read_checkpoint(ckpt_path)
   local r = info.extra and info.extra.recipe

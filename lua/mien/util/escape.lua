@@ -3,6 +3,9 @@ local escape = {}
 
 local entities = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
+--- s with & < > " ' as XML entities.
+-- @param s (tostring is applied)
+-- @treturn string
 function escape.xml(s)
   return (tostring(s):gsub("[&<>\"']", entities))
 end

@@ -2,10 +2,16 @@
 -- whole-file reads and shell quoting for os.execute.
 local fs = {}
 
+--- s quoted for a POSIX shell.
+-- @param s
+-- @treturn string
 function fs.shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+--- Whether a file exists and can be opened for reading.
+-- @tparam string path
+-- @treturn boolean
 function fs.exists(path)
   local f = io.open(path, "rb")
   if f then
@@ -15,6 +21,9 @@ function fs.exists(path)
   return false
 end
 
+--- The whole content of a file.
+-- @tparam string path
+-- @treturn string|nil the bytes, or nil and the error message
 function fs.read(path)
   local f, err = io.open(path, "rb")
   if not f then
@@ -41,6 +50,8 @@ function fs.write_atomic(path, content)
   end
 end
 
+--- Create a folder and its parents (mkdir -p); an error when that fails.
+-- @tparam string dir
 function fs.mkdir_p(dir)
   local ok = os.execute("mkdir -p " .. fs.shell_quote(dir))
   if not ok then

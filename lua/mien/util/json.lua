@@ -87,6 +87,9 @@ local function encode(v, out)
   end
 end
 
+--- JSON text of a Lua value (tables with 1..n keys are arrays; keys sorted, so the text is stable).
+-- @param v
+-- @treturn string
 function json.encode(v)
   local out = {}
   encode(v, out)
@@ -106,6 +109,9 @@ local function strip_null(v)
   return v
 end
 
+--- The Lua value of JSON text (JSON null becomes nil).
+-- @tparam string s
+-- @return the value
 function json.decode(s)
   return strip_null(cjson.decode(s))
 end

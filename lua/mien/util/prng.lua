@@ -18,6 +18,10 @@ local function mix(z)
   return z ~ (z >> 31)
 end
 
+--- A seeded SplitMix64 generator.
+-- @tparam[opt=0] int seed
+-- @tparam[opt=0] int stream an independent stream of the same seed
+-- @treturn Prng
 function prng.new(seed, stream)
   seed = math.tointeger(seed or 0) or error("prng: the seed must be an integer, got " .. tostring(seed), 2)
   return setmetatable({ state = mix(seed) ~ mix((stream or 0) + GOLDEN) }, Prng)
