@@ -24,6 +24,7 @@
 -- augmentation, seed); a cache whose metadata differs is recomputed.
 local mien = require "mien"
 local core = require "mien.core"
+local args = require "mien.util.args"
 
 local features = {}
 
@@ -68,7 +69,9 @@ end
 -- @treturn table info {n=, views=, dim=, seconds=, cached=}
 -- @usage local feats, labels = mien.features.extract(backbone, ds, {path = "cache/train.safetensors"})
 function features.extract(backbone, ds, opts)
-  opts = opts or {}
+  args.check("features.extract", 1, backbone, "callable", "a backbone module")
+  args.check("features.extract", 2, ds, "dataset")
+  opts = args.options("features.extract", 3, opts, "{batch=, views=, augment=, path=, ...}")
   assert(backbone ~= nil, "features.extract: backbone is required")
   assert(ds and ds.images and ds.labels, "features.extract: expected a data set with images and labels")
   local spec = opts.input or (type(backbone) == "table" and rawget(backbone, "input"))
@@ -173,7 +176,9 @@ end
 --- A data-set-like pair for training a head on features with mien.train.fit:
 -- loader(feats, labels, {batch=, shuffle=, seed=, indices=}) yields (x, y).
 function features.loader(feats, labels, opts)
-  opts = opts or {}
+  args.check("features.loader", 1, feats, "tensor")
+  args.check("features.loader", 2, labels, "tensor")
+  opts = args.options("features.loader", 3, opts, "{batch=, shuffle=, seed=, indices=}")
   local prng = require "mien.util.prng"
   local n = opts.indices and #opts.indices or feats:size(1)
   local batch = opts.batch or 64

@@ -424,7 +424,7 @@ end
 function metrics.format_confusion(cm, class_names, opts)
   cm = confusion(cm)
   local names = names_for(class_names, #cm)
-  opts = opts or {}
+  opts = args.expect(3, opts, "table?", "an options table {normalize=, digits=}") or {}
   local shown = opts.normalize and metrics.normalize_rows(cm) or cm
   local f = "%." .. (opts.digits or 2) .. "f"
   local header = { "true \\ pred" }

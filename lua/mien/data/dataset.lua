@@ -1,6 +1,7 @@
 --- A data set: all images in one uint8 tensor [N,H,W,C], 1-based int64 labels,
 -- class names, and optionally subject groups and file names.
 local mien = require "mien"
+local args = require "mien.util.args"
 
 local Dataset = {}
 Dataset.__index = Dataset
@@ -33,6 +34,7 @@ end
 
 --- A new data set holding the given 1-based indices (a list or an int64 tensor).
 function Dataset:subset(indices)
+  args.check("ds:subset", 1, indices, "table|tensor", "a list of 1-based indices")
   local list = mien.is_tensor(indices) and indices:totable() or indices
   local idx = mien.tensor(list, { dtype = "int64" })
   local function pick(t)
@@ -54,7 +56,8 @@ end
 --- Relabel: mapping[old_class_index or name] = new class name; classes not
 -- mapped are dropped. E.g. ds:remap({neutral="neutral"}, {default="expressive"}).
 function Dataset:remap(mapping, opts)
-  opts = opts or {}
+  args.check("ds:remap", 1, mapping, "table", "a table old class -> new class name")
+  opts = args.options("ds:remap", 2, opts)
   local new_classes, new_index, keep, labels = {}, {}, {}, {}
   local function class_of(name)
     if not new_index[name] then
@@ -109,7 +112,8 @@ end
 
 --- ds:save(path, {root=, key=, metadata={...}}): atomic (temp file + rename).
 function Dataset:save(path, opts)
-  opts = opts or {}
+  args.check("ds:save", 1, path, "string", "a file path")
+  opts = args.options("ds:save", 2, opts, "{root=, key=, metadata=}")
   local meta = { format = FORMAT, classes = join(self.classes, "class") }
   for k, v in pairs(opts.metadata or {}) do meta[k] = tostring(v) end
   local n = #self

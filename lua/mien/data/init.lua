@@ -4,6 +4,7 @@ local core = require "mien.core"
 local dataset = require "mien.data.dataset"
 local split = require "mien.data.split"
 local loader = require "mien.data.loader"
+local args = require "mien.util.args"
 
 local data = {
   dataset = dataset.new,
@@ -37,7 +38,9 @@ end
 -- image's), channels (1), skip_bad (false), resize ("auto"|"bilinear"|"area"),
 -- cache (a safetensors path, or true for a default one; see data.from_files).
 function data.image_folder(dir, opts)
-  opts = opts or {}
+  args.check("image_folder", 1, dir, "string", "a folder path")
+  opts = args.options("image_folder", 2, opts, "{size=, channels=, skip_bad=, resize=, cache=}")
+  args.fields("image_folder", opts, { size = "integer|table", channels = "integer", skip_bad = "boolean", resize = "string" })
   if not core.is_dir(dir) then error("image_folder: '" .. dir .. "' is not a directory", 2) end
   local classes, files, labels = {}, {}, {}
   local names, dirs = core.listdir(dir)
@@ -142,7 +145,10 @@ end
 -- the CSV's folder). ds.cache is the cache file used and ds.cache_hit says
 -- whether it was read.
 function data.from_files(files, labels, classes, opts)
-  opts = opts or {}
+  args.check("from_files", 1, files, "table", "a list of file paths")
+  args.check("from_files", 2, labels, "table|tensor", "a list of 1-based labels")
+  args.check("from_files", 3, classes, "table", "a list of class names")
+  opts = args.options("from_files", 4, opts, "{size=, channels=, skip_bad=, resize=, cache=}")
   if not opts.cache then return decode_files(files, labels, classes, opts) end
   local prefix = opts.root and path_join(opts.root, "") or nil
   if prefix then
@@ -183,6 +189,7 @@ data.load = dataset.load
 --- The Kaggle CSV (emotion,pixels,Usage), plain or gzip: a table of data sets
 -- by Usage (Training, PublicTest, PrivateTest).
 function data.fer2013_csv(path)
+  args.check("fer2013_csv", 1, path, "string", "the path of fer2013.csv (or .csv.gz)")
   local parts = core.fer2013_csv(path)
   local out = {}
   for usage, p in pairs(parts) do
@@ -198,7 +205,8 @@ end
 -- are those of image_folder. A row with a wrong number of fields or an
 -- empty path or label is an error naming the line.
 function data.manifest(csv_path, opts)
-  opts = opts or {}
+  args.check("manifest", 1, csv_path, "string", "the path of a CSV file")
+  opts = args.options("manifest", 2, opts, "{path=, label=, group=, sequence=}")
   local f = io.open(csv_path, "r")
   if not f then error("manifest: cannot open '" .. csv_path .. "'", 2) end
   local header = f:read("l")
@@ -273,7 +281,8 @@ end
 
 --- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
 function data.synthetic_faces(opts)
-  opts = opts or {}
+  opts = args.options("synthetic_faces", 1, opts, "{n=, size=, seed=}")
+  args.fields("synthetic_faces", opts, { n = "integer", size = "integer", seed = "integer" })
   local images, labels = core.synthetic_faces(opts.n or 1000, opts.size or 48, opts.seed or 0)
   return dataset.new { images = images, labels = labels, classes = data.FER_CLASSES }
 end
@@ -286,7 +295,10 @@ function data.augment(spec) return spec or {} end
 
 --- A grid of augmented samples as a PNG, to see what the network sees.
 function data.preview(ds, aug, path, opts)
-  opts = opts or {}
+  args.check("preview", 1, ds, "dataset")
+  args.check("preview", 2, aug, "table?", "an augmentation table {rotation=, flip=, ...}")
+  args.check("preview", 3, path, "string", "the PNG file to write")
+  opts = args.options("preview", 4, opts, "{n=, seed=, cols=}")
   local n = math.min(opts.n or 32, #ds)
   local idx = {}
   for i = 1, n do idx[i] = i end

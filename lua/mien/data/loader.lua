@@ -12,12 +12,16 @@
 local mien = require "mien"
 local core = require "mien.core"
 local prng = require "mien.util.prng"
+local args = require "mien.util.args"
 
 local Loader = {}
 Loader.__index = Loader
 
 local function new(ds, opts)
-  opts = opts or {}
+  args.check("loader", 1, ds, "dataset")
+  opts = args.options("loader", 2, opts, "{batch=, shuffle=, seed=, augment=, indices=, prefetch=}")
+  args.fields("loader", opts, { batch = "integer", shuffle = "boolean", seed = "integer", augment = "table",
+    indices = "table", prefetch = "boolean", drop_last = "boolean" })
   local self = setmetatable({
     ds = ds,
     batch = opts.batch or 64,

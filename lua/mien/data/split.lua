@@ -2,6 +2,7 @@
 -- subject-wise (group) k-fold, class weights, balancing, frame de-duplication.
 local mien = require "mien"
 local prng = require "mien.util.prng"
+local args = require "mien.util.args"
 
 local split = {}
 
@@ -23,7 +24,9 @@ end
 
 --- train_idx, val_idx with each class split in the ratio (opts.val, default 0.2).
 function split.stratified(ds, opts)
-  opts = opts or {}
+  args.check("stratified_split", 1, ds, "dataset|table", "a data set or a list of labels")
+  opts = args.options("stratified_split", 2, opts, "{val=, seed=}")
+  args.fields("stratified_split", opts, { val = "number", seed = "integer" })
   local val = opts.val or 0.2
   assert(val > 0 and val < 1, "stratified split: val must be in (0, 1)")
   local groups, order = by_class(labels_of(ds), opts.seed or 0)
@@ -42,7 +45,9 @@ end
 
 --- for fold, train_idx, val_idx in split.kfold(ds, k, {seed=, stratified=true}) do
 function split.kfold(ds, k, opts)
-  opts = opts or {}
+  args.check("kfold", 1, ds, "dataset|table", "a data set or a list of labels")
+  args.check("kfold", 2, k, "integer", "the number of folds")
+  opts = args.options("kfold", 3, opts, "{seed=, stratified=}")
   local labels = labels_of(ds)
   local n = #labels
   assert(k >= 2 and k <= n, "kfold: k must be between 2 and the number of samples")
@@ -75,7 +80,9 @@ end
 --- Subject-wise folds: every group (subject) lies wholly on one side. Groups
 -- are shuffled by the seed and dealt largest first to the smallest fold.
 function split.group_kfold(ds, k, opts)
-  opts = opts or {}
+  args.check("group_kfold", 1, ds, "dataset|table", "a data set or a list of labels")
+  args.check("group_kfold", 2, k, "integer", "the number of folds")
+  opts = args.options("group_kfold", 3, opts, "{groups=, seed=}")
   local groups = assert(ds.groups or opts.groups, "group_kfold: the data set has no groups (subjects)")
   local members, names = {}, {}
   for i, g in ipairs(groups) do
@@ -122,7 +129,8 @@ end
 --- Balanced indices: mode "cap" keeps at most `max` per class (default: the
 -- smallest class); "oversample" repeats samples up to the largest class.
 function split.balance(ds, opts)
-  opts = opts or {}
+  args.check("balance", 1, ds, "dataset|table", "a data set or a list of labels")
+  opts = args.options("balance", 2, opts, "{mode=, max=, seed=}")
   local groups, order = by_class(labels_of(ds), opts.seed or 0)
   local smallest, largest = math.huge, 0
   for _, y in ipairs(order) do
@@ -149,7 +157,8 @@ end
 -- last kept frame of its sequence is below `threshold`. Sequences come from
 -- ds.sequences, else ds.groups, else the whole set is one sequence.
 function split.dedup_frames(ds, opts)
-  opts = opts or {}
+  args.check("dedup_frames", 1, ds, "dataset")
+  opts = args.options("dedup_frames", 2, opts, "{every=, threshold=}")
   local seq = ds.sequences or ds.groups or {}
   local keep, count, last = {}, {}, {}
   for i = 1, #ds do

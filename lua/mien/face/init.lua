@@ -16,6 +16,7 @@ local detect = require "mien.face.detect"
 local align = require "mien.face.align"
 local core = require "mien.core"
 local fs = require "mien.util.fs"
+local args = require "mien.util.args"
 local extensions = require("mien.data").IMAGE_EXTENSIONS
 
 local face = {}
@@ -53,7 +54,7 @@ end
 -- {x=, y=, w=, h=, score=}. opts: min_score (0.5), iou (NMS overlap, 0.4),
 -- input_size (multiple of 32; default from the image size), dir.
 function face.detect(img, opts)
-  opts = opts or {}
+  opts = args.options("face.detect", 2, opts, "{min_score=, iou=, input_size=}")
   img = image.rgb(as_image(img, "face.detect"))
   local S = opts.input_size or input_size(img:size(1), img:size(2))
   if S % 32 ~= 0 or S < 32 then error(string.format("face.detect: input_size must be a multiple of 32, got %s", S), 2) end
@@ -100,7 +101,7 @@ end
 -- default the image's), eye_y, eye_distance (fractions of size; default
 -- face.FRAME), border ("replicate" default, or "zero").
 function face.align(img, f, opts)
-  opts = opts or {}
+  opts = args.options("face.align", 3, opts, "{size=, channels=, eye_distance=, eye_y=, border=}")
   img = as_image(img, "face.align")
   local points = f.landmarks or f
   local frame = { size = opts.size or 48, eye_y = opts.eye_y or face.FRAME.eye_y,
@@ -126,7 +127,7 @@ end
 -- image as the one face (for images that are face crops already, such as
 -- FER2013's, where the detector finds only about half of the faces).
 function face.crops(img, opts)
-  opts = opts or {}
+  opts = args.options("face.crops", 2, opts, "{size=, channels=, detect=}")
   img = as_image(img, "face.crops")
   local faces = face.landmarks(img, find(img, opts), opts)
   if #faces == 0 then return nil, faces end
@@ -150,7 +151,9 @@ end
 -- several={paths}} (several: more than one face found; the largest kept).
 -- opts: those of crops (size 48, channels, min_score, ...), verbose.
 function face.crop_folder(src, dst, opts)
-  opts = opts or {}
+  args.check("face.crop_folder", 1, src, "string", "a folder of class folders")
+  args.check("face.crop_folder", 2, dst, "string", "the output folder")
+  opts = args.options("face.crop_folder", 3, opts, "{size=, channels=, detect=}")
   if not core.is_dir(src) then error("face.crop_folder: '" .. tostring(src) .. "' is not a directory", 2) end
   local summary = { written = 0, no_face = {}, several = {} }
   local names, dirs = core.listdir(src)

@@ -8,6 +8,7 @@
 local st = require "mien.io.safetensors"
 local checkpoint = require "mien.io.checkpoint"
 local json = require "mien.util.json"
+local args = require "mien.util.args"
 
 local io_ = {}
 io_.safetensors = st
@@ -24,7 +25,7 @@ local JSON_PREFIX = "json:"
 -- @usage mien.io.save(net, "net.safetensors", {metadata = {epochs = 30}})
 function io_.save(obj, path, opts)
   assert(type(path) == "string", "mien.io.save: path must be a string")
-  opts = opts or {}
+  opts = args.options("mien.io.save", 3, opts, "{metadata=}")
   local entries
   if type(obj) == "table" and rawget(obj, "_params") ~= nil then
     local sd, order = obj:state_dict()

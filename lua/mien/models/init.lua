@@ -34,6 +34,7 @@ local mien = require "mien"
 local core = require "mien.core"
 local Module = require "mien.nn.module"
 local ops = require "mien.tfjs.ops"
+local args = require "mien.util.args"
 
 local models = {}
 
@@ -203,7 +204,8 @@ end
 -- classes (with the top) and preprocess(x)
 -- @usage local backbone = mien.models.load("faceres", {include_top = false})
 function models.load(name, opts)
-  opts = opts or {}
+  args.check("models.load", 1, name, "string", "a model name (mien.models.list())")
+  opts = args.options("models.load", 2, opts, "{dir=, include_top=}")
   local e = models.info(name)
   local dir = models.weights_dir(opts)
   local path = dir .. "/" .. e.file

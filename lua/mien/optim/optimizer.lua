@@ -43,7 +43,7 @@ end
 
 --- Builds an optimizer of class cls with the class's defaults.
 function Optimizer.new(cls, params, opts, name)
-  opts = opts or {}
+  opts = require("mien.util.args").options(name, 2, opts, "{lr=, weight_decay=, ...}")
   local self = setmetatable({ state = {}, param_groups = {}, name = name, fused = opts.fused ~= false }, cls)
   local hyper = {}
   for k, v in pairs(cls.defaults) do hyper[k] = v end

@@ -57,6 +57,9 @@ local function class(name)
       end)(), ", "))
   end
   getmetatable(cls).__call = function(c, opt, opts)
+    local args = require "mien.util.args"
+    args.check(name, 1, opt, "table", "an optimizer (mien.optim)")
+    opts = args.options(name, 2, opts)
     local self = setmetatable({ optimizer = opt, name = name }, c)
     self:setup(opts or {})
     return self

@@ -6,6 +6,7 @@ local core = require "mien.core"
 local fs = require "mien.util.fs"
 local json = require "mien.util.json"
 local progress = require "mien.train.progress"
+local args = require "mien.util.args"
 
 local train = {}
 
@@ -18,7 +19,9 @@ end
 --- Loss, accuracy and (optionally) predictions of model over a loader, in eval
 -- mode without gradients. Returns {loss=, acc=, n=, preds=, targets=, probs=}.
 function train.evaluate(model, loader, opts)
-  opts = opts or {}
+  args.check("evaluate", 1, model, "callable", "a model")
+  args.check("evaluate", 2, loader, "callable", "a loader (mien.data.loader or features.loader)")
+  opts = args.options("evaluate", 3, opts, "{loss=, keep_predictions=, epoch=}")
   local loss_fn = opts.loss or default_loss
   local was_training = model.training
   model:eval()
@@ -79,6 +82,7 @@ end
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
 -- can load them.
 function train.fit(opts)
+  args.check("fit", 1, opts, "table", "an options table {model=, optimizer=, train=, val=, epochs=, ...}")
   local model = assert(opts.model, "fit: model is required")
   local optimizer = assert(opts.optimizer, "fit: optimizer is required")
   local loader = assert(opts.train, "fit: train loader is required")
