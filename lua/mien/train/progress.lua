@@ -43,6 +43,12 @@ function Progress:epoch(row, epochs)
   parts[#parts + 1] = string.format("lr %.3g", row.lr)
   parts[#parts + 1] = string.format("%.0f img/s", row.images_per_s)
   parts[#parts + 1] = string.format("%.1fs", row.seconds)
+  -- the remaining epochs at the mean pace of those run so far
+  self.seconds_run = (self.seconds_run or 0) + row.seconds
+  self.epochs_run = (self.epochs_run or 0) + 1
+  if row.epoch < epochs then
+    parts[#parts + 1] = "ETA " .. fmt_time(self.seconds_run / self.epochs_run * (epochs - row.epoch))
+  end
   self.out:write(table.concat(parts, "  "), "\n")
   self.out:flush()
 end
