@@ -13,8 +13,12 @@ OpenBLAS; a CUDA backend when built with CUDA); Lua 5.4 drives it.
 ]],
   license = "MIT",
 }
+-- The Lua modules mien needs. Offline, or with the Debian packages lua-argparse
+-- and lua-cjson installed, skip fetching them: luarocks make --deps-mode=none ...
 dependencies = {
   "lua >= 5.4",
+  "argparse",
+  "lua-cjson",
 }
 external_dependencies = {
   CJSON = { header = "cjson/cJSON.h" },

@@ -46,6 +46,10 @@ local function group_of(key)
     return "loss"
   elseif key:find("acc", 1, true) then
     return "accuracy"
+  elseif key:find("per_s", 1, true) then -- images_per_s: a rate, on its own axis
+    return "throughput"
+  elseif key == "seconds" or key:find("_seconds$") or key:find("_time$") then
+    return "time"
   end
   return "other"
 end
@@ -54,6 +58,8 @@ local CHARTS = {
   { group = "loss", title = "Loss", ylabel = "loss" },
   { group = "accuracy", title = "Accuracy", ylabel = "accuracy" },
   { group = "lr", title = "Learning rate", ylabel = "lr" },
+  { group = "throughput", title = "Throughput", ylabel = "images/s" },
+  { group = "time", title = "Time per epoch", ylabel = "seconds" },
   { group = "other", title = "Other metrics", ylabel = "value" },
 }
 
