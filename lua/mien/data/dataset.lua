@@ -184,12 +184,21 @@ local function load(path, opts)
   return ds
 end
 
+-- "; skipped 2 files that do not decode: a.jpg, b.jpg" (skip_bad), the first
+-- five named; "" when none was skipped.
+local function skipped_summary(files)
+  if not files or #files == 0 then return "" end
+  local shown = table.move(files, 1, math.min(#files, 5), 1, {})
+  return string.format("; skipped %d file%s that do%s not decode: %s%s", #files, #files == 1 and "" or "s",
+    #files == 1 and "es" or "", table.concat(shown, ", "), #files > 5 and string.format(" (+%d more)", #files - 5) or "")
+end
+
 function Dataset:__tostring()
   local parts = {}
   for c, name in ipairs(self.classes) do parts[#parts + 1] = name .. "=" .. self:class_counts()[c] end
   local s = self.images:shape()
-  return string.format("Dataset: %d images %dx%dx%d, classes {%s}%s", s[1], s[2], s[3], s[4],
-    table.concat(parts, ", "), self.groups and " with groups" or "")
+  return string.format("Dataset: %d images %dx%dx%d, classes {%s}%s%s", s[1], s[2], s[3], s[4],
+    table.concat(parts, ", "), self.groups and " with groups" or "", skipped_summary(self.skipped_files))
 end
 
 return { new = new, load = load, Dataset = Dataset, FORMAT = FORMAT }
