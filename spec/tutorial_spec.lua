@@ -116,7 +116,8 @@ describe("docs/tutorial.md", function()
     for _, line in ipairs { "PublicTest accuracy", "head on cached features", "fine-tuned", "best trial:", "face 1 at" } do
       assert.truthy(out:find(line, 1, true), "no '" .. line .. "' in:\n" .. out)
     end
-    assert.is_true(H.exists(dir .. "/out/cnn/report.html"))
+    local report = H.read_file(dir .. "/out/cnn/report.html")
+    assert.truthy(report:find("ROC", 1, true) and report:find("(AUC ", 1, true), "no ROC curves with their AUC in the report")
     assert.is_true(H.exists(dir .. "/out/augmented.png"))
   end)
 

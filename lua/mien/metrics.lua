@@ -349,6 +349,11 @@ end
 
 --- Counts [C][C]: cm[true][predicted]. n_classes defaults to the largest
 -- label seen.
+-- @param pred predicted labels [N] (1-based), or scores [N][C] (argmax taken)
+-- @param target true labels [N] (1-based)
+-- @tparam[opt] int n_classes the matrix size (default: the largest label)
+-- @treturn table cm[true][predicted] counts, C x C
+-- @usage local cm = mien.metrics.confusion_matrix(r.preds, r.targets, 7)
 function metrics.confusion_matrix(pred, target, n_classes)
   local p = labels(pred, "pred")
   local t = labels(target, "target")
@@ -394,6 +399,10 @@ function metrics.precision_recall_f1(cm)
 end
 
 --- Text table in the layout of scikit-learn's classification_report.
+-- @tparam table cm a confusion matrix
+-- @tparam[opt] {string,...} class_names
+-- @tparam[opt=2] int digits
+-- @treturn string
 function metrics.classification_report(cm, class_names, digits)
   cm = confusion(cm)
   local names = names_for(class_names, #cm)
@@ -421,6 +430,11 @@ end
 
 --- Text table of the confusion matrix with class names; opts.normalize
 -- shows row fractions, opts.digits their decimals (default 2).
+-- @tparam table cm a confusion matrix (from confusion_matrix)
+-- @tparam[opt] {string,...} class_names one name per class (default "1".."C")
+-- @tparam[opt] table opts normalize (false: counts; true: row fractions), digits (2)
+-- @treturn string
+-- @usage print(mien.metrics.format_confusion(cm, ds.classes, {normalize = true}))
 function metrics.format_confusion(cm, class_names, opts)
   cm = confusion(cm)
   local names = names_for(class_names, #cm)
@@ -445,6 +459,11 @@ end
 --- Receiver operating characteristic for binary targets (0/1 or booleans;
 -- higher score = more positive). Returns fpr, tpr, thresholds; the first
 -- point is (0, 0) at threshold +inf, then one point per distinct score.
+-- @param scores [N] numbers (higher: more positive)
+-- @param targets [N] 0/1 or booleans
+-- @treturn {number,...} fpr
+-- @treturn {number,...} tpr
+-- @treturn {number,...} thresholds
 function metrics.roc_curve(scores, targets)
   local s = scores_array(scores, "scores")
   local t = binary(targets, "targets")
@@ -491,6 +510,9 @@ end
 --- One-vs-rest ROC AUC per class from scores [N][C] and labels [N].
 -- Returns { per_class = {..}, macro = mean }; a class absent from target
 -- (or the only class present) has AUC NaN and is left out of the mean.
+-- @param scores [N][C] class scores or probabilities
+-- @param target [N] 1-based labels
+-- @treturn table {per_class = {auc,...} (NaN for a class absent or alone), macro = the mean of the others}
 function metrics.one_vs_rest_auc(scores, target)
   local s, n_classes = matrix(scores, "scores")
   local t = labels(target, "target")

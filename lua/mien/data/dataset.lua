@@ -24,6 +24,7 @@ function Dataset:labels_table()
 end
 
 --- counts[c] for c = 1..#classes; also counts[name].
+-- @treturn table counts[c] and counts[name]
 function Dataset:class_counts()
   local counts = {}
   for c = 1, #self.classes do counts[c] = 0 end
@@ -33,6 +34,10 @@ function Dataset:class_counts()
 end
 
 --- A new data set holding the given 1-based indices (a list or an int64 tensor).
+-- Groups, sequences and file names follow the images.
+-- @param indices a list of 1-based indices, or an int64 tensor of them (e.g. from stratified_split)
+-- @treturn Dataset
+-- @usage local val_ds = ds:subset(val_idx)
 function Dataset:subset(indices)
   args.check("ds:subset", 1, indices, "table|tensor", "a list of 1-based indices")
   local list = mien.is_tensor(indices) and indices:totable() or indices

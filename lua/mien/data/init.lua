@@ -37,6 +37,13 @@ end
 -- to size x size with `channels` channels. opts: size (default: the first
 -- image's), channels (1), skip_bad (false), resize ("auto"|"bilinear"|"area"),
 -- cache (a safetensors path, or true for a default one; see data.from_files).
+-- Files that do not decode are an error naming the file, or with skip_bad are left out: the data set's
+-- summary (tostring) then counts and names them, and ds.skipped_files lists them.
+-- @tparam string dir the folder of class folders (dir/<class>/<image>)
+-- @tparam[opt] table opts size (the first image's; n or {h, w}), channels (1), skip_bad (false),
+-- resize ("auto"), cache (none; a path, or true)
+-- @treturn Dataset images uint8 [N,H,W,C], labels int64 [N] (1-based), classes, files
+-- @usage local train = mien.data.image_folder("fer2013/train", {size = 48, skip_bad = true})
 function data.image_folder(dir, opts)
   args.check("image_folder", 1, dir, "string", "a folder path")
   opts = args.options("image_folder", 2, opts, "{size=, channels=, skip_bad=, resize=, cache=}")
@@ -188,6 +195,9 @@ data.load = dataset.load
 
 --- The Kaggle CSV (emotion,pixels,Usage), plain or gzip: a table of data sets
 -- by Usage (Training, PublicTest, PrivateTest).
+-- @tparam string path fer2013.csv or fer2013.csv.gz
+-- @treturn table {Training = Dataset, PublicTest = Dataset, PrivateTest = Dataset} (those present)
+-- @usage local sets = mien.data.fer2013_csv("fer2013.csv"); local train = sets.Training
 function data.fer2013_csv(path)
   args.check("fer2013_csv", 1, path, "string", "the path of fer2013.csv (or .csv.gz)")
   local parts = core.fer2013_csv(path)
@@ -280,6 +290,9 @@ function data.manifest(csv_path, opts)
 end
 
 --- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
+-- @tparam[opt] table opts n (1000 images), size (48), seed (0)
+-- @treturn Dataset grey faces [n,size,size,1], classes mien.data.FER_CLASSES
+-- @usage local faces = mien.data.synthetic_faces {n = 700, seed = 1}
 function data.synthetic_faces(opts)
   opts = args.options("synthetic_faces", 1, opts, "{n=, size=, seed=}")
   args.fields("synthetic_faces", opts, { n = "integer", size = "integer", seed = "integer" })
@@ -294,6 +307,11 @@ end
 function data.augment(spec) return spec or {} end
 
 --- A grid of augmented samples as a PNG, to see what the network sees.
+-- @tparam Dataset ds
+-- @tparam table aug the augmentation table (as for mien.data.loader)
+-- @tparam string path the PNG to write
+-- @tparam[opt] table opts n (32 samples), seed (0), cols (8)
+-- @treturn string path
 function data.preview(ds, aug, path, opts)
   args.check("preview", 1, ds, "dataset")
   args.check("preview", 2, aug, "table?", "an augmentation table {rotation=, flip=, ...}")

@@ -23,6 +23,13 @@ local function by_class(labels, seed)
 end
 
 --- train_idx, val_idx with each class split in the ratio (opts.val, default 0.2).
+-- Exposed as mien.data.stratified_split. It returns index lists, not data sets: ds:subset(idx) makes those.
+-- @param ds a data set, or a plain list of labels
+-- @tparam[opt] table opts val (0.2: the fraction held out of every class), seed (0)
+-- @treturn {int,...} train_idx, sorted 1-based indices
+-- @treturn {int,...} val_idx
+-- @usage local tr, va = mien.data.stratified_split(ds, {val = 0.2, seed = 1})
+-- local train_ds, val_ds = ds:subset(tr), ds:subset(va)
 function split.stratified(ds, opts)
   args.check("stratified_split", 1, ds, "dataset|table", "a data set or a list of labels")
   opts = args.options("stratified_split", 2, opts, "{val=, seed=}")
@@ -44,6 +51,11 @@ function split.stratified(ds, opts)
 end
 
 --- for fold, train_idx, val_idx in split.kfold(ds, k, {seed=, stratified=true}) do
+-- Exposed as mien.data.kfold.
+-- @param ds a data set, or a plain list of labels
+-- @tparam int k the number of folds (2..N)
+-- @tparam[opt] table opts seed (0), stratified (true: every class dealt round-robin over the folds)
+-- @return an iterator of fold, train_idx, val_idx
 function split.kfold(ds, k, opts)
   args.check("kfold", 1, ds, "dataset|table", "a data set or a list of labels")
   args.check("kfold", 2, k, "integer", "the number of folds")
@@ -79,6 +91,11 @@ end
 
 --- Subject-wise folds: every group (subject) lies wholly on one side. Groups
 -- are shuffled by the seed and dealt largest first to the smallest fold.
+-- Exposed as mien.data.group_kfold.
+-- @param ds a data set with groups (or a list of labels with opts.groups)
+-- @tparam int k the number of folds
+-- @tparam[opt] table opts groups (ds.groups), seed (0)
+-- @return an iterator of fold, train_idx, val_idx
 function split.group_kfold(ds, k, opts)
   args.check("group_kfold", 1, ds, "dataset|table", "a data set or a list of labels")
   args.check("group_kfold", 2, k, "integer", "the number of folds")
@@ -128,6 +145,10 @@ end
 
 --- Balanced indices: mode "cap" keeps at most `max` per class (default: the
 -- smallest class); "oversample" repeats samples up to the largest class.
+-- Exposed as mien.data.balance.
+-- @param ds a data set, or a plain list of labels
+-- @tparam[opt] table opts mode ("cap" or "oversample"), max (cap: the smallest class's count), seed (0)
+-- @treturn {int,...} indices
 function split.balance(ds, opts)
   args.check("balance", 1, ds, "dataset|table", "a data set or a list of labels")
   opts = args.options("balance", 2, opts, "{mode=, max=, seed=}")

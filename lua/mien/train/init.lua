@@ -18,6 +18,13 @@ end
 
 --- Loss, accuracy and (optionally) predictions of model over a loader, in eval
 -- mode without gradients. Returns {loss=, acc=, n=, preds=, targets=, probs=}.
+-- @param model a module (any callable x -> logits [B,C])
+-- @param loader a loader (mien.data.loader or mien.features.loader)
+-- @tparam[opt] table opts loss (cross entropy), keep_predictions (false: no preds, targets, probs), epoch (1)
+-- @treturn table loss (mean), acc, n; with keep_predictions also preds {label,...}, targets {label,...}
+-- and probs {{p_1..p_C},...} (softmax), all 1-based
+-- @usage local r = mien.train.evaluate(model, test_loader, {keep_predictions = true})
+-- local cm = mien.metrics.confusion_matrix(r.preds, r.targets, #classes)
 function train.evaluate(model, loader, opts)
   args.check("evaluate", 1, model, "callable", "a model")
   args.check("evaluate", 2, loader, "callable", "a loader (mien.data.loader or features.loader)")
@@ -81,6 +88,11 @@ end
 -- quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
 -- can load them.
+-- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
+-- early_stopping, callbacks, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes
+-- @treturn {table,...} history: per epoch {epoch=, train_loss=, train_acc=, val_loss=, val_acc=, lr=,
+-- seconds=, images_per_s=}
+-- @usage local history = mien.train.fit {model = net, optimizer = opt, train = loader, val = val_loader, epochs = 20}
 function train.fit(opts)
   args.check("fit", 1, opts, "table", "an options table {model=, optimizer=, train=, val=, epochs=, ...}")
   local model = assert(opts.model, "fit: model is required")
