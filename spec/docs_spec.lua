@@ -22,11 +22,22 @@ describe("doc comments", function()
       "]]",
       "--- A method.",
       "function M.sub.deep:method() end",
+      "--[[ a block comment",
+      "function M.commented_out() end",
+      "]]",
+      "--[[-- An LDoc block",
+      "  comment. ]]",
+      "function M.block_documented() end",
+      "---@param x number",
+      "function M.annotated(x) end",
+      "-------------------------------",
+      "function M.under_a_rule() end",
     }, "\n"))
     local got = {}
     for _, f in ipairs(fns) do got[#got + 1] = f.name .. "@" .. f.line .. "=" .. tostring(f.documented) end
     assert.are.same({ "M.documented@3=true", "M.plain@5=false", "Class:method@7=false",
-      "M.assigned@8=false", "M.sub.deep:method@16=true" }, got)
+      "M.assigned@8=false", "M.sub.deep:method@16=true", "M.block_documented@22=true", "M.annotated@24=true",
+      "M.under_a_rule@26=false" }, got)
     assert.is_true(scan.has_module_comment("#!/usr/bin/env lua\n\n--- The module.\nlocal M = {}"))
     assert.is_false(scan.has_module_comment("-- The module.\nlocal M = {}"))
   end)

@@ -21,37 +21,52 @@ local DEF_PATTERNS = {
   "^([%a_][%w_]*%.[%w_%.]+)%s*=%s*function%s*%(",
 }
 
+-- "--- text", "---" or "---@tag" (not a "----" rule), or LDoc's "--[[--" block.
 local function is_doc_start(line)
-  return line:match("^%-%-%-%s") ~= nil or line:match("^%-%-%-$") ~= nil or line:match("^%-%-%[%[%-%-") ~= nil
-end
-
-local function is_comment(line)
-  return line:match("^%s*%-%-") ~= nil
+  return line:match("^%-%-%-[^%-]") ~= nil or line == "---" or line:match("^%-%-%[%[%-%-") ~= nil
 end
 
 -- The public function definitions of `source`: a list of {name=, line=, documented=}.
 function M.functions(source)
   local lines = {}
   for line in (source .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  local found = {}
-  local in_long_string = false
+  -- comment[i]: line i is (part of) a comment; skip[i]: inside a long string or
+  -- a block comment ("[[ ... ]]" over several lines), where nothing is code
+  -- block[i]: the first line of the "--[[ ]]" block comment holding line i
+  local comment, skip, block = {}, {}, {}
+  local close -- the closing bracket of the long string/comment we are in
   for i, line in ipairs(lines) do
-    -- skip the insides of top-level long strings/comments ([[ ... ]]) spanning lines
-    if in_long_string then
-      if line:find("]]", 1, true) then in_long_string = false end
+    if close then
+      skip[i], comment[i], block[i] = true, close.start ~= nil, close.start
+      if line:find(close.text, 1, true) then close = nil end
     else
-      local name
-      for _, p in ipairs(DEF_PATTERNS) do
-        name = name or line:match(p)
+      local eq = line:match("^%s*%-%-%[(=*)%[")
+      if eq then
+        comment[i], block[i] = true, i
+        if not line:find("]" .. eq .. "]", 1, true) then close = { text = "]" .. eq .. "]", start = i } end
+      else
+        comment[i] = line:match("^%s*%-%-") ~= nil
+        local open = not comment[i] and line:match("%[(=*)%[")
+        if open and not line:find("]" .. open .. "]", 1, true) then close = { text = "]" .. open .. "]" } end
       end
-      if name and not name:match("[%.:]_[%w_]*$") then
-        -- walk up the comment block right above the definition
-        local j, first = i - 1, nil
-        while j >= 1 and is_comment(lines[j]) do first = j; j = j - 1 end
-        found[#found + 1] = { name = name, line = i, documented = first ~= nil and is_doc_start(lines[first]) }
+    end
+  end
+  local found = {}
+  for i, line in ipairs(lines) do
+    local name
+    if not skip[i] then
+      for _, p in ipairs(DEF_PATTERNS) do name = name or line:match(p) end
+    end
+    if name and not name:match("[%.:]_[%w_]*$") then
+      -- the comment block right above the definition: a "--[[ ]]" block, or
+      -- the run of "--" lines
+      local j, first = i - 1, nil
+      if j >= 1 and block[j] then
+        first = block[j]
+      else
+        while j >= 1 and comment[j] and not block[j] do first = j; j = j - 1 end
       end
-      local open = line:match("%[%[") and not line:match("%]%]")
-      if open and not line:match("^%s*%-%-") then in_long_string = true end
+      found[#found + 1] = { name = name, line = i, documented = first ~= nil and is_doc_start(lines[first]) }
     end
   end
   return found
