@@ -1,4 +1,8 @@
 --- mien.data: data sets, splits, loaders and augmentation.
+-- Also here, documented in their own modules: `stratified_split`, `kfold`, `group_kfold`,
+-- `class_weights`, `balance` and `dedup_frames` (mien.data.split, as stratified, kfold, ...),
+-- `loader(ds, opts)` (mien.data.loader) and the data sets' methods `ds:subset`,
+-- `ds:class_counts`, `ds:remap`, `ds:save` (mien.data.dataset).
 local mien = require "mien"
 local core = require "mien.core"
 local dataset = require "mien.data.dataset"

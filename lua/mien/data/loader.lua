@@ -9,6 +9,19 @@
 -- the calling thread uses, see mien.set_num_threads).
 -- Leaving the loop early is fine: the pending batch is joined when the
 -- loop's to-be-closed value closes (or, for an abandoned iterator, by the GC).
+--
+--   local loader = mien.data.loader(ds, {
+--     batch = 64,          -- images per batch
+--     shuffle = true,      -- a new seeded order every epoch
+--     seed = 0,
+--     drop_last = false,   -- drop a last, smaller batch
+--     augment = {},        -- rotation=, shear=, zoom={lo,hi}, shift=, flip=, brightness=, contrast={lo,hi},
+--                          -- erase=, size=, channels=, mean=, std= (see mien.data.augment)
+--     indices = nil,       -- draw only these 1-based images of ds (e.g. from stratified_split)
+--     prefetch = true, threads = nil,
+--   })
+--   for x, y in loader() do ... end   -- x float32 [B,C,H,W] (0..1 without mean/std), y int64 [B], 1-based
+--   #loader                            -- batches per epoch
 local mien = require "mien"
 local core = require "mien.core"
 local prng = require "mien.util.prng"
