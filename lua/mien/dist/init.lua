@@ -126,6 +126,16 @@ function dist.all_reduce_numbers(values, op)
   return t:totable()
 end
 
+--- A sampler giving this rank its shard of each epoch, for mien.data.loader{sampler=}.
+-- Calls `init()` first. See mien.dist.sampler.
+-- @tparam[opt] table opts {pad=true}: see mien.dist.sampler.new
+-- @return the sampler
+-- @usage local loader = mien.data.loader(ds, {batch = 32, seed = 1, sampler = mien.dist.sampler()})
+function dist.sampler(opts)
+  dist.init()
+  return require("mien.dist.sampler").new(opts)
+end
+
 --- Ends the backends (MPI_Finalize). Runs by itself at exit; call it only to stop earlier.
 function dist.finalize()
   core.dist_finalize()
