@@ -33,7 +33,8 @@ static int env_int(const char *name) {
 int mien_dist_env(int *rank, int *world_size, const char **source) {
   static const struct { const char *rank, *size, *size_fallback, *source; } launchers[] = {
       {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", NULL, "OMPI_COMM_WORLD"},
-      /* srun sets the step's task count; SLURM_NTASKS alone is the allocation's */
+      /* srun sets the step's task count. A batch script has SLURM_PROCID=0 and
+       * the allocation's SLURM_NTASKS but no step id: it is not a launched task. */
       {"SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS", "SLURM"},
       {"RANK", "WORLD_SIZE", NULL, "RANK"},
   };
@@ -42,7 +43,9 @@ int mien_dist_env(int *rank, int *world_size, const char **source) {
     if (r == -1) continue;
     int n = env_int(launchers[i].size);
     const char *size_name = launchers[i].size;
-    if (n == -1 && launchers[i].size_fallback) n = env_int(size_name = launchers[i].size_fallback);
+    if (n == -1 && launchers[i].size_fallback && getenv("SLURM_STEP_ID"))
+      n = env_int(size_name = launchers[i].size_fallback);
+    if (n == -1 && launchers[i].size_fallback) continue;
     if (r == -2 || n < 1 || r >= n) {
       mien_set_error("dist: %s=%s and %s=%s do not make a rank in a world of processes", launchers[i].rank,
                      getenv(launchers[i].rank), size_name, getenv(size_name) ? getenv(size_name) : "(unset)");

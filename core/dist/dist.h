@@ -2,7 +2,8 @@
  *
  * The rank and world size come from the launcher's environment: OpenMPI's
  * OMPI_COMM_WORLD_RANK/SIZE, Slurm's SLURM_PROCID and SLURM_STEP_NUM_TASKS
- * (or SLURM_NTASKS), or plain RANK/WORLD_SIZE. With none of them (or a world
+ * (or SLURM_NTASKS inside an srun step; a batch script is one process), or
+ * plain RANK/WORLD_SIZE. With none of them (or a world
  * of one) every collective is a no-op and no backend is loaded.
  *
  * A world of several processes loads a backend library with dlopen on
