@@ -33,3 +33,10 @@ if(MPI_C_FOUND AND NCCL_INCLUDE_DIR AND NCCL_LIBRARY AND CUDAToolkit_FOUND)
   target_include_directories(mien_nccl PRIVATE ${NCCL_INCLUDE_DIR})
   target_link_libraries(mien_nccl PRIVATE MPI::MPI_C ${NCCL_LIBRARY} CUDA::cudart)
 endif()
+
+# GPU only: the NCCL backend's check (scripts/gpu-check.d/dist.sh), not a ctest
+if(TARGET mien_nccl)
+  add_executable(dist_nccl_check tests/gpu/dist_nccl_check.c)
+  target_include_directories(dist_nccl_check PRIVATE ${CMAKE_SOURCE_DIR}/core)
+  target_link_libraries(dist_nccl_check PRIVATE MPI::MPI_C CUDA::cudart ${CMAKE_DL_LIBS})
+endif()
