@@ -1,4 +1,4 @@
--- Sweep trials as Slurm array jobs (mien.sweep{backend = "slurm"}). The
+--- Sweep trials as Slurm array jobs (mien.sweep{backend = "slurm"}). The
 -- runner hands this executor up to `workers` trials; it submits them as one
 -- `sbatch --array` job, each task running `lua5.4 <script>` with
 -- MIEN_SWEEP_WORKER pointing at its trial's task file (the same protocol as
@@ -11,6 +11,7 @@
 -- Slurm instead of submitting them again; finished trials are never resubmitted.
 -- A task that ends without a result is reported with its Slurm state, exit
 -- code and the tail of its log.
+-- @module mien.sweep.slurm
 local fs = require "mien.util.fs"
 local json = require "mien.util.json"
 local pool = require "mien.sweep.pool"
@@ -24,7 +25,10 @@ local LIVE = { PENDING = true, RUNNING = true, CONFIGURING = true, COMPLETING = 
 local OPTIONS = { partition = "--partition", time = "--time", cpus_per_task = "--cpus-per-task", gres = "--gres",
   mem = "--mem", account = "--account", qos = "--qos", extra = false }
 
--- Validated slurm = {...} options (nil: none).
+--- Validated slurm = {...} options of mien.sweep.
+-- @tparam table t {partition=, time=, cpus_per_task=, gres=, mem=, account=, qos=, extra = {sbatch args}} or nil
+-- @tparam function fail raises an error naming the problem (format, ...)
+-- @return the options (an empty table for nil)
 function slurm.options(t, fail)
   t = t or {}
   if type(t) ~= "table" then fail("slurm must be a table {partition=, time=, cpus_per_task=, gres=}") end
@@ -58,7 +62,9 @@ end
 local Executor = {}
 Executor.__index = Executor
 
--- o: sweep options (dir, script, script_args, workers, slurm).
+--- An executor for mien.sweep.runner that submits trials to Slurm.
+-- @tparam table o validated sweep options (dir, script, script_args, workers, slurm, quiet)
+-- @return the executor (count, start, wait, reattach)
 function slurm.new(o)
   local q = fs.shell_quote
   local ok, out = run("command -v sbatch squeue")
@@ -69,12 +75,15 @@ function slurm.new(o)
   return self
 end
 
--- Slots in use: the whole batch while any task of it is in flight.
+--- Slots in use: the whole batch while any task of it is in flight.
+-- @return integer
 function Executor:count()
   if #self.inflight > 0 then return math.max(self.o.workers, #self.inflight) end
   return #self.queued
 end
 
+--- Queues a trial for the next array job (submitted by `wait`).
+-- @tparam table task {index=, id=, config=}
 function Executor:start(task)
   self.queued[#self.queued + 1] = task
 end
@@ -93,6 +102,8 @@ end
 
 --- Tasks of earlier drivers still queued or running in Slurm, by trial index
 -- (the runner counts them as running instead of proposing them again).
+-- @tparam table finished records of finished trials, by index
+-- @return table of recorded tasks {array=, index=, id=, config=} by trial index
 function Executor:reattach(finished)
   local attached = {}
   for _, job in ipairs(self.jobs) do
@@ -107,6 +118,7 @@ function Executor:reattach(finished)
   return attached
 end
 
+--- Submits the queued trials as one `sbatch --array` job and records it in dir/slurm/jobs.json.
 function Executor:submit()
   local o, q, dir = self.o, self.q, self.o.dir
   local n = #self.jobs + 1
@@ -182,8 +194,8 @@ local function failed(entry, dir)
   }
 end
 
--- Returns the record of the next trial that ends (a failed one for a task
--- that ended without a result).
+--- Submits what is queued, then waits for the next trial to end.
+-- @return its record (a failed one, with the Slurm state and log tail, for a task that ended without a result)
 function Executor:wait()
   if #self.queued > 0 then self:submit() end
   local dir = self.o.dir
