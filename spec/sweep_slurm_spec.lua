@@ -33,12 +33,13 @@ end
 
 -- The sweep: each trial appends its id to calls.log, sleeps TRIAL_SLEEP
 -- seconds and scores -(x - 0.5)^2; FAIL_TRIAL=id makes that trial's process exit 3.
+-- SWEEP_BACKEND=slurm asks for Slurm in the script; without it, `mien sweep ... --slurm` does.
 local SCRIPT = [[
 local sweep = require "mien.sweep"
 local dir, method, trials = arg[1], arg[2], tonumber(arg[3])
 local r = sweep {
   space = { x = sweep.uniform(-2, 2) }, method = method, trials = trials, objective = "score",
-  dir = dir, backend = "slurm", slurm = { time = "10:00", cpus_per_task = 1 },
+  dir = dir, backend = os.getenv("SWEEP_BACKEND"), slurm = { time = "10:00", cpus_per_task = 1 },
   run = function(cfg, ctx)
     local f = assert(io.open(dir .. "/calls.log", "a"))
     f:write(ctx.trial, "\n")
@@ -74,8 +75,8 @@ describe("sweeps as Slurm array jobs", function()
   end)
 
   local function driver(dir, args, extra_env)
-    return string.format("%s %s lua5.4 %s %s %s", env, extra_env or "", H.shell_quote(tmp .. "/sweep.lua"),
-      H.shell_quote(dir), args)
+    return string.format("%s SWEEP_BACKEND=slurm %s lua5.4 %s %s %s", env, extra_env or "",
+      H.shell_quote(tmp .. "/sweep.lua"), H.shell_quote(dir), args)
   end
 
   it("runs 6 trials in two array jobs, and a killed driver resumes without resubmitting", function()
@@ -118,10 +119,12 @@ describe("sweeps as Slurm array jobs", function()
     assert.are.equal(6, #completions)
   end)
 
-  it("reports a task that died with its Slurm state and log", function()
+  it("reports a task that died with its Slurm state and log (mien sweep SCRIPT --slurm)", function()
     local dir = tmp .. "/failing"
-    local code, out = sh(driver(dir, "random 2", "FAIL_TRIAL=0002"))
+    local code, out = sh(string.format("%s FAIL_TRIAL=0002 scripts/mien sweep %s %s random 2 --slurm", env,
+      H.shell_quote(tmp .. "/sweep.lua"), H.shell_quote(dir)))
     assert.are.equal(0, code, out)
+    assert.matches("submitted Slurm array job %d+ %(2 trials", out)
     local record = json.decode(assert(read(dir .. "/trials/0002.json")))
     assert.are.equal("failed", record.status)
     assert.matches("Slurm task %d+_1 ended FAILED %(exit code 3:0%) without a result", record.error)
