@@ -92,6 +92,11 @@ describe("sweeps as Slurm array jobs", function()
       sh("sleep 0.1")
     end
     assert.is_truthy(jobs, "the driver submitted a second array job:\n" .. (read(tmp .. "/driver1.log") or ""))
+    -- killed while the second job's tasks run (re-attaching to pending ones is the same path)
+    for _ = 1, 100 do
+      if select(2, sh(env .. " squeue -h -r -t RUNNING -j " .. jobs[2].job)):find("%d") then break end
+      sh("sleep 0.1")
+    end
     sh("kill -9 " .. pid)
     local _, queue = sh(env .. " squeue -r -o '%.10i %.12j %.8T %.10M %R'")
     print("\n  driver killed; squeue:\n" .. queue:gsub("[^\n]+", "    %0"))
