@@ -2,6 +2,8 @@
 --   mien train examples/quickstart.lua                 synthetic faces (no data needed)
 --   mien train examples/quickstart.lua --data DIR      FER2013 image folders DIR/train, DIR/publictest
 --   mien train examples/quickstart.lua --data auto     ../shared/data/fer2013 when it is there
+--   mpirun -np 4 mien train examples/quickstart.lua --dist    data-parallel (or srun -n 4 ...):
+--                                                      --batch per process, rank 0 writes the files
 local mien = require "mien"
 local argparse = require "argparse"
 
@@ -15,7 +17,11 @@ p:option("--faces", "Synthetic faces to generate.", "6000", tonumber)
 p:option("--dropout", "Dropout after each block.", nil, tonumber)
 p:option("--dir", "Output folder (checkpoints, history, report).", "runs/quickstart")
 p:option("--seed", "Random seed.", "1", tonumber)
+p:flag("--dist", "Data-parallel over the processes of mpirun/srun (mien.dist).")
 local a = p:parse(arg)
+-- --dist: start the collectives (rank and world size from mpirun/srun); rank 0 prints and writes
+if a.dist then mien.dist.init() end
+local main = not a.dist or mien.dist.is_main()
 
 mien.manual_seed(a.seed)
 local here = arg[0]:match("^(.*)/[^/]*$") or "."
@@ -40,23 +46,26 @@ else
   width = a.width or 0.125
   dropout = a.dropout or 0.1
 end
-print(string.format("train: %s\nval:   %s", train_ds, val_ds))
+if main then print(string.format("train: %s\nval:   %s", train_ds, val_ds)) end
 
 local model_opts = { classes = #train_ds.classes, width = width, dropout = dropout }
 local model = fer_cnn(model_opts)
 local optimizer = mien.optim.Adam(model:parameters(), { lr = a.lr })
 local augment = a.data and { flip = 0.5, rotation = 10, shift = 0.05, zoom = { 0.95, 1.05 } } or { flip = 0.5 }
-local train_loader = mien.data.loader(train_ds, { batch = a.batch, augment = augment, seed = a.seed })
+-- --dist: this process's shard of each epoch (before the schedule counts the batches)
+local sampler = a.dist and mien.dist.sampler() or nil
+local train_loader = mien.data.loader(train_ds, { batch = a.batch, augment = augment, seed = a.seed, sampler = sampler })
 -- one cycle: warm up to the peak LR, then anneal; converges in few epochs
 local schedule = mien.optim.OneCycle(optimizer, { max_lr = a.lr, epochs = a.epochs, steps_per_epoch = #train_loader })
 print(string.format("training %d epochs of %d images; each epoch's line ends with the ETA", a.epochs, #train_ds))
 local history = mien.train.fit {
-  model = model, optimizer = optimizer, schedule = schedule, epochs = a.epochs, dir = a.dir,
+  model = model, optimizer = optimizer, schedule = schedule, epochs = a.epochs, dir = a.dir, dist = a.dist,
   recipe = { script = here .. "/fer_cnn.lua", opts = model_opts, classes = train_ds.classes,
     input = { size = 48, channels = 1 } },
   train = train_loader,
   val = mien.data.loader(val_ds, { batch = 256, shuffle = false }),
 }
+if not main then return end -- rank 0 evaluates and writes the report
 
 local result = mien.train.evaluate(model, mien.data.loader(val_ds, { batch = 256, shuffle = false }),
   { keep_predictions = true })

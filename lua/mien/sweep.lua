@@ -27,6 +27,15 @@
 -- mien.sweep{} call runs one assigned trial and exits, so code before the
 -- call runs in every worker and code after it only in the parent.
 --
+-- backend = "slurm" (or `mien sweep SCRIPT --slurm`, which sets
+-- mien.sweep.default_backend) submits the trials as Slurm array jobs instead,
+-- `workers` trials per `sbatch --array` job (default: all of them, or `init`
+-- for bayes), with slurm = {partition=, time=, cpus_per_task=, gres=, mem=,
+-- account=, qos=, extra = {"--exclusive", ...}} as #SBATCH lines. The driver
+-- waits for the batch, then proposes the next; a killed driver started again
+-- re-attaches to its queued and running tasks (dir/slurm/jobs.json). See
+-- mien.sweep.slurm.
+--
 -- Returns { trials = records by index, best = best record or nil, dir = }.
 local args = require "mien.util.args"
 local fs = require "mien.util.fs"
@@ -37,15 +46,19 @@ local ranking = require "mien.sweep.ranking"
 local runner = require "mien.sweep.runner"
 local space = require "mien.sweep.space"
 local store = require "mien.sweep.store"
+local slurm = require "mien.sweep.slurm"
 local summary = require "mien.sweep.summary"
 local trial = require "mien.sweep.trial"
 
 local fail = args.fail
+local M = {}
 
 local OPTIONS = {
   space = true, method = true, trials = true, seeds = true, objective = true, mode = true, run = true,
   workers = true, dir = true, seed = true, script = true, quiet = true, init = true, title = true,
+  backend = true, slurm = true,
 }
+local BACKENDS = { ["local"] = true, slurm = true }
 local METHODS = { grid = true, random = true, bayes = true }
 
 local function integer(v, name, min)
@@ -95,6 +108,8 @@ local function options(opts)
     seeds = seed_list(opts.seeds),
     seed = integer(opts.seed or 0, "seed", math.mininteger),
     workers = integer(opts.workers or 1, "workers", 1),
+    backend = opts.backend or M.default_backend or "local",
+    slurm = slurm.options(opts.slurm, fail),
     dir = opts.dir,
     quiet = opts.quiet,
     title = opts.title,
@@ -124,9 +139,16 @@ local function options(opts)
     o.n_trials = integer(opts.trials, "trials", 1)
   end
   o.init = integer(opts.init or math.min(o.n_trials, math.max(3, o.n_trials // 5)), "init", 1)
-  if o.workers > 1 then
+  if not BACKENDS[o.backend] then
+    fail('backend must be "local" or "slurm", got %s', tostring(o.backend))
+  end
+  if o.backend == "slurm" and opts.workers == nil then
+    -- trials per array job: Bayesian search proposes its first batch at random
+    o.workers = o.method == "bayes" and o.init or o.n_trials
+  end
+  if o.workers > 1 or o.backend == "slurm" then
     if not o.dir then
-      fail("workers > 1 needs dir (trials are exchanged through files)")
+      fail("%s needs dir (trials are exchanged through files)", o.backend == "slurm" and 'backend "slurm"' or "workers > 1")
     end
     -- Workers get the script's command-line arguments too, so options
     -- computed from them come out the same.
@@ -194,7 +216,6 @@ local function sweep(_, opts)
   return { trials = records, best = best and best.status == "ok" and best or nil, dir = o.dir }
 end
 
-local M = {}
 for name, fn in pairs(space.constructors) do
   M[name] = fn
 end

@@ -3,8 +3,9 @@
 --   { summary = "one line for --help",
 --     configure = function(command) ... end,  -- argparse arguments and options
 --     main = function(args) ... end,          -- runs the parsed command
---     runs_script = true }                    -- optional: `mien NAME SCRIPT args...`
+--     runs_script = true,                     -- optional: `mien NAME SCRIPT args...`
 --                                             -- hands everything after SCRIPT to it
+--     script_args = function(args) ... end }  -- optional: filters those arguments first
 local cli = {}
 
 -- The order of `mien --help`.

@@ -45,15 +45,23 @@ local function new(ds, opts)
     indices = opts.indices,
     prefetch = opts.prefetch ~= false,
     threads = opts.threads,
+    sampler = opts.sampler, -- data-parallel: this rank's shard of each epoch (mien.dist.sampler)
     epoch = 0,
   }, Loader)
   assert(self.batch >= 1, "loader: batch must be >= 1")
   return self
 end
 
---- The number of samples the loader draws from (its indices, or the whole data set).
+--- Examples per epoch: all of them, or this rank's shard with a sampler.
 -- @treturn int
 function Loader:size()
+  local n = self:full_size()
+  return self.sampler and self.sampler:count(n) or n
+end
+
+--- The number of samples the loader draws from (its indices, or the whole data set), before sharding.
+-- @treturn int
+function Loader:full_size()
   return self.indices and #self.indices or #self.ds
 end
 
@@ -79,8 +87,9 @@ end
 -- for x, y in loader() do ... end  (next epoch on each call; or loader(epoch))
 function Loader:__call(epoch)
   self.epoch = epoch or (self.epoch + 1)
-  local order = self.indices and table.move(self.indices, 1, #self.indices, 1, {}) or prng.range(self:size())
+  local order = self.indices and table.move(self.indices, 1, #self.indices, 1, {}) or prng.range(self:full_size())
   if self.shuffle then prng.new(self.seed, self.epoch):shuffle(order) end
+  if self.sampler then order = self.sampler:shard(order) end
   local nb, b = #self, 0
   local blocks_per_epoch = 4 * #order
   -- batch k's 1-based indices and stream base

@@ -28,7 +28,9 @@ function Pool:count()
   return #self.running
 end
 
-local function paths(dir, id)
+--- The files of trial id in the sweep dir (also used by mien.sweep.slurm).
+-- @treturn table {task=, exit=, ...} paths
+function pool.paths(dir, id)
   local base = dir .. "/trials/" .. id
   return {
     task = base .. ".task.json",
@@ -41,7 +43,7 @@ end
 --- task: {index, id, config}.
 function Pool:start(task)
   local dir, q = self.o.dir, fs.shell_quote
-  local p = paths(dir, task.id)
+  local p = pool.paths(dir, task.id)
   os.remove(p.result)
   os.remove(p.exit)
   fs.write_atomic(p.task, json.encode { dir = dir, index = task.index, id = task.id, config = task.config })

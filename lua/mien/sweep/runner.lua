@@ -1,5 +1,6 @@
 --- Runs the trials of a sweep that are not finished yet, `workers` at a
--- time: in-process when workers == 1, else in worker processes. Every
+-- time: in-process when workers == 1, else in worker processes, or as
+-- Slurm array jobs with backend = "slurm" (mien.sweep.slurm). Every
 -- finished trial is saved at once, so a killed sweep loses only the
 -- trials that were running.
 local planner = require "mien.sweep.planner"
@@ -47,15 +48,21 @@ end
 function runner.run(o, finished)
   local space = o.space
   local plan = planner.new(o, space)
-  local executor = o.workers > 1 and pool.new(o) or setmetatable({ o = o }, Inline)
-  local results, queue = {}, {}
+  local executor = o.backend == "slurm" and require("mien.sweep.slurm").new(o)
+    or o.workers > 1 and pool.new(o) or setmetatable({ o = o }, Inline)
+  -- trials an earlier (killed) driver submitted that are still queued or running
+  local attached = executor.reattach and executor:reattach(finished) or {}
+  local results, queue, running = {}, {}, {}
   for i = 1, o.n_trials do
     results[i] = finished[i]
-    if not finished[i] then
+    if attached[i] then
+      running[i] = assert(space:canonical(attached[i].config))
+    elseif not finished[i] then
       queue[#queue + 1] = i
     end
   end
-  local running, next_in_queue, done = {}, 1, o.n_trials - #queue
+  local next_in_queue, done = 1, o.n_trials - #queue
+  for _ in pairs(attached) do done = done - 1 end
   while next_in_queue <= #queue or executor:count() > 0 do
     while next_in_queue <= #queue and executor:count() < o.workers do
       local index = queue[next_in_queue]

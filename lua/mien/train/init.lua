@@ -87,9 +87,10 @@ end
 -- callbacks {on_epoch_end=fn(row, state)}, monitor/mode for the best checkpoint,
 -- quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
--- can load them.
+-- can load them. dist = true (or {bucket_mb=, sync_batchnorm=}): data-parallel
+-- over the processes of an mpirun/srun job (see mien.train.dist).
 -- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
--- early_stopping, callbacks, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes
+-- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes
 -- @treturn {table,...} history: per epoch {epoch=, train_loss=, train_acc=, val_loss=, val_acc=, lr=,
 -- seconds=, images_per_s=}
 -- @usage local history = mien.train.fit {model = net, optimizer = opt, train = loader, val = val_loader, epochs = 20}
@@ -105,7 +106,9 @@ function train.fit(opts)
   local es = opts.early_stopping
   local monitor = (es and es.monitor) or opts.monitor or (opts.val and "val_acc" or "train_loss")
   local mode = (es and es.mode) or opts.mode or (monitor:find("loss") and "min" or "max")
-  local show = progress.new { quiet = opts.quiet }
+  local dp = opts.dist and require("mien.train.dist").new(opts) -- data-parallel (nil: one process)
+  local writes = not dp or dp.is_main -- only rank 0 writes files and progress
+  local show = progress.new { quiet = opts.quiet or not writes }
   local callbacks = opts.callbacks or {}
   local history, start_epoch, step, best, best_epoch, since_best = {}, 1, 0, nil, nil, 0
   if dir then
@@ -120,6 +123,7 @@ function train.fit(opts)
       show:message(string.format("resumed from %s/last.ckpt at epoch %d", dir, start_epoch - 1))
     end
   end
+  if dp then dp:broadcast_model() end
   local function save(path, epoch)
     mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, epoch = epoch,
       step = step, history = history,
@@ -136,12 +140,15 @@ function train.fit(opts)
       local out = model(x)
       local loss = loss_fn(out, y)
       local lv = loss:item()
-      if lv ~= lv or lv == math.huge or lv == -math.huge then
+      local finite = lv == lv and lv ~= math.huge and lv ~= -math.huge
+      if dp then finite = dp:all_finite(lv) end -- every rank stops together
+      if not finite then
         stopped = string.format("loss became %s at epoch %d, batch %d; stopped%s", tostring(lv), epoch, b,
           dir and (", the last good checkpoint is " .. dir .. "/last.ckpt") or "")
         break
       end
       loss:backward()
+      if dp then dp:reduce_gradients() end
       optimizer:step()
       if schedule and schedule.per_batch then schedule:step() end
       step = step + 1
@@ -153,10 +160,12 @@ function train.fit(opts)
     end
     if stopped then break end
     local seconds = core.now() - t0
+    if dp then total, right, n = dp:sum(total, right, n) end
     local row = { epoch = epoch, train_loss = total / math.max(n, 1), train_acc = right / math.max(n, 1),
       lr = current_lr(optimizer), seconds = seconds, images_per_s = n / seconds }
     if opts.val then
       local v = train.evaluate(model, opts.val, { loss = loss_fn })
+      if dp then v = dp:reduce_evaluation(v) end
       row.val_loss, row.val_acc = v.loss, v.acc
     end
     if schedule and not schedule.per_batch then
@@ -168,11 +177,12 @@ function train.fit(opts)
     local value = row[monitor]
     local improved = value ~= nil and is_better(mode, value, best)
     if improved then best, best_epoch, since_best = value, epoch, 0 else since_best = since_best + 1 end
-    if dir then
+    if dir and writes then
       if improved then save(dir .. "/best.ckpt", epoch) end
       save(dir .. "/last.ckpt", epoch)
       write_history(dir, history)
     end
+    if dp and dir then dp:barrier() end -- the others read rank 0's files only after it wrote them
     if callbacks.on_epoch_end then callbacks.on_epoch_end(row, { epoch = epoch, model = model, history = history }) end
     if es and since_best >= (es.patience or 5) then
       show:message(string.format("early stopping: %s did not improve for %d epochs (best %.4f at epoch %d)",
