@@ -14,6 +14,7 @@ local data = {
   class_weights = split.class_weights,
   balance = split.balance,
   dedup_frames = split.dedup_frames,
+  frame_difference = split.frame_difference,
 }
 
 -- Kaggle FER2013 order.
