@@ -273,10 +273,16 @@ function data.manifest(csv_path, opts)
 end
 
 -- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
+-- opts: n (1000), size (48), seed (0), aus (false: true adds ds.aus, float32
+-- [n,14] intensities 0..1 of the faces' action units, and ds.au_names
+-- {"AU1", "AU2", ...}: the generator's parameters expressed as AUs).
 function data.synthetic_faces(opts)
   opts = opts or {}
-  local images, labels = core.synthetic_faces(opts.n or 1000, opts.size or 48, opts.seed or 0)
-  return dataset.new { images = images, labels = labels, classes = data.FER_CLASSES }
+  local n, seed = opts.n or 1000, opts.seed or 0
+  local images, labels = core.synthetic_faces(n, opts.size or 48, seed)
+  local ds = dataset.new { images = images, labels = labels, classes = data.FER_CLASSES }
+  if opts.aus then ds.aus, ds.au_names = core.synthetic_face_aus(n, seed) end
+  return ds
 end
 
 -- The augmentation spec used by loaders: a plain table, checked in C.
