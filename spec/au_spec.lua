@@ -105,6 +105,25 @@ describe("AU geometry", function()
   end)
 end)
 
+describe("au.manifest", function()
+  it("loads AU-coded images with one column per AU", function()
+    local dir = H.tmpdir()
+    local image = require "mien.image"
+    for i = 1, 3 do image.write(dir .. "/f" .. i .. ".png", mien.full({ 8, 8, 1 }, 40 * i, { dtype = "uint8" })) end
+    H.write_file(dir .. "/aus.csv", "path,subject,AU1,AU12,AU26\nf1.png,S1,0,5,1\nf2.png,S1,2,0,0\nf3.png,S2,5,5,5\n")
+    local ds = au.manifest(dir .. "/aus.csv", { scale = 5 })
+    assert.are.equal(3, #ds)
+    assert.are.same({ "AU1", "AU12", "AU26" }, ds.au_names)
+    H.assert_close(H.flat(ds.aus), { 0, 1, 0.2, 0.4, 0, 0, 1, 1, 1 }, 1e-6, "aus")
+    assert.are.same({ "S1", "S1", "S2" }, ds.groups)
+    H.write_file(dir .. "/bad.csv", "path,AU1\nf1.png,x\n")
+    assert.has_error(function() au.manifest(dir .. "/bad.csv") end, "au.manifest: '" .. dir .. "/bad.csv' line 2: AU1 is not a number")
+    assert.has_error(function() au.manifest(dir .. "/aus.csv", { aus = { "AU4" } }) end,
+      "au.manifest: '" .. dir .. "/aus.csv' has no column 'AU4'")
+    H.remove_dir(dir)
+  end)
+end)
+
 describe("au.to_emotion", function()
   it("scores the EMFACS prototypes, partial matches included", function()
     local r = au.to_emotion { AU6 = 1, AU12 = 1 }

@@ -132,4 +132,66 @@ function au.neutral_from(point_sets)
   return out
 end
 
+--- AU-coded images from a CSV manifest with one column per AU: DISFA,
+-- BP4D, CK+'s FACS files, ... once turned into rows of
+-- `path,subject,AU1,AU2,AU4,...` (intensities 0..5 for DISFA, 0/1
+-- occurrence for BP4D and CK+). The images, subjects and sequences load as
+-- with mien.data.manifest; the AU columns become ds.aus, float32 [N, #AUs],
+-- divided by opts.scale, and ds.au_names. A cell that is not a number is an
+-- error naming the line and the column.
+-- @string csv_path the manifest
+-- @tparam[opt] table opts fields: aus (the AU columns; default every column named AU<n>),
+--   scale (1; 5 for DISFA's 0..5 intensities), label (a column for ds.labels; default the
+--   first AU column, so ds.labels is that AU's value), and those of mien.data.manifest
+--   (size, channels, group = "subject", sequence, cache, ...)
+-- @return the data set with .aus and .au_names
+-- @usage local ds = au.manifest("disfa/train.csv", {scale = 5, size = 112, channels = 3})
+function au.manifest(csv_path, opts)
+  opts = opts or {}
+  local f = io.open(csv_path, "r")
+  if not f then error("au.manifest: cannot open '" .. tostring(csv_path) .. "'", 2) end
+  local header = (f:read("l") or ""):gsub("^\239\187\191", ""):gsub("\r$", "")
+  local col = {}
+  for name in (header .. ","):gmatch("([^,]*),") do col[#col + 1] = name:gsub("^%s+", ""):gsub("%s+$", "") end
+  local names = opts.aus
+  if not names then
+    names = {}
+    for _, name in ipairs(col) do if name:match("^AU%d+$") then names[#names + 1] = name end end
+  end
+  local index = {}
+  for i, name in ipairs(col) do index[name] = i end
+  for _, name in ipairs(names) do
+    if not index[name] then f:close(); error(string.format("au.manifest: '%s' has no column '%s'", csv_path, name), 2) end
+  end
+  if #names == 0 then f:close(); error("au.manifest: '" .. csv_path .. "' has no AU<n> columns", 2) end
+  local scale = opts.scale or 1
+  local rows, line_no = {}, 1
+  for line in f:lines() do
+    line_no = line_no + 1
+    line = line:gsub("\r$", "")
+    if line:match("%S") then
+      local fields = {}
+      for v in (line .. ","):gmatch("([^,]*),") do fields[#fields + 1] = v end
+      local row = {}
+      for j, name in ipairs(names) do
+        local v = tonumber(fields[index[name]])
+        if not v then
+          f:close()
+          error(string.format("au.manifest: '%s' line %d: %s is not a number", csv_path, line_no, name), 2)
+        end
+        row[j] = v / scale
+      end
+      rows[#rows + 1] = row
+    end
+  end
+  f:close()
+  local o = {}
+  for key, v in pairs(opts) do o[key] = v end
+  o.aus, o.scale, o.label = nil, nil, opts.label or names[1]
+  local ds = require("mien.data").manifest(csv_path, o)
+  ds.aus = require("mien").tensor(rows)
+  ds.au_names = names
+  return ds
+end
+
 return au

@@ -272,10 +272,12 @@ function data.manifest(csv_path, opts)
   return data.from_files(files, labels, classes, o)
 end
 
--- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
--- opts: n (1000), size (48), seed (0), aus (false: true adds ds.aus, float32
--- [n,14] intensities 0..1 of the faces' action units, and ds.au_names
--- {"AU1", "AU2", ...}: the generator's parameters expressed as AUs).
+--- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
+-- @tparam[opt] table opts fields: n (1000), size (48), seed (0), aus (false; true adds
+--   ds.aus, float32 [n,14] intensities 0..1 of the faces' action units, and ds.au_names
+--   {"AU1", "AU2", ...}: the generator's parameters expressed as AUs)
+-- @return the data set (uint8 images [n,size,size,1], labels 1..7)
+-- @usage local ds = mien.data.synthetic_faces {n = 700, aus = true}; local y = ds.aus:ge(0.5):float()
 function data.synthetic_faces(opts)
   opts = opts or {}
   local n, seed = opts.n or 1000, opts.seed or 0
