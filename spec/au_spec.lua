@@ -177,6 +177,10 @@ end)
 
 describe("the AU training path", function()
   it("learns the synthetic faces' AUs with BCE-with-logits (a small CNN, 8 epochs)", function()
+    -- small batches: one thread avoids OpenMP's spin-waits on a busy machine
+    local threads = mien.core.num_threads()
+    mien.set_num_threads(1)
+    finally(function() mien.set_num_threads(threads) end)
     local nn = require "mien.nn"
     local head = require "mien.au.head"
     local metrics = require "mien.metrics"
