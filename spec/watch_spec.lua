@@ -50,6 +50,17 @@ describe("mien watch", function()
     { "anger/S010_004_00000017.png", "angry" } }
   local PER_SEGMENT = 6
 
+  it("names a video it cannot read", function()
+    if not video.available() then return pending("built without libav") end
+    local dir = H.tmpdir()
+    H.write_file(dir .. "/broken.mp4", "not a video")
+    local p = io.popen(string.format("scripts/mien watch %s/broken.mp4 --out %s/out 2>&1", dir, dir))
+    local out = p:read("a")
+    assert.is_nil(p:close())
+    assert.truthy(out:find("cannot open '" .. dir .. "/broken.mp4'", 1, true), out)
+    H.remove_dir(dir)
+  end)
+
   it("finds the face of a test video and gives each segment's emotion", function()
     if not video.available() then return pending("built without libav") end
     if not H.has_shared("data/ckplus48/labels.csv") or

@@ -138,9 +138,9 @@ function watch.run(path, opts)
   if math.type(detect_every) ~= "integer" or detect_every < 1 then
     error("watch: detect_every must be a positive integer", 2)
   end
-  local clf = opts.classifier or watch.classifier(opts.model or "faceapi_expression", { dir = opts.dir })
   local tracker = track.new { smooth = opts.smooth, alpha = opts.alpha, window = opts.window }
   local reader <close> = video.open(path)
+  local clf = opts.classifier or watch.classifier(opts.model or "faceapi_expression", { dir = opts.dir })
   if opts.out then fs.mkdir_p(opts.out) end
   local writer
   if opts.out and opts.video ~= false then
