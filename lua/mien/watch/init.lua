@@ -26,12 +26,6 @@ local watch = {}
 local COLOURS = { { 31, 119, 180 }, { 255, 127, 14 }, { 44, 160, 44 }, { 214, 39, 40 }, { 148, 103, 189 },
   { 140, 86, 75 }, { 227, 119, 194 }, { 127, 127, 127 }, { 188, 189, 34 }, { 23, 190, 207 } }
 
-local function is_file(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
 --- The expression classifier of a checkpoint (written by mien.train.fit) or
 -- a pretrained mien.models name.
 -- @string model a checkpoint path or a model name ("faceapi_expression", "emotion_xception")
@@ -39,7 +33,7 @@ end
 -- @treturn table {name=, classes=, size=, channels=, predict=function(crops) -> probabilities [N][C]}
 function watch.classifier(model, opts)
   opts = opts or {}
-  if is_file(model) then
+  if fs.exists(model) then
     local recipe = require "mien.train.recipe"
     local net, r = recipe.load_model(model)
     local input = r.input or {}
