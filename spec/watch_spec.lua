@@ -46,8 +46,9 @@ end)
 describe("mien watch", function()
   local video = require "mien.video"
   -- one CK+ face per segment, with faceapi_expression's name for it
-  local SEGMENTS = { { "happy/S010_006_00000015.png", "happy" }, { "surprise/S010_002_00000014.png", "surprised" },
-    { "anger/S010_004_00000017.png", "angry" } }
+  -- (faces the classifier is sure of in this framing, so the spec tests the pipeline, not the net)
+  local SEGMENTS = { { "happy/S010_006_00000013.png", "happy" }, { "surprise/S026_001_00000013.png", "surprised" },
+    { "anger/S503_001_00000069.png", "angry" } }
   local PER_SEGMENT = 6
 
   it("names a video it cannot read", function()
@@ -106,11 +107,15 @@ describe("mien watch", function()
     local n = 0
     for _ in pairs(frames_with_face) do n = n + 1 end
     assert.is_true(n >= 16, "frames with a face: " .. n)
-    assert.are.same({ ["1"] = true }, ids) -- one person, one id
-    for s, seg in ipairs(SEGMENTS) do
-      local best, count = nil, -1
-      for label, c in pairs(votes[s] or {}) do if c > count then best, count = label, c end end
-      assert.are.equal(seg[2], best, "segment " .. s)
+    assert.are.same({ ["1"] = true }, ids) -- one face in one place throughout: one track
+    for s, seg in ipairs(SEGMENTS) do -- the expected label wins each segment outright
+      local v = votes[s] or {}
+      for label, c in pairs(v) do
+        if label ~= seg[2] then
+          assert.is_true((v[seg[2]] or 0) > c, string.format("segment %d: %s %d, %s %d", s, seg[2], v[seg[2]] or 0, label, c))
+        end
+      end
+      assert.is_true((v[seg[2]] or 0) >= PER_SEGMENT // 2, "segment " .. s)
     end
     assert.truthy(H.read_file(dir .. "/out/timeline_face1.svg"):find("<svg", 1, true))
     local frames = 0
