@@ -35,7 +35,7 @@ describe("argument checks", function()
     { "image_folder(42)", function() return mien.data.image_folder(42) end, "image_folder: argument 1 must be a folder path, got number" },
     { "image_folder(dir, 'x')", function() return mien.data.image_folder("spec", "x") end, "image_folder: argument 2 must be an options table" },
     { "fer2013_csv()", function() return mien.data.fer2013_csv() end, "fer2013_csv: argument 1 must be the path of fer2013.csv" },
-    { "synthetic_faces(100)", function() return mien.data.synthetic_faces(100) end, "synthetic_faces: argument 1 must be an options table {n=, size=, seed=}, got number" },
+    { "synthetic_faces(100)", function() return mien.data.synthetic_faces(100) end, "synthetic_faces: argument 1 must be an options table {n=, size=, seed=, aus=}, got number" },
     { "synthetic_faces{n='x'}", function() return mien.data.synthetic_faces { n = "x" } end, "synthetic_faces: option n must be an integer, got string" },
     { "stratified_split(nil)", function() return mien.data.stratified_split(nil) end, "stratified_split: argument 1 must be a data set or a list of labels, got nothing" },
     { "stratified_split{val='0.2'}", function() return mien.data.stratified_split(ds, { val = "0.2" }) end, "stratified_split: option val must be a number" },

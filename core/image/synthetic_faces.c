@@ -276,6 +276,45 @@ static void render(const face *f, int size, uint64_t seed, int64_t i, uint8_t *o
     }
 }
 
+const int mien_synthetic_au_numbers[MIEN_SYNTHETIC_AUS] = {1, 2, 4, 5, 6, 7, 9, 10, 12, 15, 20, 23, 25, 26};
+
+static float unit(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
+
+/* The expression parameters as AU intensities (see the header). The
+ * divisors are each parameter's departure at a full-intensity prototype
+ * (the table above), so a prototype face reads about 1. */
+static void expression_aus(const expression *e, float *au) {
+  float smile = unit(e->mouth_curve / 0.05f), narrow = unit((1.0f - e->eye_open) / 0.3f);
+  float closed = 1.0f - unit(e->mouth_open / 0.05f);
+  au[0] = unit((-e->brow_slant + maxf(0.0f, -e->brow_raise)) / 0.08f);   /* AU1 */
+  au[1] = unit(-(e->brow_raise - 0.4f * e->brow_slant) / 0.08f);         /* AU2 */
+  au[2] = unit((e->brow_slant + maxf(0.0f, e->brow_raise)) / 0.08f);     /* AU4 */
+  au[3] = unit((e->eye_open - 1.0f) / 0.4f);                             /* AU5 */
+  au[4] = narrow * smile;                                                /* AU6 */
+  au[5] = narrow * (1.0f - smile);                                       /* AU7 */
+  au[6] = unit(e->wrinkle);                                              /* AU9 */
+  au[7] = unit(fabsf(e->lip_tilt) / 0.04f);                              /* AU10 */
+  au[8] = unit(e->mouth_curve / 0.08f);                                  /* AU12 */
+  au[9] = unit(-e->mouth_curve / 0.06f);                                 /* AU15 */
+  au[10] = unit((e->mouth_width - 1.0f) / 0.2f) * (1.0f - smile);        /* AU20 */
+  au[11] = unit((1.0f - e->mouth_width) / 0.1f) * closed;                /* AU23 */
+  au[12] = unit(e->mouth_open / 0.04f);                                  /* AU25 */
+  au[13] = unit((e->mouth_open - 0.04f) / 0.08f);                        /* AU26 */
+}
+
+int mien_synthetic_face_aus(int64_t n, uint64_t seed, float *aus) {
+  if (n < 0) {
+    mien_set_error("synthetic faces: invalid count %lld", (long long)n);
+    return -1;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    face f;
+    draw_face(seed, i, (int)mien_synthetic_face_label(seed, i), &f);
+    expression_aus(&f.e, aus + i * MIEN_SYNTHETIC_AUS);
+  }
+  return 0;
+}
+
 int mien_synthetic_faces(int64_t n, int size, uint64_t seed, uint8_t *pixels, int64_t *labels) {
   if (n < 0 || size < 8) {
     mien_set_error("synthetic faces: invalid count %lld or size %d (need n >= 0, size >= 8)", (long long)n, size);

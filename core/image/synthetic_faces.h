@@ -34,4 +34,28 @@ int mien_synthetic_faces(int64_t n, int size, uint64_t seed, uint8_t *pixels, in
 /* The label of face i alone. */
 int64_t mien_synthetic_face_label(uint64_t seed, int64_t i);
 
+/* Facial action units (FACS) of the faces: the drawn expression parameters
+ * (after intensity and jitter) expressed as AU intensities in 0..1, one
+ * column per AU of mien_synthetic_au_numbers:
+ *   AU1 inner brow raiser   inner brow ends up (brow slant < 0, or brows raised)
+ *   AU2 outer brow raiser   outer brow ends up
+ *   AU4 brow lowerer        inner ends down, brows lowered
+ *   AU5 upper lid raiser    eyes wider than neutral
+ *   AU6 cheek raiser        eyes narrowed with a smile
+ *   AU7 lid tightener       eyes narrowed without one
+ *   AU9 nose wrinkler       nose creases
+ *   AU10 upper lip raiser   one-sided lip raise
+ *   AU12 lip corner puller  corners up
+ *   AU15 lip corner depressor corners down
+ *   AU20 lip stretcher      mouth wider, corners not up
+ *   AU23 lip tightener      mouth narrower, closed
+ *   AU25 lips part          mouth open
+ *   AU26 jaw drop           mouth wide open */
+#define MIEN_SYNTHETIC_AUS 14
+extern const int mien_synthetic_au_numbers[MIEN_SYNTHETIC_AUS];
+
+/* Fill aus [n, MIEN_SYNTHETIC_AUS] for faces 0..n-1 of the seed (the faces
+ * mien_synthetic_faces draws). Returns 0, or -1 for n < 0. */
+int mien_synthetic_face_aus(int64_t n, uint64_t seed, float *aus);
+
 #endif

@@ -172,6 +172,24 @@ static int l_synthetic_faces(lua_State *L) {
   return 2;
 }
 
+/* core.synthetic_face_aus(n, seed) -> float32 [n,K] AU intensities of the
+ * faces synthetic_faces draws, and the AU names {"AU1", ...} of the columns. */
+static int l_synthetic_face_aus(lua_State *L) {
+  int64_t n = luaL_checkinteger(L, 1);
+  uint64_t seed = (uint64_t)luaL_optinteger(L, 2, 0);
+  if (n < 0) luaL_error(L, "synthetic_face_aus: n must be >= 0, got %d", (int)n);
+  int64_t shape[2] = {n, MIEN_SYNTHETIC_AUS};
+  mien_tensor *aus = mien_empty(2, shape, MIEN_FLOAT32, MIEN_CPU);
+  lmien_push(L, aus);
+  if (mien_synthetic_face_aus(n, seed, mien_data_ptr(aus)) != 0) lmien_error(L);
+  lua_createtable(L, MIEN_SYNTHETIC_AUS, 0);
+  for (int k = 0; k < MIEN_SYNTHETIC_AUS; k++) {
+    lua_pushfstring(L, "AU%d", mien_synthetic_au_numbers[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 2;
+}
+
 /* core.listdir(path) -> sorted names (no "." or ".."), and a parallel list
  * of booleans: whether each entry is a directory (links followed). */
 typedef struct dir_entry {
@@ -541,6 +559,7 @@ void lmien_register_image(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"image_load", l_image_load}, {"image_load_batch", l_image_load_batch}, {"image_write", l_image_write},
       {"image_resize", l_image_resize}, {"fer2013_csv", l_fer2013_csv}, {"synthetic_faces", l_synthetic_faces},
+      {"synthetic_face_aus", l_synthetic_face_aus},
       {"listdir", l_listdir}, {"is_dir", l_is_dir}, {"realpath", l_realpath},
       {"files_fingerprint", l_files_fingerprint}, {"augment_batch", l_augment_batch}, {"augment_draw", l_augment_draw},
       {"augment_batch_async", l_augment_batch_async}, {NULL, NULL}};

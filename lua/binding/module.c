@@ -81,5 +81,8 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_bytes(L);
   lmien_register_image_transform(L);
   lmien_register_dist(L); /* mien.dist (dist_lua.c) */
+#ifdef MIEN_HAVE_VIDEO /* cmake/video.cmake, when libav is found */
+  lmien_register_video(L);
+#endif
   return 1;
 }

@@ -585,4 +585,46 @@ function metrics.multilabel_precision_recall(scores, targets, threshold)
   return r
 end
 
+--- Per-label report of a multi-label classifier (e.g. facial action units):
+-- precision, recall and F1 at a threshold, ROC AUC (threshold-free; NaN
+-- for a label whose targets are all one value) and support, one row per
+-- label, then the macro averages (AUC over the defined ones) and micro P/R/F1.
+-- @param scores [N][L] probabilities (tables or a tensor)
+-- @param targets [N][L] 0/1 or booleans
+-- @tparam[opt] table names the L label names (default "1", "2", ...)
+-- @tparam[opt] table opts fields: threshold (0.5), digits (2)
+-- @treturn string the text table
+-- @treturn table {names=, precision=, recall=, f1=, auc=, support=, macro={precision=, recall=, f1=, auc=}, micro={...}}
+-- @usage print((metrics.multilabel_report(probs, aus, {"AU1", "AU2", "AU4"})))
+function metrics.multilabel_report(scores, targets, names, opts)
+  opts = opts or {}
+  local s, n_labels = matrix(scores, "scores")
+  local t = array(targets, "targets")
+  local r = metrics.multilabel_precision_recall(s, t, opts.threshold)
+  names = names_for(names, n_labels)
+  r.names, r.auc = names, {}
+  for l = 1, n_labels do
+    local column, positive, pos, neg = {}, {}, 0, 0
+    for i, row in ipairs(s) do
+      local v = t[i][l]
+      local p = v == true or v == 1
+      column[i], positive[i] = row[l], p
+      if p then pos = pos + 1 else neg = neg + 1 end
+    end
+    r.auc[l] = (pos > 0 and neg > 0) and metrics.roc_auc(column, positive) or 0 / 0
+  end
+  r.macro.auc = mean_defined(r.auc)
+  local f = "%." .. (opts.digits or 2) .. "f"
+  local function num(v) return v ~= v and "-" or string.format(f, v) end
+  local rows = { { "", "precision", "recall", "f1-score", "auc", "support" }, {} }
+  for l = 1, n_labels do
+    rows[#rows + 1] = { names[l], num(r.precision[l]), num(r.recall[l]), num(r.f1[l]), num(r.auc[l]),
+      fmt_count(r.support[l]) }
+  end
+  rows[#rows + 1] = {}
+  rows[#rows + 1] = { "macro avg", num(r.macro.precision), num(r.macro.recall), num(r.macro.f1), num(r.macro.auc), "" }
+  rows[#rows + 1] = { "micro avg", num(r.micro.precision), num(r.micro.recall), num(r.micro.f1), "", "" }
+  return text_table.render(rows, { align = "rrrrrr", gap = 4 }), r
+end
+
 return args.module("metrics", metrics)

@@ -487,6 +487,25 @@ function plot.heatmap(opts)
   return svg.document(width, height, table.concat(parts, "\n"))
 end
 
+--- Per-label precision, recall, F1 and AUC of a multi-label classifier (the
+-- second value of mien.metrics.multilabel_report), one column of points per
+-- label (e.g. per action unit).
+-- @tparam table report {names=, precision=, recall=, f1=, auc=}
+-- @tparam[opt] table opts title ("per-label scores"), xlabel, width, height
+-- @treturn string the SVG
+function plot.multilabel(report, opts)
+  opts = opts or {}
+  if type(report) ~= "table" or type(report.names) ~= "table" or type(report.f1) ~= "table" then
+    fail("multilabel: expected the table of metrics.multilabel_report")
+  end
+  local series = {}
+  for _, key in ipairs { "precision", "recall", "f1", "auc" } do
+    if report[key] then series[#series + 1] = { name = key, x = { table.unpack(report.names) }, y = report[key] } end
+  end
+  return plot.scatter { title = opts.title or "per-label scores", xlabel = opts.xlabel or "label", ylabel = "score",
+    yrange = { 0, 1 }, width = opts.width, height = opts.height, series = series }
+end
+
 --- Write an SVG string to path atomically (path..".tmp", then rename).
 function plot.save(svg_text, path)
   if type(svg_text) ~= "string" or not svg_text:find("^%s*<svg") then

@@ -19,6 +19,7 @@ local data = {
   class_weights = split.class_weights,
   balance = split.balance,
   dedup_frames = split.dedup_frames,
+  frame_difference = split.frame_difference,
 }
 
 -- Kaggle FER2013 order.
@@ -294,14 +295,19 @@ function data.manifest(csv_path, opts)
 end
 
 --- Parametric grey faces for the seven basic expressions (FER order), drawn in C.
--- @tparam[opt] table opts n (1000 images), size (48), seed (0)
--- @treturn Dataset grey faces [n,size,size,1], classes mien.data.FER_CLASSES
--- @usage local faces = mien.data.synthetic_faces {n = 700, seed = 1}
+-- @tparam[opt] table opts fields: n (1000), size (48), seed (0), aus (false; true adds
+--   ds.aus, float32 [n,14] intensities 0..1 of the faces' action units, and ds.au_names
+--   {"AU1", "AU2", ...}: the generator's parameters expressed as AUs)
+-- @return the data set (uint8 images [n,size,size,1], labels 1..7)
+-- @usage local ds = mien.data.synthetic_faces {n = 700, aus = true}; local y = ds.aus:ge(0.5):float()
 function data.synthetic_faces(opts)
-  opts = args.options("synthetic_faces", 1, opts, "{n=, size=, seed=}")
-  args.fields("synthetic_faces", opts, { n = "integer", size = "integer", seed = "integer" })
-  local images, labels = core.synthetic_faces(opts.n or 1000, opts.size or 48, opts.seed or 0)
-  return dataset.new { images = images, labels = labels, classes = data.FER_CLASSES }
+  opts = args.options("synthetic_faces", 1, opts, "{n=, size=, seed=, aus=}")
+  args.fields("synthetic_faces", opts, { n = "integer", size = "integer", seed = "integer", aus = "boolean" })
+  local n, seed = opts.n or 1000, opts.seed or 0
+  local images, labels = core.synthetic_faces(n, opts.size or 48, seed)
+  local ds = dataset.new { images = images, labels = labels, classes = data.FER_CLASSES }
+  if opts.aus then ds.aus, ds.au_names = core.synthetic_face_aus(n, seed) end
+  return ds
 end
 
 --- The augmentation spec used by loaders: a plain table, checked in C.

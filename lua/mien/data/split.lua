@@ -173,6 +173,13 @@ function split.balance(ds, opts)
   return out
 end
 
+--- The mean absolute difference (0..255) of two images of one shape: what
+-- dedup_frames (and mien watch, on live frames) compares to its threshold.
+-- @param a uint8 image tensor
+-- @param b uint8 image tensor of a's shape
+-- @treturn number the mean of |a - b|
+function split.frame_difference(a, b) return (a:float() - b:float()):abs():mean():item() end
+
 --- Near-duplicate consecutive frames: keep one in `every` frames of each
 -- sequence, or drop a frame whose mean absolute difference (0..255) to the
 -- last kept frame of its sequence is below `threshold`. Sequences come from
@@ -192,7 +199,7 @@ function split.dedup_frames(ds, opts)
       local threshold = assert(opts.threshold, "dedup_frames: give every= or threshold=")
       take = not last[s]
       if not take then
-        local d = (ds.images[i]:float() - ds.images[last[s]]:float()):abs():mean():item()
+        local d = split.frame_difference(ds.images[i], ds.images[last[s]])
         take = d >= threshold
       end
     end
