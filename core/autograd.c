@@ -217,7 +217,7 @@ int mien_backward(mien_tensor *root, mien_tensor *grad, bool retain_graph) {
                      mien_shape_str(root, a, sizeof a));
       return -1;
     }
-    seed = mien_full(root->ndim, root->shape, 1.0, root->dtype, mien_device(root));
+    seed = mien_full(root->ndim, root->shape, 1.0, root->dtype, mien_tensor_device(root));
   }
   if (!seed) return -1;
   bool was = mien_set_grad_enabled(false);

@@ -17,17 +17,16 @@
 static const char *const binary_names[MIEN_NUM_BINARY_OPS] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
                                                              "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
 static const char *const unary_names[MIEN_NUM_UNARY_OPS] = {"neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh",
-                                                           "sin", "cos", "sign", "floor", "ceil", "round", "rsqrt", "relu6"};
+                                                           "sin", "cos", "sign", "floor", "ceil", "round", "rsqrt", "relu6",
+                                                           "clamp", "leaky_relu", "scale"};
 
-const char *mien_binary_op_name(mien_binary_op op) { return binary_names[op]; }
-const char *mien_unary_op_name(mien_unary_op op) { return unary_names[op]; }
 
 static bool is_comparison(mien_binary_op op) { return op >= MIEN_EQ; }
 
 static int check_same_device(const mien_tensor *a, const mien_tensor *b, const char *op) {
-  if (mien_device(a) == mien_device(b)) return 0;
-  mien_set_error("%s: tensors are on different devices (%s and %s)", op, mien_device_name(mien_device(a)),
-                 mien_device_name(mien_device(b)));
+  if (mien_tensor_device(a) == mien_tensor_device(b)) return 0;
+  mien_set_error("%s: tensors are on different devices (%s and %s)", op, mien_device_name(mien_tensor_device(a)),
+                 mien_device_name(mien_tensor_device(b)));
   return -1;
 }
 
@@ -160,7 +159,7 @@ mien_tensor *mien_binary(mien_binary_op op, mien_tensor *a, mien_tensor *b) {
   mien_tensor *ca = mien_to_dtype(a, dt), *cb = mien_to_dtype(b, dt);
   mien_set_grad_enabled(was);
   const mien_dtype odt = is_comparison(op) ? MIEN_UINT8 : dt;
-  mien_tensor *out = ca && cb ? mien_empty_uninit(ndim, shape, odt, mien_device(a)) : NULL;
+  mien_tensor *out = ca && cb ? mien_empty_uninit(ndim, shape, odt, mien_tensor_device(a)) : NULL;
   if (out) binary_kernel(op, out, ca, cb);
   mien_release(ca);
   mien_release(cb);
@@ -181,7 +180,7 @@ mien_tensor *mien_binary(mien_binary_op op, mien_tensor *a, mien_tensor *b) {
 mien_tensor *mien_binary_scalar(mien_binary_op op, mien_tensor *a, double s, bool scalar_first) {
   mien_dtype dt = a->dtype;
   if (!mien_dtype_is_float(dt) && (s != floor(s) || (dt == MIEN_UINT8 && (s < 0 || s > 255)))) dt = MIEN_FLOAT32;
-  mien_tensor *c = mien_scalar(s, dt, mien_device(a));
+  mien_tensor *c = mien_scalar(s, dt, mien_tensor_device(a));
   if (!c) return NULL;
   mien_tensor *out = scalar_first ? mien_binary(op, c, a) : mien_binary(op, a, c);
   mien_release(c);
@@ -229,10 +228,11 @@ static void unary_kernel(mien_unary_op op, mien_tensor *out, const mien_tensor *
       case MIEN_ROUND: LOOP1(T, nearbyint((double)x)); break;
       case MIEN_RSQRT: LOOP1(T, 1.0 / sqrt((double)x)); break;
       case MIEN_RELU6: LOOP1(T, x < 0 ? 0 : x > 6 ? 6 : x); break;
-      case MIEN_NUM_UNARY_OPS: /* clamp: p0/p1 are the bounds, NAN = none */
+      case MIEN_SCALE: LOOP1(T, x * p0); break;
+      case MIEN_CLAMP: /* p0/p1 are the bounds, NAN = none */
         LOOP1(T, (p0 == p0 && x < p0) ? p0 : (p1 == p1 && x > p1) ? p1 : x);
         break;
-      case MIEN_NUM_UNARY_OPS + 1: /* leaky relu with slope p0 */
+      case MIEN_LEAKY_RELU: /* slope p0 */
         LOOP1(T, x > 0 ? x : x * p0);
         break;
       default: break;
@@ -283,7 +283,7 @@ static bool masked_grad_runs(mien_tensor *out, mien_tensor *g, mien_tensor *x, d
 /* grad * (lo < x < hi ? 1 : outside), in one pass: the backward of relu,
  * relu6, clamp and leaky relu. NAN bounds mean unbounded. */
 static mien_tensor *masked_grad(mien_tensor *g, mien_tensor *x, double lo, double hi, double outside) {
-  mien_tensor *out = mien_empty_uninit(g->ndim, g->shape, g->dtype, mien_device(g));
+  mien_tensor *out = mien_empty_uninit(g->ndim, g->shape, g->dtype, mien_tensor_device(g));
   if (!out) return NULL;
   if (masked_grad_runs(out, g, x, lo, hi, outside)) return out;
   int64_t sx[MIEN_MAX_DIMS];
@@ -328,8 +328,8 @@ static int unary_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
       u = t ? mien_binary_scalar(MIEN_MUL, t, -0.5, false) : NULL;
       r = u ? mien_binary(MIEN_MUL, g, u) : NULL;
       break;
-    case MIEN_NUM_UNARY_OPS: r = masked_grad(g, x, n->f[0], n->f[1], 0); break;
-    case MIEN_NUM_UNARY_OPS + 1: r = masked_grad(g, x, 0, NAN, n->f[0]); break;
+    case MIEN_CLAMP: r = masked_grad(g, x, n->f[0], n->f[1], 0); break;
+    case MIEN_LEAKY_RELU: r = masked_grad(g, x, 0, NAN, n->f[0]); break;
     default: r = mien_zeros_like(g); break; /* piecewise constant: sign, floor, ceil, round */
   }
   mien_release(t);
@@ -340,10 +340,10 @@ static int unary_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
 
 static mien_tensor *unary_impl(int op, mien_tensor *a, double p0, double p1, const char *name) {
   bool float_only = op != MIEN_NEG && op != MIEN_ABS && op != MIEN_SIGN && op != MIEN_RELU &&
-                    op != MIEN_NUM_UNARY_OPS && op != MIEN_RELU6;
+                    op != MIEN_CLAMP && op != MIEN_RELU6 && op != MIEN_SCALE;
   mien_tensor *src = float_only && !mien_dtype_is_float(a->dtype) ? mien_to_dtype(a, MIEN_FLOAT32) : mien_retain(a);
   if (!src) return NULL;
-  mien_tensor *out = mien_empty_uninit(a->ndim, a->shape, src->dtype, mien_device(a));
+  mien_tensor *out = mien_empty_uninit(a->ndim, a->shape, src->dtype, mien_tensor_device(a));
   if (out) unary_kernel((mien_unary_op)op, out, src, p0, p1);
   mien_release(src);
   if (!out || !mien_dtype_is_float(out->dtype)) return out;
@@ -365,17 +365,17 @@ mien_tensor *mien_clamp(mien_tensor *a, double lo, double hi) {
     mien_set_error("clamp: lower bound %g is above the upper bound %g", lo, hi);
     return NULL;
   }
-  return unary_impl(MIEN_NUM_UNARY_OPS, a, lo, hi, "clamp");
+  return unary_impl(MIEN_CLAMP, a, lo, hi, "clamp");
 }
 
 mien_tensor *mien_leaky_relu(mien_tensor *a, double slope) {
-  return unary_impl(MIEN_NUM_UNARY_OPS + 1, a, slope, 0, "leaky_relu");
+  return unary_impl(MIEN_LEAKY_RELU, a, slope, 0, "leaky_relu");
 }
 
 /* --- where --- */
 
 static int where_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *zero = mien_scalar(0, g->dtype, mien_device(g));
+  mien_tensor *zero = mien_scalar(0, g->dtype, mien_tensor_device(g));
   if (!zero) return -1;
   for (int k = 1; k < 3; k++) {
     if (!mien_node_needs_grad(n, k)) continue;
@@ -405,7 +405,7 @@ mien_tensor *mien_where(mien_tensor *cond, mien_tensor *a, mien_tensor *b) {
   mien_tensor *c = cond->dtype == MIEN_UINT8 ? mien_retain(cond) : mien_binary_scalar(MIEN_NE, cond, 0, false);
   mien_tensor *ca = mien_to_dtype(a, dt), *cb = mien_to_dtype(b, dt);
   mien_set_grad_enabled(was);
-  mien_tensor *out = c && ca && cb ? mien_empty(ndim, shape, dt, mien_device(a)) : NULL;
+  mien_tensor *out = c && ca && cb ? mien_empty(ndim, shape, dt, mien_tensor_device(a)) : NULL;
   if (out) {
     int64_t sc[MIEN_MAX_DIMS], sa[MIEN_MAX_DIMS], sb[MIEN_MAX_DIMS];
     mien_broadcast_strides(c, ndim, shape, sc);

@@ -40,7 +40,7 @@ mien_tensor *mien_cat(int n, mien_tensor *const *ts, int dim) {
   bool any_grad = false;
   for (int k = 0; k < n; k++) {
     const mien_tensor *t = ts[k];
-    bool ok = t->ndim == ts[0]->ndim && t->dtype == ts[0]->dtype && mien_device(t) == mien_device(ts[0]);
+    bool ok = t->ndim == ts[0]->ndim && t->dtype == ts[0]->dtype && mien_tensor_device(t) == mien_tensor_device(ts[0]);
     for (int j = 0; ok && j < t->ndim; j++)
       if (j != d && t->shape[j] != ts[0]->shape[j]) ok = false;
     if (!ok) {
@@ -63,7 +63,7 @@ mien_tensor *mien_cat(int n, mien_tensor *const *ts, int dim) {
     mien_release(right);
     return out;
   }
-  mien_tensor *out = mien_empty(ts[0]->ndim, shape, ts[0]->dtype, mien_device(ts[0]));
+  mien_tensor *out = mien_empty(ts[0]->ndim, shape, ts[0]->dtype, mien_tensor_device(ts[0]));
   if (!out) return NULL;
   int64_t start = 0;
   for (int k = 0; k < n; k++) {
@@ -155,7 +155,7 @@ static int index_add(mien_tensor *dst, int dim, const mien_tensor *index, const 
 }
 
 static int index_select_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_device(g));
+  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_tensor_device(g));
   if (!z || index_add(z, (int)n->i[0], n->saved[0], g) != 0) {
     mien_release(z);
     return -1;
@@ -176,7 +176,7 @@ mien_tensor *mien_index_select(mien_tensor *t, int dim, const mien_tensor *index
   int64_t shape[MIEN_MAX_DIMS];
   memcpy(shape, t->shape, sizeof shape);
   shape[d] = idx->shape[0];
-  mien_tensor *out = mien_empty(t->ndim, shape, t->dtype, mien_device(t));
+  mien_tensor *out = mien_empty(t->ndim, shape, t->dtype, mien_tensor_device(t));
   const int64_t *p = mien_data_ptr(idx);
   for (int64_t i = 0; out && i < shape[d]; i++) {
     mien_tensor *to = mien_select(out, d, i), *from = mien_select(t, d, p[i]);
@@ -223,7 +223,7 @@ static int gather_scatter(mien_tensor *t, int d, const mien_tensor *index, mien_
 }
 
 static int gather_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_device(g));
+  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_tensor_device(g));
   mien_tensor *gc = mien_contiguous(g);
   if (!z || !gc) {
     mien_release(z);
@@ -250,7 +250,7 @@ mien_tensor *mien_gather(mien_tensor *t, int dim, const mien_tensor *index) {
   }
   if (check_index(index, t->shape[d], "gather") != 0) return NULL;
   mien_tensor *idx = mien_contiguous((mien_tensor *)index);
-  mien_tensor *out = mien_empty(idx->ndim, idx->shape, t->dtype, mien_device(t));
+  mien_tensor *out = mien_empty(idx->ndim, idx->shape, t->dtype, mien_tensor_device(t));
   if (out) {
     gather_scatter(t, d, idx, out, false);
     mien_node *n = mien_record("gather", gather_backward, 1, &t, out);

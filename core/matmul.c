@@ -72,7 +72,7 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
   memcpy(oshape, batch, sizeof(int64_t) * bn);
   oshape[bn] = M;
   oshape[bn + 1] = N;
-  mien_tensor *out = mien_empty(bn + 2, oshape, a->dtype, mien_device(a));
+  mien_tensor *out = mien_empty(bn + 2, oshape, a->dtype, mien_tensor_device(a));
   if (!out) return NULL;
   int ta = 0, tb = 0;
   int64_t lda = 1, ldb = 1;
@@ -120,9 +120,9 @@ mien_tensor *mien_matmul(mien_tensor *a, mien_tensor *b) {
                    mien_shape_str(b, sb, sizeof sb));
     return NULL;
   }
-  if (mien_device(a) != mien_device(b)) {
-    mien_set_error("matmul: tensors are on different devices (%s and %s)", mien_device_name(mien_device(a)),
-                   mien_device_name(mien_device(b)));
+  if (mien_tensor_device(a) != mien_tensor_device(b)) {
+    mien_set_error("matmul: tensors are on different devices (%s and %s)", mien_device_name(mien_tensor_device(a)),
+                   mien_device_name(mien_tensor_device(b)));
     return NULL;
   }
   if (!mien_dtype_is_float(a->dtype) || a->dtype != b->dtype) {

@@ -34,7 +34,7 @@ static int batch_norm_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) 
 
 static int check_param(const mien_tensor *t, const mien_tensor *x, int64_t c, const char *name) {
   if (!t) return 0;
-  if (mien_numel(t) != c || !mien_is_contiguous(t) || t->dtype != x->dtype || mien_device(t) != MIEN_CPU) {
+  if (mien_numel(t) != c || !mien_is_contiguous(t) || t->dtype != x->dtype || mien_tensor_device(t) != MIEN_CPU) {
     char a[128];
     mien_set_error("batch_norm: %s must be a contiguous %s tensor of %lld elements, got %s %s", name,
                    mien_dtype_name(x->dtype), (long long)c, mien_dtype_name(t->dtype), mien_shape_str(t, a, sizeof a));
@@ -46,7 +46,7 @@ static int check_param(const mien_tensor *t, const mien_tensor *x, int64_t c, co
 mien_tensor *mien_batch_norm(mien_tensor *x, mien_tensor *running_mean, mien_tensor *running_var, mien_tensor *weight,
                              mien_tensor *bias, bool training, double momentum, double eps) {
   char a[128];
-  if (x->ndim < 2 || !mien_dtype_is_float(x->dtype) || mien_device(x) != MIEN_CPU) {
+  if (x->ndim < 2 || !mien_dtype_is_float(x->dtype) || mien_tensor_device(x) != MIEN_CPU) {
     mien_set_error("batch_norm: expected a float [N,C] or [N,C,H,W] tensor on the cpu, got %s %s",
                    mien_dtype_name(x->dtype), mien_shape_str(x, a, sizeof a));
     return NULL;

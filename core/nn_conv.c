@@ -87,7 +87,7 @@ mien_tensor *mien_conv2d(mien_tensor *x, mien_tensor *w, mien_tensor *b, const m
                    (long long)w->shape[0]);
     return NULL;
   }
-  if (mien_device(x) != MIEN_CPU || mien_device(w) != MIEN_CPU) {
+  if (mien_tensor_device(x) != MIEN_CPU || mien_tensor_device(w) != MIEN_CPU) {
     mien_set_error("conv2d: this build runs conv2d on the cpu only");
     return NULL;
   }

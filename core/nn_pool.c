@@ -59,7 +59,7 @@ static int pool_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
 
 static mien_tensor *pool(mien_tensor *x, const mien_pool2d_opts *o, bool is_max) {
   const char *name = is_max ? "max_pool2d" : "avg_pool2d";
-  if (x->ndim != 4 || !mien_dtype_is_float(x->dtype) || mien_device(x) != MIEN_CPU) {
+  if (x->ndim != 4 || !mien_dtype_is_float(x->dtype) || mien_tensor_device(x) != MIEN_CPU) {
     char a[128];
     mien_set_error("%s: expected a float [N,C,H,W] tensor on the cpu, got %s %s", name, mien_dtype_name(x->dtype),
                    mien_shape_str(x, a, sizeof a));

@@ -19,8 +19,8 @@ static int check_tensor(const char *op, const char *what, const mien_tensor *t, 
     mien_set_error("%s: %s is missing", op, what);
     return -1;
   }
-  if (mien_device(t) != MIEN_CPU) {
-    mien_set_error("%s: %s is on %s; the fused updates run on the cpu", op, what, mien_device_name(mien_device(t)));
+  if (mien_tensor_device(t) != MIEN_CPU) {
+    mien_set_error("%s: %s is on %s; the fused updates run on the cpu", op, what, mien_device_name(mien_tensor_device(t)));
     return -1;
   }
   if (t->dtype != MIEN_FLOAT32 && t->dtype != MIEN_FLOAT64) {
@@ -58,9 +58,9 @@ static mien_tensor *prepare_grad(const char *op, const mien_tensor *grad, const 
                    mien_shape_str(param, b, sizeof b));
     return NULL;
   }
-  if (mien_device(grad) != MIEN_CPU) {
+  if (mien_tensor_device(grad) != MIEN_CPU) {
     mien_set_error("%s: the gradient is on %s; the fused updates run on the cpu", op,
-                   mien_device_name(mien_device(grad)));
+                   mien_device_name(mien_tensor_device(grad)));
     return NULL;
   }
   if (grad->dtype == param->dtype && mien_is_contiguous(grad)) return mien_retain((mien_tensor *)grad);
@@ -246,7 +246,7 @@ int mien_rmsprop_update(mien_tensor *param, const mien_tensor *grad, mien_tensor
   } while (0)
 
 int mien_sum_squares(const mien_tensor *t, double *out) {
-  if (mien_device(t) != MIEN_CPU || (t->dtype != MIEN_FLOAT32 && t->dtype != MIEN_FLOAT64)) {
+  if (mien_tensor_device(t) != MIEN_CPU || (t->dtype != MIEN_FLOAT32 && t->dtype != MIEN_FLOAT64)) {
     mien_set_error("sum_squares: needs a float32 or float64 cpu tensor");
     return -1;
   }

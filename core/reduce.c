@@ -193,7 +193,7 @@ mien_tensor *mien_reduce(mien_reduce_op op, mien_tensor *t, int ndims, const int
   mien_dtype odt = (op == MIEN_MEAN && !mien_dtype_is_float(t->dtype)) ? MIEN_FLOAT32
                    : (op == MIEN_SUM || op == MIEN_PROD) && t->dtype == MIEN_UINT8 ? MIEN_INT64
                    : t->dtype;
-  mien_tensor *out = mien_empty(ondim, oshape, odt, mien_device(t));
+  mien_tensor *out = mien_empty(ondim, oshape, odt, mien_tensor_device(t));
   if (!out) return NULL;
   int64_t nout = mien_numel(out);
   mien_iter outer, inner;
@@ -273,7 +273,7 @@ DEFINE_ARGEXT(uint8_t)
 
 static mien_tensor *arg_extreme(mien_tensor *t, int dim, bool keepdim, bool want_max) {
   const char *name = want_max ? "argmax" : "argmin";
-  if (t->ndim == 0) return mien_scalar(0, MIEN_INT64, mien_device(t));
+  if (t->ndim == 0) return mien_scalar(0, MIEN_INT64, mien_tensor_device(t));
   int d = mien_normalize_dim(t, dim, name);
   if (d < 0) return NULL;
   if (t->shape[d] == 0) {
@@ -291,7 +291,7 @@ static mien_tensor *arg_extreme(mien_tensor *t, int dim, bool keepdim, bool want
       oshp[no] = t->shape[k];
       ostr[no++] = t->stride[k];
     }
-  mien_tensor *out = mien_empty(ondim, oshape, MIEN_INT64, mien_device(t));
+  mien_tensor *out = mien_empty(ondim, oshape, MIEN_INT64, mien_tensor_device(t));
   if (!out) return NULL;
   int64_t nout = mien_numel(out), len = t->shape[d], st = t->stride[d];
   int64_t *po = out->storage->data;

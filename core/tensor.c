@@ -92,9 +92,9 @@ mien_tensor *mien_full(int ndim, const int64_t *shape, double value, mien_dtype 
 
 mien_tensor *mien_scalar(double value, mien_dtype dtype, int device) { return mien_full(0, NULL, value, dtype, device); }
 
-mien_tensor *mien_empty_like(const mien_tensor *t) { return mien_empty(t->ndim, t->shape, t->dtype, mien_device(t)); }
+mien_tensor *mien_empty_like(const mien_tensor *t) { return mien_empty(t->ndim, t->shape, t->dtype, mien_tensor_device(t)); }
 
-mien_tensor *mien_zeros_like(const mien_tensor *t) { return mien_zeros(t->ndim, t->shape, t->dtype, mien_device(t)); }
+mien_tensor *mien_zeros_like(const mien_tensor *t) { return mien_zeros(t->ndim, t->shape, t->dtype, mien_tensor_device(t)); }
 
 mien_tensor *mien_arange(double start, double stop, double step, mien_dtype dtype, int device) {
   if (step == 0 || (stop - start) / step < 0) {
@@ -222,9 +222,9 @@ int mien_copy_(mien_tensor *dst, const mien_tensor *src) {
                    mien_shape_str(dst, b, sizeof b));
     return -1;
   }
-  if (mien_device(dst) != MIEN_CPU || mien_device(src) != MIEN_CPU) {
-    mien_set_error("copy: tensors on %s and %s; this build copies on the CPU only", mien_device_name(mien_device(dst)),
-                   mien_device_name(mien_device(src)));
+  if (mien_tensor_device(dst) != MIEN_CPU || mien_tensor_device(src) != MIEN_CPU) {
+    mien_set_error("copy: tensors on %s and %s; this build copies on the CPU only", mien_device_name(mien_tensor_device(dst)),
+                   mien_device_name(mien_tensor_device(src)));
     return -1;
   }
   const int64_t *strides[2] = {dst->stride, sstr};
@@ -275,19 +275,19 @@ static mien_tensor *copy_as(mien_tensor *t, mien_dtype dtype, int device, const 
   return out;
 }
 
-mien_tensor *mien_clone(mien_tensor *t) { return copy_as(t, t->dtype, mien_device(t), "clone"); }
+mien_tensor *mien_clone(mien_tensor *t) { return copy_as(t, t->dtype, mien_tensor_device(t), "clone"); }
 
 mien_tensor *mien_contiguous(mien_tensor *t) {
   if (mien_is_contiguous(t)) return mien_retain(t);
-  return copy_as(t, t->dtype, mien_device(t), "contiguous");
+  return copy_as(t, t->dtype, mien_tensor_device(t), "contiguous");
 }
 
 mien_tensor *mien_to_dtype(mien_tensor *t, mien_dtype dtype) {
   if (t->dtype == dtype) return mien_retain(t);
-  return copy_as(t, dtype, mien_device(t), "to_dtype");
+  return copy_as(t, dtype, mien_tensor_device(t), "to_dtype");
 }
 
 mien_tensor *mien_to_device(mien_tensor *t, int device) {
-  if (mien_device(t) == device) return mien_retain(t);
+  if (mien_tensor_device(t) == device) return mien_retain(t);
   return copy_as(t, t->dtype, device, "to_device");
 }

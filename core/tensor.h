@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "dtype.h"
 #include "storage.h"
 
-#define MIEN_MAX_DIMS 8
 
 struct mien_node;
 
@@ -43,7 +43,7 @@ void mien_release(mien_tensor *t);
 int64_t mien_live_tensors(void);
 
 /* --- properties --- */
-static inline int mien_device(const mien_tensor *t) { return t->storage->device; }
+static inline int mien_tensor_device(const mien_tensor *t) { return t->storage->device; }
 int64_t mien_numel(const mien_tensor *t);
 bool mien_is_contiguous(const mien_tensor *t);
 bool mien_same_shape(const mien_tensor *a, const mien_tensor *b);
@@ -81,17 +81,7 @@ mien_tensor *mien_index_select(mien_tensor *t, int dim, const mien_tensor *index
 mien_tensor *mien_gather(mien_tensor *t, int dim, const mien_tensor *index);
 
 /* --- elementwise (broadcasting, differentiable where it makes sense) --- */
-typedef enum mien_binary_op {
-  MIEN_ADD, MIEN_SUB, MIEN_MUL, MIEN_DIV, MIEN_POW, MIEN_MAXIMUM, MIEN_MINIMUM,
-  MIEN_EQ, MIEN_NE, MIEN_LT, MIEN_LE, MIEN_GT, MIEN_GE, MIEN_NUM_BINARY_OPS
-} mien_binary_op;
-typedef enum mien_unary_op {
-  MIEN_NEG, MIEN_EXP, MIEN_LOG, MIEN_SQRT, MIEN_ABS, MIEN_RELU, MIEN_SIGMOID, MIEN_TANH,
-  MIEN_SIN, MIEN_COS, MIEN_SIGN, MIEN_FLOOR, MIEN_CEIL, MIEN_ROUND, MIEN_RSQRT, MIEN_RELU6,
-  MIEN_NUM_UNARY_OPS
-} mien_unary_op;
-const char *mien_binary_op_name(mien_binary_op op);
-const char *mien_unary_op_name(mien_unary_op op);
+/* mien_binary_op, mien_unary_op: backend.h */
 mien_tensor *mien_binary(mien_binary_op op, mien_tensor *a, mien_tensor *b);
 mien_tensor *mien_binary_scalar(mien_binary_op op, mien_tensor *a, double s, bool scalar_first);
 mien_tensor *mien_unary(mien_unary_op op, mien_tensor *a);
@@ -103,7 +93,6 @@ int mien_add_(mien_tensor *a, const mien_tensor *b, double alpha);
 int mien_mul_scalar_(mien_tensor *a, double s);
 
 /* --- reductions over a set of dims (ndims == 0: all dims) --- */
-typedef enum mien_reduce_op { MIEN_SUM, MIEN_MEAN, MIEN_MAX, MIEN_MIN, MIEN_PROD } mien_reduce_op;
 mien_tensor *mien_reduce(mien_reduce_op op, mien_tensor *t, int ndims, const int *dims, bool keepdim);
 mien_tensor *mien_var(mien_tensor *t, int ndims, const int *dims, bool unbiased, bool keepdim);
 mien_tensor *mien_argmax(mien_tensor *t, int dim, bool keepdim); /* int64, 0-based */

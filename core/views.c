@@ -222,7 +222,7 @@ mien_tensor *mien_transpose(mien_tensor *t, int d0, int d1) {
 /* --- narrow / select --- */
 
 static int narrow_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_device(g));
+  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_tensor_device(g));
   if (!z) return -1;
   mien_tensor *region = mien_narrow(z, (int)n->i[0], n->i[1], n->i[2]);
   mien_tensor *src = n->i[3] ? mien_unsqueeze(g, (int)n->i[0]) : mien_retain(g);

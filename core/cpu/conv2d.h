@@ -14,9 +14,9 @@
 
 #include <stdint.h>
 
-typedef struct mien_conv2d_params {
-  int64_t N, C_in, H, W, C_out, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
-} mien_conv2d_params;
+#include "backend.h"
+
+/* mien_conv2d_params: backend.h */
 
 /* Validates p (positive sizes and strides, non-negative padding, channels
  * divisible by groups, non-empty output) and computes the output size. */
