@@ -1,11 +1,13 @@
 /* The registry of backends, one per device type, and device names. */
 #include "backend.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/kernels.h"
 #include "error.h"
 
 static mien_backend *backends[MIEN_NUM_DEVICE_TYPES];
@@ -69,7 +71,12 @@ int mien_backend_register(mien_backend *b) {
   return 0;
 }
 
+/* The built-in backends register on the first lookup. */
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static void register_builtin(void) { mien_cpu_backend_register(); }
+
 const mien_backend *mien_backend_for(mien_device d) {
+  pthread_once(&builtin_once, register_builtin);
   const mien_device_type type = mien_device_type_of(d);
   const int index = mien_device_index(d);
   const mien_backend *b = type < MIEN_NUM_DEVICE_TYPES ? backends[type] : NULL;
@@ -89,12 +96,14 @@ const mien_backend *mien_backend_for(mien_device d) {
 }
 
 int mien_backend_count(void) {
+  pthread_once(&builtin_once, register_builtin);
   int n = 0;
   for (int t = 0; t < MIEN_NUM_DEVICE_TYPES; t++) n += backends[t] != NULL;
   return n;
 }
 
 const mien_backend *mien_backend_at(int i) {
+  pthread_once(&builtin_once, register_builtin);
   for (int t = 0; t < MIEN_NUM_DEVICE_TYPES; t++)
     if (backends[t] && i-- == 0) return backends[t];
   return NULL;

@@ -18,9 +18,6 @@
 
 /* mien_conv2d_params: backend.h */
 
-/* Validates p (positive sizes and strides, non-negative padding, channels
- * divisible by groups, non-empty output) and computes the output size. */
-int mien_conv2d_out_size(const mien_conv2d_params *p, int64_t *OH, int64_t *OW);
 
 /* y = conv(x, w) + bias; bias [C_out] may be NULL. */
 int mien_conv2d_forward_f32(const mien_conv2d_params *p, const float *x, const float *w, const float *bias, float *y);

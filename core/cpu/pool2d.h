@@ -23,8 +23,6 @@
 
 /* mien_pool2d_params: backend.h */
 
-/* Validates p and computes the output size. */
-int mien_pool2d_out_size(const mien_pool2d_params *p, int64_t *OH, int64_t *OW);
 
 /* indices [N, C, OH, OW] receives the position (ih * W + iw, within its H x W
  * plane) of each maximum, for the backward pass; it may be NULL when no

@@ -1,6 +1,5 @@
 /* Single-image transforms for mien.image: affine warping (face alignment)
  * and grey <-> RGB conversion, on uint8 HWC tensors. */
-#include "image/transform.h"
 #include "lmien.h"
 
 /* core.image_warp(img uint8 [H,W] or [H,W,C], {m1..m6}, out_h, out_w, zero_border)
@@ -25,7 +24,7 @@ static int l_image_warp(lua_State *L) {
   int h = (int)t->shape[0], w = (int)t->shape[1], c = t->ndim == 3 ? (int)t->shape[2] : 1;
   int64_t shape[3] = {oh, ow, c};
   mien_tensor *src = mien_contiguous(t);
-  mien_tensor *out = src ? mien_empty(t->ndim, shape, MIEN_UINT8, MIEN_CPU) : NULL;
+  mien_tensor *out = src ? mien_zeros(t->ndim, shape, MIEN_UINT8, MIEN_HOST) : NULL;
   int rc = out ? mien_warp_affine_u8(mien_data_ptr(src), h, w, c, m, mien_data_ptr(out), oh, ow, zero_border) : -1;
   mien_release(src);
   if (rc != 0) {
@@ -50,7 +49,7 @@ static int l_image_convert(lua_State *L) {
   }
   int64_t shape[3] = {t->shape[0], t->shape[1], want}, npix = t->shape[0] * t->shape[1];
   mien_tensor *src = mien_contiguous(t);
-  mien_tensor *out = src ? mien_empty(3, shape, MIEN_UINT8, MIEN_CPU) : NULL;
+  mien_tensor *out = src ? mien_zeros(3, shape, MIEN_UINT8, MIEN_HOST) : NULL;
   if (out) {
     if (want == 1) mien_rgb_to_grey_u8(mien_data_ptr(src), npix, mien_data_ptr(out));
     else mien_grey_to_rgb_u8(mien_data_ptr(src), npix, mien_data_ptr(out));

@@ -138,12 +138,15 @@ CONVERT(long, MIEN_INT64)
 CONVERT(byte, MIEN_UINT8)
 
 static int l_cpu(lua_State *L) {
-  lmien_push(L, mien_to_device(lmien_check(L, 1), MIEN_CPU));
+  lmien_push(L, mien_to_device(lmien_check(L, 1), MIEN_HOST));
   return 1;
 }
 
+/* t:cuda([index]): to device cuda:index (0 by default, as in "cuda:0"). */
 static int l_cuda(lua_State *L) {
-  lmien_push(L, mien_to_device(lmien_check(L, 1), MIEN_CUDA));
+  lua_Integer index = luaL_optinteger(L, 2, 0);
+  if (index < 0 || index > 0xffff) luaL_error(L, "cuda: device index %d is out of range", (int)index);
+  lmien_push(L, mien_to_device(lmien_check(L, 1), mien_device_make(MIEN_DEVICE_CUDA, (int)index)));
   return 1;
 }
 
@@ -382,9 +385,9 @@ static mien_tensor *zero_based_index(lua_State *L, int arg, const char *op) {
         luaL_error(L, "%s: index %d is a %s, not an integer", op, (int)(i + 1), luaL_typename(L, -1));
       lua_pop(L, 1);
     }
-    idx = mien_empty(1, &n, MIEN_INT64, MIEN_CPU);
+    idx = mien_zeros(1, &n, MIEN_INT64, MIEN_HOST);
     if (!idx) lmien_error(L);
-    int64_t *p = idx->storage->data;
+    int64_t *p = mien_data_ptr(idx);
     for (int64_t i = 0; i < n; i++) {
       lua_geti(L, arg, i + 1);
       p[i] = lua_tointeger(L, -1) - 1;

@@ -6,7 +6,6 @@
 
 #include "autograd.h"
 #include "error.h"
-#include "iter.h"
 #include "tensor.h"
 
 static mien_tensor *view_of(mien_tensor *t) {
