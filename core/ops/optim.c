@@ -71,65 +71,67 @@ static mien_tensor *prepare_grad(const char *op, const mien_tensor *grad, const 
   return out;
 }
 
-#define PTR(t) ((t) ? mien_data_ptr(t) : NULL)
+/* The checks every update shares: the parameter and its state tensors (state
+ * k must be there when need[k], and may be NULL otherwise), the gradient made
+ * contiguous in the parameter's dtype. Fills the slot and returns the
+ * gradient to release after the update, or NULL with the error set. */
+static mien_tensor *prepare_slot(const char *op, mien_tensor *param, const mien_tensor *grad, mien_tensor *const state[3],
+                                 const char *const names[3], const bool need[3], mien_optim_slot *slot) {
+  if (check_tensor(op, "the parameter", param, param, false) != 0) return NULL;
+  for (int k = 0; k < 3; k++)
+    if (names[k] && check_tensor(op, names[k], state[k], param, !need[k]) != 0) return NULL;
+  mien_tensor *g = prepare_grad(op, grad, param);
+  if (!g) return NULL;
+  slot->param = mien_data_ptr(param);
+  slot->grad = mien_data_ptr(g);
+  for (int k = 0; k < 3; k++) slot->state[k] = state[k] ? mien_data_ptr(state[k]) : NULL;
+  slot->numel = mien_numel(param);
+  return g;
+}
 
 int mien_sgd_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *momentum_buf, const mien_sgd_opts *o) {
-  const char *op = "sgd";
-  if (check_tensor(op, "the parameter", param, param, false) != 0) return -1;
-  if (check_tensor(op, "the momentum buffer", momentum_buf, param, o->momentum == 0.0) != 0) return -1;
   if (o->nesterov && (o->momentum <= 0.0 || o->dampening != 0.0)) {
     mien_set_error("sgd: nesterov momentum needs momentum > 0 and dampening = 0");
     return -1;
   }
-  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), sgd_update, op);
-  mien_tensor *g = be ? prepare_grad(op, grad, param) : NULL;
-  if (!g) return -1;
-  mien_optim_slot slot = {mien_data_ptr(param), mien_data_ptr(g), {PTR(momentum_buf), NULL, NULL}, mien_numel(param)};
-  int rc = be->sgd_update(o, param->dtype, 1, &slot);
+  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), sgd_update, "sgd");
+  mien_tensor *const state[3] = {momentum_buf, NULL, NULL};
+  static const char *const names[3] = {"the momentum buffer", NULL, NULL};
+  const bool need[3] = {o->momentum != 0.0, false, false};
+  mien_optim_slot slot;
+  mien_tensor *g = be ? prepare_slot("sgd", param, grad, state, names, need, &slot) : NULL;
+  int rc = g ? be->sgd_update(o, param->dtype, 1, &slot) : -1;
   mien_release(g);
   return rc;
 }
 
-/* ---- Adam / AdamW ---- */
-
 int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *exp_avg, mien_tensor *exp_avg_sq,
                      mien_tensor *max_exp_avg_sq, const mien_adam_opts *o) {
   const char *op = o->decoupled ? "adamw" : "adam";
-  if (check_tensor(op, "the parameter", param, param, false) != 0 ||
-      check_tensor(op, "exp_avg", exp_avg, param, false) != 0 ||
-      check_tensor(op, "exp_avg_sq", exp_avg_sq, param, false) != 0 ||
-      check_tensor(op, "max_exp_avg_sq", max_exp_avg_sq, param, !o->amsgrad) != 0)
-    return -1;
   if (o->step < 1) {
     mien_set_error("%s: step must be >= 1, got %lld", op, o->step);
     return -1;
   }
   const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), adam_update, op);
-  mien_tensor *g = be ? prepare_grad(op, grad, param) : NULL;
-  if (!g) return -1;
-  mien_optim_slot slot = {mien_data_ptr(param), mien_data_ptr(g), {PTR(exp_avg), PTR(exp_avg_sq), PTR(max_exp_avg_sq)},
-                          mien_numel(param)};
-  int rc = be->adam_update(o, param->dtype, 1, &slot);
+  mien_tensor *const state[3] = {exp_avg, exp_avg_sq, max_exp_avg_sq};
+  static const char *const names[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  const bool need[3] = {true, true, o->amsgrad};
+  mien_optim_slot slot;
+  mien_tensor *g = be ? prepare_slot(op, param, grad, state, names, need, &slot) : NULL;
+  int rc = g ? be->adam_update(o, param->dtype, 1, &slot) : -1;
   mien_release(g);
   return rc;
 }
 
-/* ---- RMSProp ---- */
-
 int mien_rmsprop_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *square_avg, mien_tensor *grad_avg,
                         mien_tensor *momentum_buf, const mien_rmsprop_opts *o) {
-  const char *op = "rmsprop";
-  if (check_tensor(op, "the parameter", param, param, false) != 0 ||
-      check_tensor(op, "square_avg", square_avg, param, false) != 0 ||
-      check_tensor(op, "grad_avg", grad_avg, param, !o->centered) != 0 ||
-      check_tensor(op, "the momentum buffer", momentum_buf, param, !(o->momentum > 0.0)) != 0)
-    return -1;
-  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), rmsprop_update, op);
-  mien_tensor *g = be ? prepare_grad(op, grad, param) : NULL;
-  if (!g) return -1;
-  mien_optim_slot slot = {mien_data_ptr(param), mien_data_ptr(g), {PTR(square_avg), PTR(grad_avg), PTR(momentum_buf)},
-                          mien_numel(param)};
-  int rc = be->rmsprop_update(o, param->dtype, 1, &slot);
+  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), rmsprop_update, "rmsprop");
+  mien_tensor *const state[3] = {square_avg, grad_avg, momentum_buf};
+  static const char *const names[3] = {"square_avg", "grad_avg", "the momentum buffer"};
+  const bool need[3] = {true, o->centered, o->momentum > 0.0};
+  mien_optim_slot slot;
+  mien_tensor *g = be ? prepare_slot("rmsprop", param, grad, state, names, need, &slot) : NULL;
+  int rc = g ? be->rmsprop_update(o, param->dtype, 1, &slot) : -1;
   mien_release(g);
   return rc;
 }
