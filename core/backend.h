@@ -205,7 +205,7 @@ typedef struct mien_backend {
   /* out int64 [in's shape with dim `dim` of size 1] = 0-based index of the
    * first maximum (want_max) or minimum along dim (compared as in C). */
   int (*arg_reduce)(bool want_max, const mien_strided *out, const mien_strided *in, int dim);
-  /* *host_out = sum of squares of in (float), in double. */
+  /* *host_out = sum of squares of a contiguous float in, in double. */
   int (*sum_squares)(const mien_strided *in, double *host_out);
 
   /* --- linear algebra: row-major C = alpha * op(A) op(B) + beta * C (beta 0 never reads C) --- */
@@ -263,11 +263,13 @@ typedef struct mien_backend {
                                 const void *weight, double smoothing, const void *dloss, void *dlogits);
 
   /* --- random streams (rng.h): element i of a request with base block b --- */
-  /* uniform: lo + (hi-lo) * mien_unit_double(philox(seed, b + i/4)[i%4]), rounded to out's dtype. */
+  /* Element i counts in row-major order of out's shape, whatever its strides.
+   * uniform: lo + (hi-lo) * mien_unit_double(philox(seed, b + i/4)[i%4]), rounded to out's dtype. */
   int (*uniform)(const mien_strided *out, uint64_t seed, uint64_t base, double lo, double hi);
-  /* normal: Box-Muller on words 0 and 1 of block b + i (mien_normal_at). */
+  /* normal: mean + std * sqrt(-2 log u1) cos(2 pi u2) with, from block b + i,
+   * u1 = ((w0 >> 8) + 1) / 2^24 and u2 = (w1 >> 8) / 2^24 (mien_normal_at). */
   int (*normal)(const mien_strided *out, uint64_t seed, uint64_t base, double mean, double std);
-  /* bernoulli: (philox(seed, b + i/4)[i%4] >> 8) < mien_unit_threshold(p) as 0/1. */
+  /* bernoulli, into a contiguous out: (philox(seed, b + i/4)[i%4] >> 8) < mien_unit_threshold(p) as 0/1. */
   int (*bernoulli)(const mien_strided *out, uint64_t seed, uint64_t base, double p);
   /* Inverted dropout of contiguous x [n]: keep with the bernoulli(1-p) stream
    * above, y = x * (keep ? (T)(1 / (1-p)) : 0) in x's type T; mask (nullable,

@@ -42,7 +42,7 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
   int64_t n = 1;
   for (int d = 0; d < ndim; d++) {
     if (shape[d] < 0) {
-      mien_set_error("negative size %lld in dim %d of a new tensor", (long long)shape[d], d + 1);
+      mien_set_error("negative size %lld in dim #%d of a new tensor", (long long)shape[d], d);
       return -1;
     }
     n *= shape[d];
@@ -154,7 +154,8 @@ int mien_normalize_dim(const mien_tensor *t, int dim, const char *op) {
   int n = t->ndim;
   if (dim < -n || dim >= n) {
     char buf[128];
-    mien_set_error("%s: dim %d is out of range for a tensor of shape %s", op, dim + (dim >= 0 ? 1 : 0),
+    mien_set_error(dim >= 0 ? "%s: dim #%d is out of range for a tensor of shape %s"
+                            : "%s: dim %d is out of range for a tensor of shape %s", op, dim,
                    mien_shape_str(t, buf, sizeof buf));
     return -1;
   }

@@ -46,9 +46,9 @@ mien_tensor *mien_cat(int n, mien_tensor *const *ts, int dim) {
       if (j != d && t->shape[j] != ts[0]->shape[j]) ok = false;
     if (!ok) {
       char a[128], b[128];
-      mien_set_error("cat: tensor %d (%s %s) does not match tensor 1 (%s %s) outside dim %d", k + 1,
+      mien_set_error("cat: tensor #%d (%s %s) does not match tensor #0 (%s %s) outside dim #%d", k,
                      mien_dtype_name(t->dtype), mien_shape_str(t, a, sizeof a), mien_dtype_name(ts[0]->dtype),
-                     mien_shape_str(ts[0], b, sizeof b), d + 1);
+                     mien_shape_str(ts[0], b, sizeof b), d);
       return NULL;
     }
     shape[d] += t->shape[d];
@@ -105,7 +105,7 @@ mien_tensor *mien_stack(int n, mien_tensor *const *ts, int dim) {
   for (int k = 0; k < n; k++) {
     if (!mien_same_shape(ts[k], ts[0])) {
       char a[128], b[128];
-      mien_set_error("stack: tensor %d has shape %s, tensor 1 has %s", k + 1, mien_shape_str(ts[k], a, sizeof a),
+      mien_set_error("stack: tensor #%d has shape %s, tensor #0 has %s", k, mien_shape_str(ts[k], a, sizeof a),
                      mien_shape_str(ts[0], b, sizeof b));
       goto fail;
     }
@@ -139,7 +139,7 @@ static mien_tensor *checked_index(const mien_tensor *index, int64_t size, const 
   const int64_t n = mien_numel(c);
   for (int64_t i = 0; i < n; i++)
     if (p[i] < 0 || p[i] >= size) {
-      mien_set_error("%s: index %lld is out of range 1..%lld", op, (long long)p[i] + 1, (long long)size);
+      mien_set_error("%s: index #%lld is out of range #0..#%lld", op, (long long)p[i], (long long)size - 1);
       mien_release(c);
       return NULL;
     }

@@ -126,8 +126,8 @@ mien_tensor *mien_cross_entropy(mien_tensor *logits, const mien_tensor *target, 
   for (int64_t i = 0; i < n; i++) {
     int64_t y = (int64_t)mien_get(target, &i);
     if (y < 0 || y >= c) {
-      mien_set_error("cross_entropy: label %lld of sample %lld is out of range 1..%lld", (long long)y + 1,
-                     (long long)i + 1, (long long)c);
+      mien_set_error("cross_entropy: label #%lld of sample #%lld is out of range #0..#%lld", (long long)y,
+                     (long long)i, (long long)c - 1);
       return NULL;
     }
   }

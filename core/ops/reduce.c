@@ -183,7 +183,7 @@ static mien_tensor *arg_extreme(mien_tensor *t, int dim, bool keepdim, bool want
   int d = mien_normalize_dim(t, dim, name);
   if (d < 0) return NULL;
   if (t->shape[d] == 0) {
-    mien_set_error("%s: dim %d is empty", name, d + 1);
+    mien_set_error("%s: dim #%d is empty", name, d);
     return NULL;
   }
   bool mask[MIEN_MAX_DIMS] = {0};

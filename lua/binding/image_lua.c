@@ -70,7 +70,7 @@ static int l_image_load_batch(lua_State *L) {
 }
 
 static mien_tensor *contiguous_u8_hwc(lua_State *L, int arg, int *h, int *w, int *c) {
-  mien_tensor *t = lmien_check(L, arg);
+  mien_tensor *t = lmien_check_host(L, arg, "image");
   if (t->dtype != MIEN_UINT8 || (t->ndim != 3 && t->ndim != 2))
     luaL_error(L, "expected a uint8 image [H,W] or [H,W,C], got %s with %d dims", mien_dtype_name(t->dtype), t->ndim);
   *h = (int)t->shape[0], *w = (int)t->shape[1], *c = t->ndim == 3 ? (int)t->shape[2] : 1;
@@ -377,10 +377,10 @@ typedef struct batch_args {
 } batch_args;
 
 static void read_batch_args(lua_State *L, batch_args *a) {
-  a->src = lmien_check(L, 1);
+  a->src = lmien_check_host(L, 1, "augment");
   if (a->src->dtype != MIEN_UINT8 || a->src->ndim != 4 || !mien_is_contiguous(a->src))
     luaL_error(L, "augment: images must be a contiguous uint8 [N,H,W,C] tensor");
-  a->idx = lmien_opt(L, 2);
+  a->idx = lua_isnoneornil(L, 2) ? NULL : lmien_check_host(L, 2, "augment");
   if (a->idx && a->idx->dtype != MIEN_INT64) luaL_error(L, "augment: indices must be int64");
   read_augment(L, 3, (int)a->src->shape[1], (int)a->src->shape[2], &a->p);
   a->seed = (uint64_t)luaL_checkinteger(L, 4);

@@ -6,7 +6,7 @@
  * -> uint8 [out_h,out_w(,C)]; m maps output pixel centres to source points
  * (see mien_warp_affine_u8). */
 static int l_image_warp(lua_State *L) {
-  mien_tensor *t = lmien_check(L, 1);
+  mien_tensor *t = lmien_check_host(L, 1, "image_warp");
   if (t->dtype != MIEN_UINT8 || (t->ndim != 3 && t->ndim != 2))
     return luaL_error(L, "image_warp: expected a uint8 image [H,W] or [H,W,C], got %s with %d dims",
                       mien_dtype_name(t->dtype), t->ndim);
@@ -39,7 +39,7 @@ static int l_image_warp(lua_State *L) {
  * [H,W,channels]: BT.601 grey from RGB, or the grey replicated to RGB (see
  * transform.h); an image that already has that many channels comes back as is. */
 static int l_image_convert(lua_State *L) {
-  mien_tensor *t = lmien_check(L, 1);
+  mien_tensor *t = lmien_check_host(L, 1, "image_convert");
   int want = (int)luaL_checkinteger(L, 2);
   if (t->dtype != MIEN_UINT8 || t->ndim != 3 || (t->shape[2] != 1 && t->shape[2] != 3) || (want != 1 && want != 3))
     return luaL_error(L, "image_convert: expected a uint8 [H,W,1 or 3] image and 1 or 3 channels");

@@ -14,6 +14,9 @@
 void lmien_push(lua_State *L, mien_tensor *t);
 mien_tensor *lmien_check(lua_State *L, int arg);
 mien_tensor *lmien_opt(lua_State *L, int arg); /* nil -> NULL */
+/* A tensor in host memory (on the cpu), for functions that read its data
+ * (images, files); a Lua error naming `what` and the device otherwise. */
+mien_tensor *lmien_check_host(lua_State *L, int arg, const char *what);
 int lmien_is_tensor(lua_State *L, int arg);
 /* A tensor, or a number turned into a 0-d tensor like `like` (new ref). */
 mien_tensor *lmien_tensor_or_scalar(lua_State *L, int arg, const mien_tensor *like);

@@ -38,7 +38,26 @@ static void account_allocation(lua_State *L, size_t nbytes, mien_device device) 
   *debt = 0;
 }
 
-int lmien_error(lua_State *L) { return luaL_error(L, "%s", mien_last_error()); }
+/* The core's message with its 0-based positions "#N" shown 1-based, as N + 1. */
+int lmien_error(lua_State *L) {
+  const char *m = mien_last_error();
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  while (*m) {
+    const char *digits = m[0] == '#' && m[1] == '-' ? m + 2 : m + 1;
+    if (m[0] == '#' && digits[0] >= '0' && digits[0] <= '9') {
+      char *end;
+      long long n = strtoll(m + 1, &end, 10);
+      lua_pushfstring(L, "%I", (lua_Integer)(n + 1));
+      luaL_addvalue(&b);
+      m = end;
+    } else {
+      luaL_addchar(&b, *m++);
+    }
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s", lua_tostring(L, -1));
+}
 
 void lmien_push(lua_State *L, mien_tensor *t) {
   if (!t) lmien_error(L);
@@ -54,6 +73,16 @@ mien_tensor *lmien_check(lua_State *L, int arg) {
   tensor_box *b = luaL_checkudata(L, arg, LMIEN_TENSOR);
   if (!b->t) luaL_argerror(L, arg, "tensor is closed");
   return b->t;
+}
+
+mien_tensor *lmien_check_host(lua_State *L, int arg, const char *what) {
+  mien_tensor *t = lmien_check(L, arg);
+  if (mien_tensor_device(t) != MIEN_HOST) {
+    char name[32];
+    luaL_error(L, "%s: the tensor is on %s; move it to the cpu first (t:cpu())", what,
+               mien_device_str(mien_tensor_device(t), name, sizeof name));
+  }
+  return t;
 }
 
 mien_tensor *lmien_opt(lua_State *L, int arg) { return lua_isnoneornil(L, arg) ? NULL : lmien_check(L, arg); }
