@@ -7,9 +7,9 @@
  *
  * Registering. A backend fills a static mien_backend (type, name,
  * device_count and the entries it has) and calls mien_backend_register(&b)
- * once, at load time: the CPU backend (core/cpu/backend.c) does so before the
- * first tensor is made; a CUDA backend does so when it is loaded (at run
- * time, from its own init function). Registering fills b.host with the core's
+ * once, at load time: the registry registers the CPU backend
+ * (core/cpu/table.c) before its first lookup; a CUDA backend registers when
+ * it is loaded (at run time, from its own init function). Registering fills b.host with the core's
  * services (errors), which the backend keeps, e.g. in a static pointer to its
  * table. One backend serves every index of its device type ("cuda:0",
  * "cuda:1", ...): before calling into it for a tensor on index i the core
