@@ -5,6 +5,11 @@
 
 #include "error.h"
 
+/* Node references count the way tensor and storage references do (atomics),
+ * so one refcount style holds in the whole core. */
+static void node_retain(mien_node *n) { __atomic_fetch_add(&n->refcount, 1, __ATOMIC_RELAXED); }
+static int node_unref(mien_node *n) { return __atomic_sub_fetch(&n->refcount, 1, __ATOMIC_ACQ_REL); }
+
 static _Thread_local bool grad_disabled;
 static uint64_t next_seq;
 
@@ -41,7 +46,7 @@ mien_node *mien_record(const char *name, mien_backward_fn backward, int n, mien_
     if (!t->requires_grad) continue;
     if (t->grad_fn) {
       node->edge_fn[k] = t->grad_fn;
-      t->grad_fn->refcount++;
+      node_retain(t->grad_fn);
     } else {
       node->edge_leaf[k] = mien_retain(t);
     }
@@ -73,7 +78,7 @@ void mien_node_release(mien_node *node) {
    * chain does not overflow the C stack, whichever input it runs through.
    * Saved tensors go first: they are inputs whose nodes this node's edges
    * still hold, so releasing them never starts a deep nested release. */
-  if (!node || --node->refcount > 0) return;
+  if (!node || node_unref(node) > 0) return;
   mien_node *local[32], **todo = local;
   int64_t n = 0, cap = 32;
   todo[n++] = node;
@@ -84,7 +89,7 @@ void mien_node_release(mien_node *node) {
     for (int k = 0; k < cur->ninputs; k++) {
       mien_release(cur->edge_leaf[k]);
       mien_node *up = cur->edge_fn[k];
-      if (!up || --up->refcount > 0) continue;
+      if (!up || node_unref(up) > 0) continue;
       if (n == cap) {
         mien_node **grown = malloc(sizeof *grown * (size_t)cap * 2);
         if (!grown) { /* out of memory: fall back to recursing on this one */
@@ -166,7 +171,7 @@ static mien_node **collect(mien_node *root, int64_t *count) {
       scap *= 2;
     }
     out[n++] = node;
-    node->refcount++;
+    node_retain(node);
     for (int k = 0; k < node->ninputs; k++)
       if (node->edge_fn[k]) stack[top++] = node->edge_fn[k];
   }
@@ -217,7 +222,7 @@ int mien_backward(mien_tensor *root, mien_tensor *grad, bool retain_graph) {
                      mien_shape_str(root, a, sizeof a));
       return -1;
     }
-    seed = mien_full(root->ndim, root->shape, 1.0, root->dtype, mien_device(root));
+    seed = mien_full(root->ndim, root->shape, 1.0, root->dtype, mien_tensor_device(root));
   }
   if (!seed) return -1;
   bool was = mien_set_grad_enabled(false);

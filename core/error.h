@@ -1,6 +1,11 @@
 /* Error reporting for the core: functions that can fail return NULL or -1 and
  * leave a message here (one per thread). The Lua binding turns it into a Lua
- * error; the core itself never prints, aborts or exits. */
+ * error; the core itself never prints, aborts or exits.
+ *
+ * Positions in messages (dims, indices, tensor and sample numbers, class
+ * labels) are 0-based and written "#N": "dim #0", "index #5 is out of range
+ * #0..#4". A binding with another base rewrites each "#N" once, where it
+ * raises the error (the Lua binding shows N + 1). */
 #ifndef MIEN_ERROR_H
 #define MIEN_ERROR_H
 

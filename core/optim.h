@@ -16,11 +16,7 @@
  *                   g   = nesterov ? g + momentum * buf : buf
  *   p -= lr * g
  * momentum_buf may be NULL when momentum == 0. */
-typedef struct mien_sgd_opts {
-  double lr, momentum, dampening, weight_decay;
-  bool nesterov;
-  bool first; /* the momentum buffer is initialised from this step's gradient */
-} mien_sgd_opts;
+/* mien_sgd_opts: backend.h */
 int mien_sgd_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *momentum_buf, const mien_sgd_opts *o);
 
 /* Adam / AdamW with bias correction; step is the 1-based count after this
@@ -30,12 +26,7 @@ int mien_sgd_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *mo
  *   amsgrad: vmax = max(vmax, v), used instead of v below
  *   p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
  * max_exp_avg_sq may be NULL unless amsgrad. */
-typedef struct mien_adam_opts {
-  double lr, beta1, beta2, eps, weight_decay;
-  long long step;
-  bool amsgrad;
-  bool decoupled;
-} mien_adam_opts;
+/* mien_adam_opts: backend.h */
 int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *exp_avg, mien_tensor *exp_avg_sq,
                      mien_tensor *max_exp_avg_sq, const mien_adam_opts *o);
 
@@ -46,10 +37,7 @@ int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *e
  *   momentum > 0: buf = momentum * buf + g / avg;  p -= lr * buf
  *   else p -= lr * g / avg
  * grad_avg may be NULL unless centered, momentum_buf unless momentum > 0. */
-typedef struct mien_rmsprop_opts {
-  double lr, alpha, eps, weight_decay, momentum;
-  bool centered;
-} mien_rmsprop_opts;
+/* mien_rmsprop_opts: backend.h */
 int mien_rmsprop_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *square_avg, mien_tensor *grad_avg,
                         mien_tensor *momentum_buf, const mien_rmsprop_opts *o);
 

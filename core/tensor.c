@@ -5,10 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autograd.h"
-#include "dtype_dispatch.h"
 #include "error.h"
-#include "iter.h"
 
 static int64_t live_tensors;
 
@@ -45,7 +42,7 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
   int64_t n = 1;
   for (int d = 0; d < ndim; d++) {
     if (shape[d] < 0) {
-      mien_set_error("negative size %lld in dim %d of a new tensor", (long long)shape[d], d + 1);
+      mien_set_error("negative size %lld in dim #%d of a new tensor", (long long)shape[d], d);
       return -1;
     }
     n *= shape[d];
@@ -54,7 +51,7 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
   return 0;
 }
 
-static mien_tensor *new_tensor(int ndim, const int64_t *shape, mien_dtype dtype, int device, bool zero) {
+static mien_tensor *new_tensor(int ndim, const int64_t *shape, mien_dtype dtype, mien_device device, bool zero) {
   int64_t numel;
   if (check_shape(ndim, shape, &numel) != 0) return NULL;
   const size_t nbytes = (size_t)numel * mien_dtype_size(dtype);
@@ -69,20 +66,16 @@ static mien_tensor *new_tensor(int ndim, const int64_t *shape, mien_dtype dtype,
   return t;
 }
 
-mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
-  return new_tensor(ndim, shape, dtype, device, true);
-}
-
-mien_tensor *mien_empty_uninit(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
+mien_tensor *mien_empty(int ndim, const int64_t *shape, mien_dtype dtype, mien_device device) {
   return new_tensor(ndim, shape, dtype, device, false);
 }
 
-mien_tensor *mien_zeros(int ndim, const int64_t *shape, mien_dtype dtype, int device) {
-  return mien_empty(ndim, shape, dtype, device); /* storages start zeroed */
+mien_tensor *mien_zeros(int ndim, const int64_t *shape, mien_dtype dtype, mien_device device) {
+  return new_tensor(ndim, shape, dtype, device, true);
 }
 
-mien_tensor *mien_full(int ndim, const int64_t *shape, double value, mien_dtype dtype, int device) {
-  mien_tensor *t = mien_empty(ndim, shape, dtype, device);
+mien_tensor *mien_full(int ndim, const int64_t *shape, double value, mien_dtype dtype, mien_device device) {
+  mien_tensor *t = mien_zeros(ndim, shape, dtype, device);
   if (t && value != 0.0 && mien_fill_(t, value) != 0) {
     mien_release(t);
     return NULL;
@@ -90,24 +83,22 @@ mien_tensor *mien_full(int ndim, const int64_t *shape, double value, mien_dtype 
   return t;
 }
 
-mien_tensor *mien_scalar(double value, mien_dtype dtype, int device) { return mien_full(0, NULL, value, dtype, device); }
+mien_tensor *mien_scalar(double value, mien_dtype dtype, mien_device device) { return mien_full(0, NULL, value, dtype, device); }
 
-mien_tensor *mien_empty_like(const mien_tensor *t) { return mien_empty(t->ndim, t->shape, t->dtype, mien_device(t)); }
+mien_tensor *mien_zeros_like(const mien_tensor *t) { return mien_zeros(t->ndim, t->shape, t->dtype, mien_tensor_device(t)); }
 
-mien_tensor *mien_zeros_like(const mien_tensor *t) { return mien_zeros(t->ndim, t->shape, t->dtype, mien_device(t)); }
-
-mien_tensor *mien_arange(double start, double stop, double step, mien_dtype dtype, int device) {
+mien_tensor *mien_arange(double start, double stop, double step, mien_dtype dtype, mien_device device) {
   if (step == 0 || (stop - start) / step < 0) {
     mien_set_error("arange: step %g does not go from %g towards %g", step, start, stop);
     return NULL;
   }
   int64_t n = (int64_t)ceil((stop - start) / step);
-  mien_tensor *t = mien_empty(1, &n, dtype, device);
-  if (!t) return NULL;
-  MIEN_DISPATCH(dtype, T, {
-    T *p = t->storage->data;
-    for (int64_t i = 0; i < n; i++) p[i] = (T)(start + (double)i * step);
-  });
+  const mien_backend *b = MIEN_BACKEND_NEED(device, arange, "arange");
+  mien_tensor *t = b ? mien_empty(1, &n, dtype, device) : NULL;
+  if (t && b->arange(mien_data_ptr(t), dtype, n, start, step) != 0) {
+    mien_release(t);
+    return NULL;
+  }
   return t;
 }
 
@@ -151,11 +142,20 @@ void *mien_data_ptr(const mien_tensor *t) {
   return (char *)t->storage->data + (size_t)t->offset * mien_dtype_size(t->dtype);
 }
 
+int mien_check_same_device(const mien_tensor *a, const mien_tensor *b, const char *op) {
+  if (mien_tensor_device(a) == mien_tensor_device(b)) return 0;
+  char da[32], db[32];
+  mien_set_error("%s: tensors are on different devices (%s and %s)", op,
+                 mien_device_str(mien_tensor_device(a), da, sizeof da), mien_device_str(mien_tensor_device(b), db, sizeof db));
+  return -1;
+}
+
 int mien_normalize_dim(const mien_tensor *t, int dim, const char *op) {
   int n = t->ndim;
   if (dim < -n || dim >= n) {
     char buf[128];
-    mien_set_error("%s: dim %d is out of range for a tensor of shape %s", op, dim + (dim >= 0 ? 1 : 0),
+    mien_set_error(dim >= 0 ? "%s: dim #%d is out of range for a tensor of shape %s"
+                            : "%s: dim %d is out of range for a tensor of shape %s", op, dim,
                    mien_shape_str(t, buf, sizeof buf));
     return -1;
   }
@@ -177,16 +177,31 @@ static int64_t element_offset(const mien_tensor *t, const int64_t *index) {
   return off;
 }
 
+/* One element moves through the backend's host copies, as 8 bytes at most. */
 double mien_get(const mien_tensor *t, const int64_t *index) {
-  int64_t off = element_offset(t, index);
-  double v = 0;
-  MIEN_DISPATCH(t->dtype, T, { v = (double)((const T *)t->storage->data)[off]; });
-  return v;
+  const size_t es = mien_dtype_size(t->dtype);
+  const char *at = (const char *)t->storage->data + (size_t)element_offset(t, index) * es;
+  union { float f; double d; int64_t i; uint8_t u; } v;
+  if (t->storage->backend->copy_to_host(&v, at, es) != 0) return NAN;
+  switch (t->dtype) {
+    case MIEN_FLOAT32: return v.f;
+    case MIEN_FLOAT64: return v.d;
+    case MIEN_INT64: return (double)v.i;
+    default: return v.u;
+  }
 }
 
-void mien_set(mien_tensor *t, const int64_t *index, double v) {
-  int64_t off = element_offset(t, index);
-  MIEN_DISPATCH(t->dtype, T, { ((T *)t->storage->data)[off] = (T)v; });
+void mien_set(mien_tensor *t, const int64_t *index, double value) {
+  const size_t es = mien_dtype_size(t->dtype);
+  char *at = (char *)t->storage->data + (size_t)element_offset(t, index) * es;
+  union { float f; double d; int64_t i; uint8_t u; } v;
+  switch (t->dtype) {
+    case MIEN_FLOAT32: v.f = (float)value; break;
+    case MIEN_FLOAT64: v.d = value; break;
+    case MIEN_INT64: v.i = (int64_t)value; break;
+    default: v.u = (uint8_t)value; break;
+  }
+  t->storage->backend->copy_from_host(at, &v, es);
 }
 
 int mien_item(const mien_tensor *t, double *out) {
@@ -197,55 +212,62 @@ int mien_item(const mien_tensor *t, double *out) {
     return -1;
   }
   int64_t zero[MIEN_MAX_DIMS] = {0};
+  mien_clear_error();
   *out = mien_get(t, zero);
+  return *out != *out && mien_last_error()[0] ? -1 : 0;
+}
+
+/* --- descriptors and broadcasting --- */
+
+mien_strided mien_strided_of(const mien_tensor *t) {
+  mien_strided d;
+  d.data = mien_data_ptr(t);
+  d.dtype = t->dtype;
+  d.ndim = t->ndim;
+  memcpy(d.shape, t->shape, sizeof d.shape);
+  memcpy(d.stride, t->stride, sizeof d.stride);
+  return d;
+}
+
+int mien_strided_broadcast(const mien_tensor *t, int ndim, const int64_t *shape, mien_strided *out) {
+  if (mien_broadcast_strides(t, ndim, shape, out->stride) != 0) return -1;
+  out->data = mien_data_ptr(t);
+  out->dtype = t->dtype;
+  out->ndim = ndim;
+  memcpy(out->shape, shape, sizeof(int64_t) * (size_t)ndim);
   return 0;
 }
 
-/* --- copy, fill, conversion --- */
-
-#define COPY_LOOP(TD, TS)                                                                 \
-  MIEN_ITER_FOR(it, off, j0, j1, {                                                        \
-    TD *o = (TD *)dst->storage->data + dst->offset + off[0];                              \
-    const TS *s = (const TS *)src->storage->data + src->offset + off[1];                  \
-    int64_t so = it.strides[0][it.ndim - 1], ss = it.strides[1][it.ndim - 1];             \
-    if (so == 1 && ss == 1)                                                               \
-      for (int64_t j = j0; j < j1; j++) o[j] = (TD)s[j];                                  \
-    else                                                                                  \
-      for (int64_t j = j0; j < j1; j++) o[j * so] = (TD)s[j * ss];                        \
-  })
-
-int mien_copy_(mien_tensor *dst, const mien_tensor *src) {
-  int64_t sstr[MIEN_MAX_DIMS];
-  if (mien_broadcast_strides(src, dst->ndim, dst->shape, sstr) != 0) {
-    char a[128], b[128];
-    mien_set_error("copy: source shape %s does not broadcast to destination shape %s", mien_shape_str(src, a, sizeof a),
-                   mien_shape_str(dst, b, sizeof b));
-    return -1;
+int mien_broadcast_strides(const mien_tensor *t, int ndim, const int64_t *shape, int64_t *strides) {
+  if (t->ndim > ndim) return -1;
+  int lead = ndim - t->ndim;
+  for (int d = 0; d < ndim; d++) {
+    if (d < lead) {
+      strides[d] = 0;
+      continue;
+    }
+    int64_t s = t->shape[d - lead];
+    if (s == shape[d]) strides[d] = s == 1 ? 0 : t->stride[d - lead];
+    else if (s == 1) strides[d] = 0;
+    else return -1;
   }
-  if (mien_device(dst) != MIEN_CPU || mien_device(src) != MIEN_CPU) {
-    mien_set_error("copy: tensors on %s and %s; this build copies on the CPU only", mien_device_name(mien_device(dst)),
-                   mien_device_name(mien_device(src)));
-    return -1;
-  }
-  const int64_t *strides[2] = {dst->stride, sstr};
-  mien_iter it;
-  mien_iter_init(&it, dst->ndim, dst->shape, 2, strides);
-  MIEN_DISPATCH(dst->dtype, TD, { MIEN_DISPATCH(src->dtype, TS, { COPY_LOOP(TD, TS); }); });
   return 0;
 }
 
-int mien_fill_(mien_tensor *t, double value) {
-  const int64_t *strides[1] = {t->stride};
-  mien_iter it;
-  mien_iter_init(&it, t->ndim, t->shape, 1, strides);
-  MIEN_DISPATCH(t->dtype, T, {
-    T v = (T)value;
-    MIEN_ITER_FOR(it, off, j0, j1, {
-      T *o = (T *)t->storage->data + t->offset + off[0];
-      int64_t so = it.strides[0][it.ndim - 1];
-      for (int64_t j = j0; j < j1; j++) o[j * so] = v;
-    });
-  });
+int mien_broadcast_shape(const mien_tensor *a, const mien_tensor *b, const char *op, int *ndim, int64_t *shape) {
+  int n = a->ndim > b->ndim ? a->ndim : b->ndim;
+  for (int d = 0; d < n; d++) {
+    int da = d - (n - a->ndim), db = d - (n - b->ndim);
+    int64_t sa = da >= 0 ? a->shape[da] : 1, sb = db >= 0 ? b->shape[db] : 1;
+    if (sa != sb && sa != 1 && sb != 1) {
+      char bufa[128], bufb[128];
+      mien_set_error("%s: shapes %s and %s do not broadcast", op, mien_shape_str(a, bufa, sizeof bufa),
+                     mien_shape_str(b, bufb, sizeof bufb));
+      return -1;
+    }
+    shape[d] = sa == 1 ? sb : sa;
+  }
+  *ndim = n;
   return 0;
 }
 
@@ -257,37 +279,4 @@ mien_tensor *mien_detach(mien_tensor *t) {
   memcpy(v->shape, t->shape, sizeof t->shape);
   memcpy(v->stride, t->stride, sizeof t->stride);
   return v;
-}
-
-static int identity_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  gin[0] = mien_to_dtype(g, n->in_dtype[0]);
-  return gin[0] ? 0 : -1;
-}
-
-static mien_tensor *copy_as(mien_tensor *t, mien_dtype dtype, int device, const char *name) {
-  mien_tensor *out = mien_empty_uninit(t->ndim, t->shape, dtype, device); /* the copy writes it all */
-  if (!out) return NULL;
-  if (mien_copy_(out, t) != 0) {
-    mien_release(out);
-    return NULL;
-  }
-  if (mien_dtype_is_float(dtype) && mien_dtype_is_float(t->dtype)) mien_record(name, identity_backward, 1, &t, out);
-  return out;
-}
-
-mien_tensor *mien_clone(mien_tensor *t) { return copy_as(t, t->dtype, mien_device(t), "clone"); }
-
-mien_tensor *mien_contiguous(mien_tensor *t) {
-  if (mien_is_contiguous(t)) return mien_retain(t);
-  return copy_as(t, t->dtype, mien_device(t), "contiguous");
-}
-
-mien_tensor *mien_to_dtype(mien_tensor *t, mien_dtype dtype) {
-  if (t->dtype == dtype) return mien_retain(t);
-  return copy_as(t, dtype, mien_device(t), "to_dtype");
-}
-
-mien_tensor *mien_to_device(mien_tensor *t, int device) {
-  if (mien_device(t) == device) return mien_retain(t);
-  return copy_as(t, t->dtype, device, "to_device");
 }

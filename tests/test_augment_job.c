@@ -32,21 +32,21 @@ static mien_augment_params busy_params(int oh, int ow, int oc) {
 
 static mien_tensor *make_source(void) {
   int64_t shape[4] = {N, H, W, C};
-  mien_tensor *t = mien_empty(4, shape, MIEN_UINT8, MIEN_CPU);
+  mien_tensor *t = mien_zeros(4, shape, MIEN_UINT8, MIEN_HOST);
   uint8_t *px = mien_data_ptr(t);
   for (int64_t i = 0; i < (int64_t)N * H * W * C; i++) px[i] = (uint8_t)((i * 2654435761u) >> 24);
   return t;
 }
 
 static mien_tensor *make_indices(int64_t n, const int64_t *v) {
-  mien_tensor *t = mien_empty(1, &n, MIEN_INT64, MIEN_CPU);
+  mien_tensor *t = mien_zeros(1, &n, MIEN_INT64, MIEN_HOST);
   memcpy(mien_data_ptr(t), v, sizeof(int64_t) * (size_t)n);
   return t;
 }
 
 static mien_tensor *make_out(const mien_augment_params *p, int64_t batch) {
   int64_t shape[4] = {batch, p->out_channels, p->out_h, p->out_w};
-  return mien_empty(4, shape, MIEN_FLOAT32, MIEN_CPU);
+  return mien_zeros(4, shape, MIEN_FLOAT32, MIEN_HOST);
 }
 
 /* The batch from mien_augment_batch directly, into a malloc'd buffer. */

@@ -17,7 +17,7 @@
 
 static mien_tensor *vec(int n, const double *v, mien_dtype dt, bool requires_grad) {
   int64_t shape[1] = {n};
-  mien_tensor *t = mien_empty(1, shape, dt, MIEN_CPU);
+  mien_tensor *t = mien_zeros(1, shape, dt, MIEN_HOST);
   for (int64_t i = 0; i < n; i++) mien_set(t, &i, v[i]);
   t->requires_grad = requires_grad;
   return t;
@@ -165,18 +165,18 @@ static void test_no_grad_and_detach(void) {
  * conv/pool/batch-norm/loss graph leaves nothing behind. */
 static void test_release(void) {
   int64_t xs[4] = {2, 3, 6, 6}, ws[4] = {4, 3, 3, 3}, c4 = 4, n2 = 2;
-  mien_tensor *x = mien_randn(4, xs, MIEN_FLOAT32, MIEN_CPU);
-  mien_tensor *w = mien_randn(4, ws, MIEN_FLOAT32, MIEN_CPU);
-  mien_tensor *gamma = mien_full(1, &c4, 1, MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *x = mien_randn(4, xs, MIEN_FLOAT32, MIEN_HOST);
+  mien_tensor *w = mien_randn(4, ws, MIEN_FLOAT32, MIEN_HOST);
+  mien_tensor *gamma = mien_full(1, &c4, 1, MIEN_FLOAT32, MIEN_HOST);
   w->requires_grad = gamma->requires_grad = true;
-  mien_tensor *rm = mien_zeros(1, &c4, MIEN_FLOAT32, MIEN_CPU), *rv = mien_full(1, &c4, 1, MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *rm = mien_zeros(1, &c4, MIEN_FLOAT32, MIEN_HOST), *rv = mien_full(1, &c4, 1, MIEN_FLOAT32, MIEN_HOST);
   mien_conv2d_opts co = {{1, 1}, {1, 1}, {1, 1}, 1};
   mien_pool2d_opts po = {{2, 2}, {2, 2}, {0, 0}, false, true};
   mien_tensor *h1 = mien_conv2d(x, w, NULL, &co);
   mien_tensor *h2 = mien_batch_norm(h1, rm, rv, gamma, NULL, true, 0.1, 1e-5);
   mien_tensor *h3 = mien_max_pool2d(h2, &po);
   mien_tensor *h4 = mien_global_avg_pool2d(h3);
-  mien_tensor *labels = mien_zeros(1, &n2, MIEN_INT64, MIEN_CPU);
+  mien_tensor *labels = mien_zeros(1, &n2, MIEN_INT64, MIEN_HOST);
   mien_tensor *loss = mien_cross_entropy(h4, labels, NULL, 0.1, MIEN_REDUCE_MEAN);
   EXPECT(loss && loss->requires_grad, "loss: %s", mien_last_error());
   /* drop the intermediates first: the graph keeps what backward needs */
@@ -257,6 +257,6 @@ int main(void) {
   test_deep_chain_release();
   test_deep_chain_backward();
   EXPECT(mien_live_tensors() == 0, "%lld tensors leaked", (long long)mien_live_tensors());
-  EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == 0, "%zu bytes leaked", mien_storage_bytes_in_use(MIEN_CPU));
+  EXPECT(mien_storage_bytes_in_use(MIEN_HOST) == 0, "%zu bytes leaked", mien_storage_bytes_in_use(MIEN_HOST));
   return check_exit("test_autograd");
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "cpu_cache.h"
+#include "cpu/cache.h"
 
 static int all_zero(const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++)

@@ -56,22 +56,22 @@ int main(void) {
 
   clear_launchers();
   float buf[3] = {1, 2, 3}, gathered[3] = {0};
-  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, MIEN_DIST_SUM, MIEN_CPU) == -1);
+  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, MIEN_DIST_SUM, MIEN_HOST) == -1);
   CHECK(error_mentions("init", "", ""));
   CHECK(mien_dist_init(NULL, NULL) == 0); /* a world of one needs no library */
   CHECK(mien_dist_initialized() && mien_dist_rank() == 0 && mien_dist_world_size() == 1);
   CHECK(strcmp(mien_dist_backend_name(), "none") == 0);
   CHECK(mien_dist_barrier() == 0);
-  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, MIEN_DIST_MAX, MIEN_CPU) == 0);
-  CHECK(mien_dist_broadcast(buf, 3, MIEN_FLOAT32, 0, MIEN_CPU) == 0);
+  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, MIEN_DIST_MAX, MIEN_HOST) == 0);
+  CHECK(mien_dist_broadcast(buf, 3, MIEN_FLOAT32, 0, MIEN_HOST) == 0);
   CHECK(buf[0] == 1 && buf[1] == 2 && buf[2] == 3);
-  CHECK(mien_dist_broadcast(buf, 3, MIEN_FLOAT32, 1, MIEN_CPU) == -1);
+  CHECK(mien_dist_broadcast(buf, 3, MIEN_FLOAT32, 1, MIEN_HOST) == -1);
   CHECK(error_mentions("root 1", "world of 1", ""));
-  CHECK(mien_dist_all_gather(buf, gathered, 3, MIEN_FLOAT32, MIEN_CPU) == 0);
+  CHECK(mien_dist_all_gather(buf, gathered, 3, MIEN_FLOAT32, MIEN_HOST) == 0);
   CHECK(gathered[0] == 1 && gathered[2] == 3);
-  CHECK(mien_dist_all_reduce(buf, -1, MIEN_FLOAT32, MIEN_DIST_SUM, MIEN_CPU) == -1);
-  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, (mien_dist_op)7, MIEN_CPU) == -1);
+  CHECK(mien_dist_all_reduce(buf, -1, MIEN_FLOAT32, MIEN_DIST_SUM, MIEN_HOST) == -1);
+  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, (mien_dist_op)7, MIEN_HOST) == -1);
   CHECK(mien_dist_finalize() == 0);
-  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, MIEN_DIST_SUM, MIEN_CPU) == 0); /* world of one: still a no-op */
+  CHECK(mien_dist_all_reduce(buf, 3, MIEN_FLOAT32, MIEN_DIST_SUM, MIEN_HOST) == 0); /* world of one: still a no-op */
   return check_exit("test_dist");
 }

@@ -45,7 +45,7 @@ static void check_bernoulli(int64_t n, double p, mien_dtype dtype) {
   mien_rng_seed(g, 1234);
   g->counter = 77; /* an unaligned base */
   const uint64_t seed = g->seed, base = g->counter;
-  mien_tensor *t = mien_bernoulli(1, &n, p, dtype, MIEN_CPU);
+  mien_tensor *t = mien_bernoulli(1, &n, p, dtype, MIEN_HOST);
   if (!t) {
     EXPECT(0, "bernoulli: %s", mien_last_error());
     return;

@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "error.h"
-#include "iter.h"
+#include "cpu/iter.h"
 #include "storage.h"
 #include "tensor.h"
 
@@ -30,8 +30,8 @@ static bool stride_is(const mien_tensor *t, const int64_t *stride) {
 
 /* 0, 1, 2, ... in a new float32 tensor */
 static mien_tensor *iota(int ndim, const int64_t *shape) {
-  mien_tensor *t = mien_empty(ndim, shape, MIEN_FLOAT32, MIEN_CPU);
-  float *p = t->storage->data;
+  mien_tensor *t = mien_zeros(ndim, shape, MIEN_FLOAT32, MIEN_HOST);
+  float *p = mien_data_ptr(t);
   for (int64_t i = 0; i < mien_numel(t); i++) p[i] = (float)i;
   return t;
 }
@@ -42,11 +42,11 @@ static double at(const mien_tensor *t, int64_t i0, int64_t i1, int64_t i2) {
 }
 
 static void test_storage_refcounts(void) {
-  size_t bytes0 = mien_storage_bytes_in_use(MIEN_CPU);
-  mien_tensor *t = mien_zeros(2, SHAPE(3, 4), MIEN_FLOAT64, MIEN_CPU);
+  size_t bytes0 = mien_storage_bytes_in_use(MIEN_HOST);
+  mien_tensor *t = mien_zeros(2, SHAPE(3, 4), MIEN_FLOAT64, MIEN_HOST);
   EXPECT(t->refcount == 1 && t->storage->refcount == 1, "fresh tensor refcounts %d/%d", t->refcount,
          t->storage->refcount);
-  EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == bytes0 + 96, "bytes in use %zu", mien_storage_bytes_in_use(MIEN_CPU));
+  EXPECT(mien_storage_bytes_in_use(MIEN_HOST) == bytes0 + 96, "bytes in use %zu", mien_storage_bytes_in_use(MIEN_HOST));
   mien_tensor *v = mien_transpose(t, 0, 1);
   EXPECT(v->storage == t->storage && t->storage->refcount == 2, "a view shares and retains the storage");
   mien_tensor *r = mien_retain(t);
@@ -56,25 +56,25 @@ static void test_storage_refcounts(void) {
   EXPECT(c->storage != t->storage && t->storage->refcount == 2, "clone has its own storage");
   mien_release(t); /* the view keeps the storage */
   EXPECT(v->storage->refcount == 1, "storage refcount after the base is released: %d", v->storage->refcount);
-  EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == bytes0 + 192, "bytes with view + clone %zu",
-         mien_storage_bytes_in_use(MIEN_CPU));
+  EXPECT(mien_storage_bytes_in_use(MIEN_HOST) == bytes0 + 192, "bytes with view + clone %zu",
+         mien_storage_bytes_in_use(MIEN_HOST));
   mien_release(v);
   mien_release(c);
-  EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == bytes0, "bytes back to %zu, got %zu", bytes0,
-         mien_storage_bytes_in_use(MIEN_CPU));
+  EXPECT(mien_storage_bytes_in_use(MIEN_HOST) == bytes0, "bytes back to %zu, got %zu", bytes0,
+         mien_storage_bytes_in_use(MIEN_HOST));
   mien_release(NULL); /* harmless */
 }
 
 static void test_creation(void) {
-  mien_tensor *f = mien_full(2, SHAPE(2, 3), 2.5, MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *f = mien_full(2, SHAPE(2, 3), 2.5, MIEN_FLOAT32, MIEN_HOST);
   EXPECT(shape_is(f, 2, SHAPE(2, 3)) && stride_is(f, SHAPE(3, 1)) && mien_is_contiguous(f), "full shape/stride");
   EXPECT(at(f, 1, 2, 0) == 2.5, "full value");
-  mien_tensor *s = mien_scalar(7, MIEN_INT64, MIEN_CPU);
+  mien_tensor *s = mien_scalar(7, MIEN_INT64, MIEN_HOST);
   double v = 0;
   EXPECT(s->ndim == 0 && mien_numel(s) == 1 && mien_item(s, &v) == 0 && v == 7, "scalar");
-  mien_tensor *a = mien_arange(1, 2, 0.25, MIEN_FLOAT64, MIEN_CPU);
+  mien_tensor *a = mien_arange(1, 2, 0.25, MIEN_FLOAT64, MIEN_HOST);
   EXPECT(shape_is(a, 1, SHAPE(4)) && at(a, 3, 0, 0) == 1.75, "arange");
-  mien_tensor *e = mien_empty(2, SHAPE(0, 5), MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *e = mien_zeros(2, SHAPE(0, 5), MIEN_FLOAT32, MIEN_HOST);
   EXPECT(e && mien_numel(e) == 0, "empty tensor");
   mien_tensor *z = mien_zeros_like(f);
   EXPECT(z->dtype == MIEN_FLOAT32 && shape_is(z, 2, SHAPE(2, 3)) && at(z, 1, 1, 0) == 0, "zeros_like");
@@ -147,8 +147,8 @@ static void test_views(void) {
 }
 
 static void test_broadcasting(void) {
-  mien_tensor *a = mien_zeros(3, SHAPE(4, 1, 3), MIEN_FLOAT32, MIEN_CPU);
-  mien_tensor *b = mien_zeros(2, SHAPE(2, 1), MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *a = mien_zeros(3, SHAPE(4, 1, 3), MIEN_FLOAT32, MIEN_HOST);
+  mien_tensor *b = mien_zeros(2, SHAPE(2, 1), MIEN_FLOAT32, MIEN_HOST);
   int ndim = 0;
   int64_t shape[MIEN_MAX_DIMS];
   EXPECT(mien_broadcast_shape(a, b, "test", &ndim, shape) == 0 && ndim == 3 && shape[0] == 4 && shape[1] == 2 &&
@@ -159,7 +159,7 @@ static void test_broadcasting(void) {
          "strides of [4,1,3] in [4,2,3]: %lld %lld %lld", (long long)st[0], (long long)st[1], (long long)st[2]);
   EXPECT(mien_broadcast_strides(b, 3, shape, st) == 0 && st[0] == 0 && st[1] == 1 && st[2] == 0,
          "strides of [2,1] in [4,2,3]: %lld %lld %lld", (long long)st[0], (long long)st[1], (long long)st[2]);
-  mien_tensor *c = mien_zeros(1, SHAPE(5), MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *c = mien_zeros(1, SHAPE(5), MIEN_FLOAT32, MIEN_HOST);
   mien_clear_error();
   EXPECT(mien_broadcast_shape(a, c, "myop", &ndim, shape) == -1, "[4,1,3] and [5] do not broadcast");
   EXPECT(strstr(mien_last_error(), "myop") && strstr(mien_last_error(), "[4,1,3]") && strstr(mien_last_error(), "[5]"),
@@ -210,13 +210,13 @@ static void test_copy_dtypes(void) {
   const double vals[4] = {0, 1, 7, 200};
   for (int from = 0; from < MIEN_NUM_DTYPES; from++) {
     for (int to = 0; to < MIEN_NUM_DTYPES; to++) {
-      mien_tensor *src = mien_empty(2, SHAPE(2, 2), (mien_dtype)from, MIEN_CPU);
+      mien_tensor *src = mien_zeros(2, SHAPE(2, 2), (mien_dtype)from, MIEN_HOST);
       for (int64_t i = 0; i < 4; i++) {
         int64_t idx[2] = {i / 2, i % 2};
         mien_set(src, idx, vals[i]);
       }
       mien_tensor *srct = mien_transpose(src, 0, 1); /* a strided source */
-      mien_tensor *dst = mien_empty(2, SHAPE(2, 2), (mien_dtype)to, MIEN_CPU);
+      mien_tensor *dst = mien_zeros(2, SHAPE(2, 2), (mien_dtype)to, MIEN_HOST);
       EXPECT(mien_copy_(dst, srct) == 0, "copy %s -> %s", mien_dtype_name(from), mien_dtype_name(to));
       bool ok = true;
       for (int64_t i = 0; i < 2; i++)
@@ -233,11 +233,11 @@ static void test_copy_dtypes(void) {
     }
   }
   /* float -> int truncates toward zero; broadcast copy */
-  mien_tensor *f = mien_arange(-1.5, 2, 1, MIEN_FLOAT64, MIEN_CPU); /* -1.5 -0.5 0.5 1.5 */
-  mien_tensor *i = mien_zeros(2, SHAPE(2, 4), MIEN_INT64, MIEN_CPU);
+  mien_tensor *f = mien_arange(-1.5, 2, 1, MIEN_FLOAT64, MIEN_HOST); /* -1.5 -0.5 0.5 1.5 */
+  mien_tensor *i = mien_zeros(2, SHAPE(2, 4), MIEN_INT64, MIEN_HOST);
   EXPECT(mien_copy_(i, f) == 0, "broadcast copy");
   EXPECT(at(i, 1, 0, 0) == -1 && at(i, 1, 1, 0) == 0 && at(i, 0, 3, 0) == 1, "float to int64 truncation");
-  mien_tensor *bad = mien_zeros(1, SHAPE(3), MIEN_INT64, MIEN_CPU);
+  mien_tensor *bad = mien_zeros(1, SHAPE(3), MIEN_INT64, MIEN_HOST);
   EXPECT(mien_copy_(bad, f) == -1 && strstr(mien_last_error(), "copy") && strstr(mien_last_error(), "[4]"),
          "copy error: %s", mien_last_error());
   EXPECT(mien_fill_(i, 3) == 0 && at(i, 1, 3, 0) == 3, "fill_");
@@ -336,8 +336,8 @@ static void test_iter_coalescing(void) {
 }
 
 static void test_errors(void) {
-  mien_tensor *a = mien_zeros(2, SHAPE(64, 4608), MIEN_FLOAT32, MIEN_CPU);
-  mien_tensor *b = mien_zeros(2, SHAPE(256, 4608), MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *a = mien_zeros(2, SHAPE(64, 4608), MIEN_FLOAT32, MIEN_HOST);
+  mien_tensor *b = mien_zeros(2, SHAPE(256, 4608), MIEN_FLOAT32, MIEN_HOST);
   mien_clear_error();
   EXPECT(mien_matmul(a, b) == NULL, "matmul mismatch fails");
   EXPECT(strcmp(mien_last_error(), "matmul: shapes [64,4608] and [256,4608] do not match") == 0, "matmul error: %s",
@@ -354,16 +354,16 @@ static void test_errors(void) {
          mien_last_error());
   mien_tensor *parts[2] = {a, b};
   EXPECT(mien_cat(2, parts, 1) == NULL && strstr(mien_last_error(), "cat"), "cat error: %s", mien_last_error());
-  mien_tensor *idx = mien_full(1, SHAPE(1), 64, MIEN_INT64, MIEN_CPU);
+  mien_tensor *idx = mien_full(1, SHAPE(1), 64, MIEN_INT64, MIEN_HOST);
   EXPECT(mien_index_select(a, 0, idx) == NULL && strstr(mien_last_error(), "index_select") &&
-             strstr(mien_last_error(), "65"),
-         "index error (1-based in the message): %s", mien_last_error());
+             strstr(mien_last_error(), "#64") && strstr(mien_last_error(), "#0..#63"),
+         "index error (0-based #N positions in the core's message): %s", mien_last_error());
   double v;
   EXPECT(mien_item(a, &v) == -1 && strstr(mien_last_error(), "item"), "item error: %s", mien_last_error());
-  EXPECT(mien_empty(1, SHAPE(-2), MIEN_FLOAT32, MIEN_CPU) == NULL && strstr(mien_last_error(), "-2"),
+  EXPECT(mien_zeros(1, SHAPE(-2), MIEN_FLOAT32, MIEN_HOST) == NULL && strstr(mien_last_error(), "-2"),
          "negative size: %s", mien_last_error());
-  EXPECT(mien_empty(9, SHAPE(1, 1, 1, 1, 1, 1, 1, 1, 1), MIEN_FLOAT32, MIEN_CPU) == NULL, "too many dims");
-  EXPECT(mien_arange(0, 1, 0, MIEN_FLOAT32, MIEN_CPU) == NULL && strstr(mien_last_error(), "arange"), "arange step 0");
+  EXPECT(mien_zeros(9, SHAPE(1, 1, 1, 1, 1, 1, 1, 1, 1), MIEN_FLOAT32, MIEN_HOST) == NULL, "too many dims");
+  EXPECT(mien_arange(0, 1, 0, MIEN_FLOAT32, MIEN_HOST) == NULL && strstr(mien_last_error(), "arange"), "arange step 0");
   mien_release(a);
   mien_release(b);
   mien_release(idx);
@@ -378,7 +378,7 @@ static void test_ops_values(void) {
   EXPECT(c && shape_is(c, 2, SHAPE(3, 6)) && at(c, 2, 5, 0) == at(t, 1, 2, 0), "cat of transposed parts");
   mien_tensor *st = mien_stack(3, parts, -1); /* [3,2,3] */
   EXPECT(st && shape_is(st, 3, SHAPE(3, 2, 3)) && at(st, 2, 1, 0) == at(t, 1, 2, 0), "stack at -1");
-  mien_tensor *idx = mien_zeros(2, SHAPE(2, 2), MIEN_INT64, MIEN_CPU);
+  mien_tensor *idx = mien_zeros(2, SHAPE(2, 2), MIEN_INT64, MIEN_HOST);
   int64_t i01[2] = {0, 1};
   mien_set(idx, i01, 2);
   mien_tensor *g = mien_gather(t, 1, idx);
@@ -409,6 +409,6 @@ int main(void) {
   test_errors();
   test_ops_values();
   EXPECT(mien_live_tensors() == 0, "%lld tensors leaked", (long long)mien_live_tensors());
-  EXPECT(mien_storage_bytes_in_use(MIEN_CPU) == 0, "%zu bytes leaked", mien_storage_bytes_in_use(MIEN_CPU));
+  EXPECT(mien_storage_bytes_in_use(MIEN_HOST) == 0, "%zu bytes leaked", mien_storage_bytes_in_use(MIEN_HOST));
   return check_exit("test_tensor");
 }

@@ -15,11 +15,9 @@
 
 #include <stdint.h>
 
-typedef struct mien_batchnorm_params {
-  int64_t N, C, S;
-  double eps;
-  double momentum; /* training only */
-} mien_batchnorm_params;
+#include "backend.h"
+
+/* mien_batchnorm_params: backend.h */
 
 /* Training forward: normalises with the batch statistics, writes them to
  * save_mean and save_invstd [C] (for the backward pass) and updates

@@ -115,6 +115,34 @@ static void *conv2d_alloc(size_t bytes) {
   return buf;
 }
 
+/* How an im2col pass splits the batch: spans of images, one per work item,
+ * and each thread's scratch: the span's column matrix (none for a pointwise
+ * kernel, whose input is its own column matrix) and, for spans of several
+ * images, their output planes gathered side by side. */
+typedef struct conv2d_plan {
+  int nthreads;
+  int64_t span, nspans;
+  int64_t col_size, planes_size; /* elements per thread */
+} conv2d_plan;
+
+static conv2d_plan conv2d_plan_of(const conv2d_geometry *g, size_t elem_size, int small_k) {
+  conv2d_plan pl;
+  pl.nthreads = conv2d_batch_threads(g);
+  pl.span = conv2d_span(g, pl.nthreads, elem_size, small_k);
+  pl.nspans = (g->p.N + pl.span - 1) / pl.span;
+  pl.col_size = conv2d_is_pointwise(&g->p) ? 0 : g->p.C_in * g->kernel_size * g->out_plane * pl.span;
+  pl.planes_size = pl.span > 1 ? g->p.C_out * g->out_plane * pl.span : 0;
+  return pl;
+}
+
+/* The plan's scratch for every thread plus `extra` elements. Returns 0 with
+ * *out NULL when nothing is needed, -1 (error set) when memory runs out. */
+static int conv2d_scratch(const conv2d_plan *pl, size_t elem_size, int64_t extra, void **out) {
+  const int64_t n = (pl->col_size + pl->planes_size) * pl->nthreads + extra;
+  *out = n ? conv2d_alloc(elem_size * (size_t)n) : NULL;
+  return n && !*out ? -1 : 0;
+}
+
 typedef float vec_f32 __attribute__((vector_size(32)));
 typedef double vec_f64 __attribute__((vector_size(32)));
 

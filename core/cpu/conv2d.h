@@ -14,13 +14,10 @@
 
 #include <stdint.h>
 
-typedef struct mien_conv2d_params {
-  int64_t N, C_in, H, W, C_out, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
-} mien_conv2d_params;
+#include "backend.h"
 
-/* Validates p (positive sizes and strides, non-negative padding, channels
- * divisible by groups, non-empty output) and computes the output size. */
-int mien_conv2d_out_size(const mien_conv2d_params *p, int64_t *OH, int64_t *OW);
+/* mien_conv2d_params: backend.h */
+
 
 /* y = conv(x, w) + bias; bias [C_out] may be NULL. */
 int mien_conv2d_forward_f32(const mien_conv2d_params *p, const float *x, const float *w, const float *bias, float *y);

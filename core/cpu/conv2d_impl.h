@@ -53,14 +53,12 @@ static const REAL *FN(unfold_span)(const conv2d_geometry *g, const REAL *x, int6
 static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REAL *w, const REAL *bias, REAL *y) {
   const mien_conv2d_params *p = &g->p;
   const int small_k = conv2d_small_nn(g);
-  const int nthreads = conv2d_batch_threads(g);
-  const int64_t span = conv2d_span(g, nthreads, sizeof(REAL), small_k), nspans = (p->N + span - 1) / span;
-  const int64_t col_size = conv2d_is_pointwise(p) ? 0 : p->C_in * g->kernel_size * g->out_plane * span;
-  const int64_t out_size = span > 1 ? p->C_out * g->out_plane * span : 0;
+  const conv2d_plan pl = conv2d_plan_of(g, sizeof(REAL), small_k);
+  const int nthreads = pl.nthreads;
+  const int64_t span = pl.span, nspans = pl.nspans, col_size = pl.col_size, out_size = pl.planes_size;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
-  const int64_t scratch_size = (col_size + out_size) * nthreads;
-  REAL *scratch = scratch_size ? conv2d_alloc(sizeof(REAL) * scratch_size) : NULL;
-  if (scratch_size && !scratch) return -1;
+  REAL *scratch;
+  if (conv2d_scratch(&pl, sizeof(REAL), 0, (void **)&scratch) != 0) return -1;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
   for (int64_t s = 0; s < nspans; s++) {
     const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
@@ -92,14 +90,12 @@ static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REA
 static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, const REAL *w, REAL *dx) {
   const mien_conv2d_params *p = &g->p;
   const int pointwise = conv2d_is_pointwise(p), small_k = conv2d_small_nn(g);
-  const int nthreads = conv2d_batch_threads(g);
-  const int64_t span = conv2d_span(g, nthreads, sizeof(REAL), small_k), nspans = (p->N + span - 1) / span;
-  const int64_t col_size = pointwise ? 0 : p->C_in * g->kernel_size * g->out_plane * span;
-  const int64_t dy_size = span > 1 ? p->C_out * g->out_plane * span : 0;
+  const conv2d_plan pl = conv2d_plan_of(g, sizeof(REAL), small_k);
+  const int nthreads = pl.nthreads;
+  const int64_t span = pl.span, nspans = pl.nspans, col_size = pl.col_size, dy_size = pl.planes_size;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
-  const int64_t scratch_size = (col_size + dy_size) * nthreads;
-  REAL *scratch = scratch_size ? conv2d_alloc(sizeof(REAL) * scratch_size) : NULL;
-  if (scratch_size && !scratch) return -1;
+  REAL *scratch;
+  if (conv2d_scratch(&pl, sizeof(REAL), 0, (void **)&scratch) != 0) return -1;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
   for (int64_t s = 0; s < nspans; s++) {
     const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
@@ -134,15 +130,13 @@ static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, c
 static int FN(backward_weight_im2col)(const conv2d_geometry *g, const REAL *x, const REAL *dy, REAL *dw) {
   const mien_conv2d_params *p = &g->p;
   const int small_k = conv2d_small_nt(g);
-  const int nthreads = conv2d_batch_threads(g);
-  const int64_t span = conv2d_span(g, nthreads, sizeof(REAL), small_k), nspans = (p->N + span - 1) / span;
-  const int64_t col_size = conv2d_is_pointwise(p) ? 0 : p->C_in * g->kernel_size * g->out_plane * span;
-  const int64_t dy_size = span > 1 ? p->C_out * g->out_plane * span : 0;
+  const conv2d_plan pl = conv2d_plan_of(g, sizeof(REAL), small_k);
+  const int nthreads = pl.nthreads;
+  const int64_t span = pl.span, nspans = pl.nspans, col_size = pl.col_size, dy_size = pl.planes_size;
   const int64_t dw_size = p->C_out * g->col_rows;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
-  const int64_t scratch_size = nthreads * (col_size + dy_size) + (nthreads - 1) * dw_size;
-  REAL *scratch = scratch_size ? conv2d_alloc(sizeof(REAL) * scratch_size) : NULL;
-  if (scratch_size && !scratch) return -1;
+  REAL *scratch;
+  if (conv2d_scratch(&pl, sizeof(REAL), (nthreads - 1) * dw_size, (void **)&scratch) != 0) return -1;
   REAL *partials = scratch ? scratch + nthreads * (col_size + dy_size) : NULL; /* dw copies of threads 1.. */
 #pragma omp parallel num_threads(nthreads)
   {

@@ -19,14 +19,10 @@
 
 #include <stdint.h>
 
-typedef struct mien_pool2d_params {
-  int64_t N, C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w;
-  int ceil_mode;
-  int count_include_pad; /* average pooling only */
-} mien_pool2d_params;
+#include "backend.h"
 
-/* Validates p and computes the output size. */
-int mien_pool2d_out_size(const mien_pool2d_params *p, int64_t *OH, int64_t *OW);
+/* mien_pool2d_params: backend.h */
+
 
 /* indices [N, C, OH, OW] receives the position (ih * W + iw, within its H x W
  * plane) of each maximum, for the backward pass; it may be NULL when no

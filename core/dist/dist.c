@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../error.h"
-#include "../storage.h"
+#include "../backend.h"
 #include "dist_backend.h"
 
 static struct {
@@ -120,7 +120,7 @@ static const mien_dist_backend *backend_for(int device) {
     mien_set_error("dist: the backend was finalized");
     return NULL;
   }
-  if (device == MIEN_CPU) return state.host;
+  if (device == MIEN_HOST) return state.host;
   if (!state.device) {
     const mien_dist_backend *b = load_backend(state.device_lib);
     if (!b || start(b) != 0) return NULL;
@@ -130,7 +130,7 @@ static const mien_dist_backend *backend_for(int device) {
 }
 
 static int check(const char *what, int64_t count, mien_dtype dtype, int device) {
-  if (count < 0 || (unsigned)dtype >= MIEN_NUM_DTYPES || device < 0 || device >= MIEN_NUM_DEVICES) {
+  if (count < 0 || (unsigned)dtype >= MIEN_NUM_DTYPES || device < 0 || mien_device_type_of(device) >= MIEN_NUM_DEVICE_TYPES) {
     mien_set_error("dist.%s: bad buffer (count %lld, dtype %d, device %d)", what, (long long)count, (int)dtype, device);
     return -1;
   }
@@ -150,7 +150,7 @@ static int check(const char *what, int64_t count, mien_dtype dtype, int device) 
 int mien_dist_barrier(void) {
   if (!state.initialized) return not_initialized();
   if (state.world_size == 1) return 0;
-  const mien_dist_backend *b = backend_for(MIEN_CPU);
+  const mien_dist_backend *b = backend_for(MIEN_HOST);
   if (!b) return -1;
   char err_[512] = "";
   if (b->barrier(err_, sizeof err_) != 0) {
@@ -191,7 +191,7 @@ int mien_dist_all_gather(const void *send, void *recv, int64_t count, mien_dtype
   if (!state.initialized) return not_initialized();
   if (count == 0) return 0;
   if (state.world_size == 1) {
-    if (device != MIEN_CPU) {
+    if (device != MIEN_HOST) {
       mien_set_error("dist.all_gather: a world of one copies CPU buffers only");
       return -1;
     }

@@ -12,7 +12,7 @@
  * never calls mien_dist_init pays nothing.
  *
  * The collectives work in place on contiguous buffers of `count` elements
- * of `dtype`, on `device` (MIEN_CPU or MIEN_CUDA). They return 0, or -1
+ * of `dtype`, on `device` (MIEN_HOST or a CUDA device). They return 0, or -1
  * with mien_last_error() set. */
 #ifndef MIEN_DIST_H
 #define MIEN_DIST_H

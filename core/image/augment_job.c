@@ -46,18 +46,18 @@ static void *worker(void *arg) {
 
 static int check_tensors(const mien_augment_params *p, const mien_tensor *src, const mien_tensor *idx,
                          const mien_tensor *out) {
-  if (!src || src->dtype != MIEN_UINT8 || src->ndim != 4 || !mien_is_contiguous(src) || mien_device(src) != MIEN_CPU ||
+  if (!src || src->dtype != MIEN_UINT8 || src->ndim != 4 || !mien_is_contiguous(src) || mien_tensor_device(src) != MIEN_HOST ||
       src->shape[1] > INT_MAX || src->shape[2] > INT_MAX || src->shape[3] > INT_MAX) {
     mien_set_error("augment job: images must be a contiguous uint8 [N,H,W,C] tensor on the CPU");
     return -1;
   }
-  if (idx && (idx->dtype != MIEN_INT64 || !mien_is_contiguous(idx) || mien_device(idx) != MIEN_CPU)) {
+  if (idx && (idx->dtype != MIEN_INT64 || !mien_is_contiguous(idx) || mien_tensor_device(idx) != MIEN_HOST)) {
     mien_set_error("augment job: indices must be a contiguous int64 tensor on the CPU");
     return -1;
   }
   int64_t batch = idx ? mien_numel(idx) : src->shape[0];
   int64_t want = batch * p->out_channels * p->out_h * p->out_w;
-  if (!out || out->dtype != MIEN_FLOAT32 || !mien_is_contiguous(out) || mien_device(out) != MIEN_CPU ||
+  if (!out || out->dtype != MIEN_FLOAT32 || !mien_is_contiguous(out) || mien_tensor_device(out) != MIEN_HOST ||
       mien_numel(out) != want) {
     mien_set_error("augment job: out must be a contiguous float32 CPU tensor of %lld elements ([%lld,%d,%d,%d])",
                    (long long)want, (long long)batch, p->out_channels, p->out_h, p->out_w);

@@ -14,7 +14,7 @@ int mien_warp_affine_u8(const uint8_t *src, int sh, int sw, int c, const double 
   }
   for (int k = 0; k < 6; k++) {
     if (!isfinite(m[k])) {
-      mien_set_error("warp_affine: matrix entry %d is not finite", k + 1);
+      mien_set_error("warp_affine: matrix entry #%d is not finite", k);
       return -1;
     }
   }

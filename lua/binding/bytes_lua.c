@@ -131,7 +131,7 @@ static int l_bytes_decode(lua_State *L) {
       case S_U8: dt = MIEN_UINT8; break;
       default: dt = MIEN_INT64; break;
     }
-  mien_tensor *t = mien_empty(ndim, shape, dt, MIEN_CPU);
+  mien_tensor *t = mien_zeros(ndim, shape, dt, MIEN_HOST);
   if (!t) lmien_error(L);
   void *out = mien_data_ptr(t);
   if (quant) {
@@ -180,12 +180,11 @@ static int l_bytes_decode(lua_State *L) {
 }
 
 static int l_bytes_encode(lua_State *L) {
-  mien_tensor *t = lmien_check(L, 1);
+  mien_tensor *t = lmien_check_host(L, 1, "bytes_encode");
   int si = stored_index(L, 2);
   stored_kind kind = stored_types[si].kind;
   if (kind != S_F32 && kind != S_F16 && kind != S_I32 && kind != S_U8)
     luaL_error(L, "bytes_encode: can write float32, float16, int32 or uint8, not %s", stored_types[si].name);
-  if (mien_device(t) != MIEN_CPU) luaL_error(L, "bytes_encode: move the tensor to the cpu first");
   bool was = mien_set_grad_enabled(false);
   mien_tensor *d = mien_to_dtype(t, MIEN_FLOAT64);
   mien_tensor *c = d ? mien_contiguous(d) : NULL;

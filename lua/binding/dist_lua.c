@@ -3,7 +3,7 @@
  * collectives work in place on them (see core/dist/dist.h). */
 #include <string.h>
 
-#include "dist/dist.h"
+#include "mien.h"
 #include "lmien.h"
 
 /* A contiguous tensor at arg (collectives write into its memory). */
@@ -56,7 +56,7 @@ static int l_dist_all_reduce(lua_State *L) {
   mien_tensor *t = check_contiguous(L, 1, "all_reduce");
   static const char *const ops[] = {"sum", "max", "min", NULL};
   mien_dist_op op = (mien_dist_op)luaL_checkoption(L, 2, "sum", ops);
-  LMIEN_CHECK(L, mien_dist_all_reduce(mien_data_ptr(t), mien_numel(t), t->dtype, op, mien_device(t)));
+  LMIEN_CHECK(L, mien_dist_all_reduce(mien_data_ptr(t), mien_numel(t), t->dtype, op, mien_tensor_device(t)));
   lua_settop(L, 1);
   return 1;
 }
@@ -66,7 +66,7 @@ static int l_dist_broadcast(lua_State *L) {
   mien_tensor *t = check_contiguous(L, 1, "broadcast");
   lua_Integer root = luaL_optinteger(L, 2, 0);
   luaL_argcheck(L, root >= 0 && root < mien_dist_world_size(), 2, "root is not a rank");
-  LMIEN_CHECK(L, mien_dist_broadcast(mien_data_ptr(t), mien_numel(t), t->dtype, (int)root, mien_device(t)));
+  LMIEN_CHECK(L, mien_dist_broadcast(mien_data_ptr(t), mien_numel(t), t->dtype, (int)root, mien_tensor_device(t)));
   lua_settop(L, 1);
   return 1;
 }
@@ -78,16 +78,16 @@ static int l_dist_all_gather(lua_State *L) {
   int64_t shape[MIEN_MAX_DIMS];
   shape[0] = mien_dist_world_size();
   memcpy(shape + 1, t->shape, (size_t)t->ndim * sizeof shape[0]);
-  mien_tensor *out = mien_empty_uninit(t->ndim + 1, shape, t->dtype, mien_device(t));
+  mien_tensor *out = mien_empty(t->ndim + 1, shape, t->dtype, mien_tensor_device(t));
   lmien_push(L, out); /* owned by Lua from here, so an error does not leak it */
-  if (mien_dist_world_size() == 1 && mien_device(t) != MIEN_CPU) {
+  if (mien_dist_world_size() == 1 && mien_tensor_device(t) != MIEN_HOST) {
     mien_tensor *row = mien_select(out, 0, 0);
     int rc = row ? mien_copy_(row, t) : -1;
     mien_release(row);
     LMIEN_CHECK(L, rc);
     return 1;
   }
-  LMIEN_CHECK(L, mien_dist_all_gather(mien_data_ptr(t), mien_data_ptr(out), mien_numel(t), t->dtype, mien_device(t)));
+  LMIEN_CHECK(L, mien_dist_all_gather(mien_data_ptr(t), mien_data_ptr(out), mien_numel(t), t->dtype, mien_tensor_device(t)));
   return 1;
 }
 

@@ -11,17 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "image/augment.h"
-#include "image/augment_job.h"
-#include "image/decode.h"
-#include "image/encode.h"
-#include "image/fer_csv.h"
-#include "image/synthetic_faces.h"
-#include "image/transform.h"
 #include "lmien.h"
 
 static mien_tensor *u8_tensor(lua_State *L, int ndim, const int64_t *shape) {
-  mien_tensor *t = mien_empty(ndim, shape, MIEN_UINT8, MIEN_CPU);
+  mien_tensor *t = mien_zeros(ndim, shape, MIEN_UINT8, MIEN_HOST);
   if (!t) lmien_error(L);
   return t;
 }
@@ -34,8 +27,8 @@ static int l_image_load(lua_State *L) {
   int h, w, c;
   if (mien_image_load(path, want, &px, &h, &w, &c) != 0) lmien_error(L);
   int64_t hwc[3] = {h, w, c};
-  mien_tensor *t = mien_empty(3, hwc, MIEN_UINT8, MIEN_CPU);
-  if (t) memcpy(t->storage->data, px, (size_t)h * w * c);
+  mien_tensor *t = mien_zeros(3, hwc, MIEN_UINT8, MIEN_HOST);
+  if (t) memcpy(mien_data_ptr(t), px, (size_t)h * w * c);
   mien_image_free(px);
   lmien_push(L, t);
   return 1;
@@ -66,7 +59,7 @@ static int l_image_load_batch(lua_State *L) {
   mien_tensor *t = u8_tensor(L, 4, shape);
   lmien_push(L, t);
   int64_t *failed = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)(n ? n : 1), 0), nf = 0;
-  if (mien_image_load_batch(paths, n, &o, t->storage->data, failed, &nf) != 0) lmien_error(L);
+  if (mien_image_load_batch(paths, n, &o, mien_data_ptr(t), failed, &nf) != 0) lmien_error(L);
   lua_pop(L, 1);
   lua_createtable(L, (int)nf, 0);
   for (int64_t k = 0; k < nf; k++) {
@@ -77,7 +70,7 @@ static int l_image_load_batch(lua_State *L) {
 }
 
 static mien_tensor *contiguous_u8_hwc(lua_State *L, int arg, int *h, int *w, int *c) {
-  mien_tensor *t = lmien_check(L, arg);
+  mien_tensor *t = lmien_check_host(L, arg, "image");
   if (t->dtype != MIEN_UINT8 || (t->ndim != 3 && t->ndim != 2))
     luaL_error(L, "expected a uint8 image [H,W] or [H,W,C], got %s with %d dims", mien_dtype_name(t->dtype), t->ndim);
   *h = (int)t->shape[0], *w = (int)t->shape[1], *c = t->ndim == 3 ? (int)t->shape[2] : 1;
@@ -111,8 +104,8 @@ static int l_image_resize(lua_State *L) {
   int dh = (int)luaL_checkinteger(L, 2), dw = (int)luaL_checkinteger(L, 3);
   const char *mode = luaL_optstring(L, 4, "bilinear");
   int64_t shape[3] = {dh, dw, c};
-  mien_tensor *out = mien_empty(3, shape, MIEN_UINT8, MIEN_CPU);
-  int rc = out ? mien_resize_u8(mien_data_ptr(t), h, w, c, out->storage->data, dh, dw,
+  mien_tensor *out = mien_zeros(3, shape, MIEN_UINT8, MIEN_HOST);
+  int rc = out ? mien_resize_u8(mien_data_ptr(t), h, w, c, mien_data_ptr(out), dh, dw,
                                 strcmp(mode, "area") == 0 ? MIEN_RESIZE_AREA : MIEN_RESIZE_BILINEAR)
                : -1;
   mien_release(t);
@@ -132,10 +125,10 @@ static int l_fer2013_csv(lua_State *L) {
   lua_newtable(L);
   for (int u = 0; u < MIEN_FER_USAGES; u++) {
     int64_t n = d.split[u].n, ishape[4] = {n, MIEN_FER_SIDE, MIEN_FER_SIDE, 1};
-    mien_tensor *img = mien_empty(4, ishape, MIEN_UINT8, MIEN_CPU), *lab = mien_empty(1, &n, MIEN_INT64, MIEN_CPU);
+    mien_tensor *img = mien_zeros(4, ishape, MIEN_UINT8, MIEN_HOST), *lab = mien_zeros(1, &n, MIEN_INT64, MIEN_HOST);
     if (img && lab) {
-      memcpy(img->storage->data, d.split[u].pixels, (size_t)n * MIEN_FER_PIXELS);
-      int64_t *p = lab->storage->data;
+      memcpy(mien_data_ptr(img), d.split[u].pixels, (size_t)n * MIEN_FER_PIXELS);
+      int64_t *p = mien_data_ptr(lab);
       for (int64_t i = 0; i < n; i++) p[i] = d.split[u].labels[i] + 1;
     }
     if (!img || !lab) {
@@ -164,10 +157,10 @@ static int l_synthetic_faces(lua_State *L) {
   int64_t shape[4] = {n, size, size, 1};
   mien_tensor *img = u8_tensor(L, 4, shape);
   lmien_push(L, img);
-  mien_tensor *lab = mien_empty(1, &n, MIEN_INT64, MIEN_CPU);
+  mien_tensor *lab = mien_zeros(1, &n, MIEN_INT64, MIEN_HOST);
   lmien_push(L, lab);
-  if (mien_synthetic_faces(n, size, seed, img->storage->data, lab->storage->data) != 0) lmien_error(L);
-  int64_t *p = lab->storage->data;
+  if (mien_synthetic_faces(n, size, seed, mien_data_ptr(img), mien_data_ptr(lab)) != 0) lmien_error(L);
+  int64_t *p = mien_data_ptr(lab);
   for (int64_t i = 0; i < n; i++) p[i] += 1;
   return 2;
 }
@@ -179,7 +172,7 @@ static int l_synthetic_face_aus(lua_State *L) {
   uint64_t seed = (uint64_t)luaL_optinteger(L, 2, 0);
   if (n < 0) luaL_error(L, "synthetic_face_aus: n must be >= 0, got %d", (int)n);
   int64_t shape[2] = {n, MIEN_SYNTHETIC_AUS};
-  mien_tensor *aus = mien_empty(2, shape, MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *aus = mien_zeros(2, shape, MIEN_FLOAT32, MIEN_HOST);
   lmien_push(L, aus);
   if (mien_synthetic_face_aus(n, seed, mien_data_ptr(aus)) != 0) lmien_error(L);
   lua_createtable(L, MIEN_SYNTHETIC_AUS, 0);
@@ -402,10 +395,10 @@ typedef struct batch_args {
 } batch_args;
 
 static void read_batch_args(lua_State *L, batch_args *a) {
-  a->src = lmien_check(L, 1);
+  a->src = lmien_check_host(L, 1, "augment");
   if (a->src->dtype != MIEN_UINT8 || a->src->ndim != 4 || !mien_is_contiguous(a->src))
     luaL_error(L, "augment: images must be a contiguous uint8 [N,H,W,C] tensor");
-  a->idx = lmien_opt(L, 2);
+  a->idx = lua_isnoneornil(L, 2) ? NULL : lmien_check_host(L, 2, "augment");
   if (a->idx && a->idx->dtype != MIEN_INT64) luaL_error(L, "augment: indices must be int64");
   read_augment(L, 3, (int)a->src->shape[1], (int)a->src->shape[2], &a->p);
   a->seed = (uint64_t)luaL_checkinteger(L, 4);
@@ -430,10 +423,10 @@ static int l_augment_batch(lua_State *L) {
   mien_tensor *zidx = zero_based(L, &a);
   mien_augment_params p = a.p;
   int64_t shape[4] = {a.batch, p.out_channels, p.out_h, p.out_w};
-  mien_tensor *out = mien_empty(4, shape, MIEN_FLOAT32, MIEN_CPU);
+  mien_tensor *out = mien_zeros(4, shape, MIEN_FLOAT32, MIEN_HOST);
   int rc = out ? mien_augment_batch(&p, mien_data_ptr(a.src), a.src->shape[0], (int)a.src->shape[1],
                                     (int)a.src->shape[2], (int)a.src->shape[3], zidx ? mien_data_ptr(zidx) : NULL,
-                                    a.batch, a.seed, a.base, out->storage->data)
+                                    a.batch, a.seed, a.base, mien_data_ptr(out))
                : -1;
   mien_release(zidx);
   if (rc != 0) {
@@ -469,7 +462,7 @@ static int l_augment_batch_async(lua_State *L) {
   b->out = NULL;
   luaL_setmetatable(L, LMIEN_AUGMENT_JOB); /* from here on the GC frees what b holds */
   int64_t shape[4] = {a.batch, a.p.out_channels, a.p.out_h, a.p.out_w};
-  b->out = mien_empty_uninit(4, shape, MIEN_FLOAT32, MIEN_CPU); /* the kernel writes every element */
+  b->out = mien_empty(4, shape, MIEN_FLOAT32, MIEN_HOST); /* the kernel writes every element */
   if (!b->out) lmien_error(L);
   mien_tensor *zidx = zero_based(L, &a);
   b->job = mien_augment_job_start(&a.p, a.src, zidx, a.seed, a.base, (int)threads, b->out);

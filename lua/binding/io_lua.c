@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/safetensors.h"
 #include "lmien.h"
 
 static const char *st_name_of(lua_State *L, const mien_tensor *t, const char *name) {
@@ -31,7 +30,7 @@ static mien_tensor *prepare(lua_State *L, int idx, const char *name, int anchor)
   if (!lmien_is_tensor(L, idx)) luaL_error(L, "safetensors_save: entry '%s' is a %s, not a tensor", name, luaL_typename(L, idx));
   mien_tensor *t = lmien_check(L, idx);
   bool was = mien_set_grad_enabled(false);
-  mien_tensor *cpu = mien_to_device(t, MIEN_CPU);
+  mien_tensor *cpu = mien_to_device(t, MIEN_HOST);
   mien_tensor *c = cpu ? mien_contiguous(cpu) : NULL;
   mien_release(cpu);
   mien_set_grad_enabled(was);
@@ -143,7 +142,7 @@ static mien_tensor *load_one(const mien_st_tensor *e) {
     case MIEN_ST_U8: case MIEN_ST_BOOL: dt = MIEN_UINT8; break;
     default: dt = MIEN_INT64; break;
   }
-  mien_tensor *t = mien_empty(e->ndim, e->shape, dt, MIEN_CPU);
+  mien_tensor *t = mien_zeros(e->ndim, e->shape, dt, MIEN_HOST);
   if (!t) return NULL;
   int64_t n = mien_numel(t);
   void *out = mien_data_ptr(t);

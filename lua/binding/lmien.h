@@ -6,9 +6,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "autograd.h"
-#include "error.h"
-#include "tensor.h"
+#include "mien.h"
 
 #define LMIEN_TENSOR "mien.Tensor"
 
@@ -16,6 +14,9 @@
 void lmien_push(lua_State *L, mien_tensor *t);
 mien_tensor *lmien_check(lua_State *L, int arg);
 mien_tensor *lmien_opt(lua_State *L, int arg); /* nil -> NULL */
+/* A tensor in host memory (on the cpu), for functions that read its data
+ * (images, files); a Lua error naming `what` and the device otherwise. */
+mien_tensor *lmien_check_host(lua_State *L, int arg, const char *what);
 int lmien_is_tensor(lua_State *L, int arg);
 /* A tensor, or a number turned into a 0-d tensor like `like` (new ref). */
 mien_tensor *lmien_tensor_or_scalar(lua_State *L, int arg, const mien_tensor *like);
@@ -27,11 +28,12 @@ int lmien_shape(lua_State *L, int arg, int64_t *shape);
 /* Options table {dtype=, device=, requires_grad=} at arg (may be none/nil). */
 typedef struct lmien_opts {
   mien_dtype dtype;
-  int device;
+  mien_device device;
   int requires_grad;
 } lmien_opts;
 void lmien_read_opts(lua_State *L, int arg, lmien_opts *o, mien_dtype default_dtype);
-int lmien_device_from_name(lua_State *L, const char *name);
+/* "cpu", "cuda", "cuda:1"; a Lua error for anything else. */
+mien_device lmien_device_from_name(lua_State *L, const char *name);
 mien_dtype lmien_dtype_from_name(lua_State *L, const char *name);
 /* Raises mien_last_error() as a Lua error. */
 int lmien_error(lua_State *L);

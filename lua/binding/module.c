@@ -2,31 +2,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpu/gemm.h"
 #include "lmien.h"
-#include "rng.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 static int l_manual_seed(lua_State *L) {
-  mien_rng_seed(mien_rng_global(), (uint64_t)luaL_checkinteger(L, 1));
+  mien_manual_seed((uint64_t)luaL_checkinteger(L, 1));
   return 0;
 }
 
 /* The generator's position, for checkpoints: seed and counter. */
 static int l_rng_state(lua_State *L) {
-  mien_rng *g = mien_rng_global();
-  lua_pushinteger(L, (lua_Integer)g->seed);
-  lua_pushinteger(L, (lua_Integer)g->counter);
+  uint64_t seed, counter;
+  mien_rng_get_state(&seed, &counter);
+  lua_pushinteger(L, (lua_Integer)seed);
+  lua_pushinteger(L, (lua_Integer)counter);
   return 2;
 }
 
 static int l_set_rng_state(lua_State *L) {
-  mien_rng *g = mien_rng_global();
-  g->seed = (uint64_t)luaL_checkinteger(L, 1);
-  g->counter = (uint64_t)luaL_checkinteger(L, 2);
+  mien_rng_set_state((uint64_t)luaL_checkinteger(L, 1), (uint64_t)luaL_checkinteger(L, 2));
   return 0;
 }
 
@@ -45,25 +38,19 @@ static int l_now(lua_State *L) {
 }
 
 static int l_blas_backend(lua_State *L) {
-  lua_pushstring(L, mien_gemm_backend());
+  lua_pushstring(L, mien_blas_name());
   return 1;
 }
 
 static int l_num_threads(lua_State *L) {
-#ifdef _OPENMP
-  lua_pushinteger(L, omp_get_max_threads());
-#else
-  lua_pushinteger(L, 1);
-#endif
+  lua_pushinteger(L, mien_num_threads());
   return 1;
 }
 
 static int l_set_num_threads(lua_State *L) {
   int n = (int)luaL_checkinteger(L, 1);
   if (n < 1) return luaL_error(L, "set_num_threads: needs at least 1 thread, got %d", n);
-#ifdef _OPENMP
-  omp_set_num_threads(n);
-#endif
+  mien_set_num_threads(n);
   return 0;
 }
 

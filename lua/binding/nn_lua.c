@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "lmien.h"
-#include "nn.h"
 
 /* An option that is a number or a {h, w} pair. */
 static void pair_opt(lua_State *L, int arg, const char *key, int64_t dflt, int64_t *out) {

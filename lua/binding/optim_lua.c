@@ -6,7 +6,6 @@
  *                       {lr=, alpha=, eps=, weight_decay=, momentum=, centered=})
  *   core.sum_squares(t) -> number;  core.clamp_(t, lo, hi) -> t */
 #include "lmien.h"
-#include "optim.h"
 
 static double need_number(lua_State *L, int arg, const char *key) {
   luaL_checktype(L, arg, LUA_TTABLE);

@@ -15,33 +15,56 @@ typedef struct tensor_box {
  * and when tensor memory has grown past twice what survived the last full
  * collection (plus a floor), a full collection runs, so a training loop's
  * dead activations are freed within a step or two whatever the GC mode. */
-static size_t gc_debt;
-static size_t gc_mark;
 #define GC_STEP_BYTES (1u << 20)
 #define GC_FULL_FLOOR ((size_t)256 << 20)
+/* Per device: type and index (indices past the table share its last slot). */
+#define GC_INDICES 16
+static size_t gc_debt[MIEN_NUM_DEVICE_TYPES][GC_INDICES];
+static size_t gc_mark[MIEN_NUM_DEVICE_TYPES][GC_INDICES];
 
-static void account_allocation(lua_State *L, size_t nbytes) {
-  gc_debt += nbytes;
-  if (gc_debt < GC_STEP_BYTES) return;
-  size_t in_use = mien_storage_bytes_in_use(MIEN_CPU);
-  if (in_use < gc_mark) gc_mark = in_use; /* memory freed since: lower the mark */
-  if (in_use > 2 * gc_mark + GC_FULL_FLOOR) {
+static void account_allocation(lua_State *L, size_t nbytes, mien_device device) {
+  const int type = mien_device_type_of(device), i = mien_device_index(device) < GC_INDICES ? mien_device_index(device) : GC_INDICES - 1;
+  size_t *debt = &gc_debt[type][i], *mark = &gc_mark[type][i];
+  *debt += nbytes;
+  if (*debt < GC_STEP_BYTES) return;
+  size_t in_use = mien_storage_bytes_in_use(device);
+  if (in_use < *mark) *mark = in_use; /* memory freed since: lower the mark */
+  if (in_use > 2 * *mark + GC_FULL_FLOOR) {
     lua_gc(L, LUA_GCCOLLECT);
-    gc_mark = mien_storage_bytes_in_use(MIEN_CPU);
+    *mark = mien_storage_bytes_in_use(device);
   } else {
-    lua_gc(L, LUA_GCSTEP, (int)(gc_debt >> 10));
+    lua_gc(L, LUA_GCSTEP, (int)(*debt >> 10));
   }
-  gc_debt = 0;
+  *debt = 0;
 }
 
-int lmien_error(lua_State *L) { return luaL_error(L, "%s", mien_last_error()); }
+/* The core's message with its 0-based positions "#N" shown 1-based, as N + 1. */
+int lmien_error(lua_State *L) {
+  const char *m = mien_last_error();
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  while (*m) {
+    const char *digits = m[0] == '#' && m[1] == '-' ? m + 2 : m + 1;
+    if (m[0] == '#' && digits[0] >= '0' && digits[0] <= '9') {
+      char *end;
+      long long n = strtoll(m + 1, &end, 10);
+      lua_pushfstring(L, "%I", (lua_Integer)(n + 1));
+      luaL_addvalue(&b);
+      m = end;
+    } else {
+      luaL_addchar(&b, *m++);
+    }
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s", lua_tostring(L, -1));
+}
 
 void lmien_push(lua_State *L, mien_tensor *t) {
   if (!t) lmien_error(L);
   tensor_box *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->t = t;
   luaL_setmetatable(L, LMIEN_TENSOR);
-  if (t->refcount == 1 && t->storage->refcount == 1) account_allocation(L, t->storage->nbytes);
+  if (t->refcount == 1 && t->storage->refcount == 1) account_allocation(L, t->storage->nbytes, mien_tensor_device(t));
 }
 
 int lmien_is_tensor(lua_State *L, int arg) { return luaL_testudata(L, arg, LMIEN_TENSOR) != NULL; }
@@ -52,6 +75,16 @@ mien_tensor *lmien_check(lua_State *L, int arg) {
   return b->t;
 }
 
+mien_tensor *lmien_check_host(lua_State *L, int arg, const char *what) {
+  mien_tensor *t = lmien_check(L, arg);
+  if (mien_tensor_device(t) != MIEN_HOST) {
+    char name[32];
+    luaL_error(L, "%s: the tensor is on %s; move it to the cpu first (t:cpu())", what,
+               mien_device_str(mien_tensor_device(t), name, sizeof name));
+  }
+  return t;
+}
+
 mien_tensor *lmien_opt(lua_State *L, int arg) { return lua_isnoneornil(L, arg) ? NULL : lmien_check(L, arg); }
 
 mien_tensor *lmien_tensor_or_scalar(lua_State *L, int arg, const mien_tensor *like) {
@@ -59,7 +92,7 @@ mien_tensor *lmien_tensor_or_scalar(lua_State *L, int arg, const mien_tensor *li
     double v = lua_tonumber(L, arg);
     mien_dtype dt = like->dtype;
     if (!mien_dtype_is_float(dt) && (v != floor(v) || lua_isinteger(L, arg) == 0)) dt = MIEN_FLOAT32;
-    mien_tensor *s = mien_scalar(v, dt, mien_device(like));
+    mien_tensor *s = mien_scalar(v, dt, mien_tensor_device(like));
     if (!s) lmien_error(L);
     return s;
   }
@@ -101,10 +134,10 @@ int lmien_shape(lua_State *L, int arg, int64_t *shape) {
   return n;
 }
 
-int lmien_device_from_name(lua_State *L, const char *name) {
-  if (strcmp(name, "cpu") == 0) return MIEN_CPU;
-  if (strcmp(name, "cuda") == 0 || strncmp(name, "cuda:", 5) == 0) return MIEN_CUDA;
-  return luaL_error(L, "unknown device '%s' (use \"cpu\" or \"cuda\")", name);
+mien_device lmien_device_from_name(lua_State *L, const char *name) {
+  mien_device d;
+  if (mien_device_parse(name, &d) != 0) lmien_error(L);
+  return d;
 }
 
 mien_dtype lmien_dtype_from_name(lua_State *L, const char *name) {
@@ -120,7 +153,7 @@ mien_dtype lmien_dtype_from_name(lua_State *L, const char *name) {
 
 void lmien_read_opts(lua_State *L, int arg, lmien_opts *o, mien_dtype default_dtype) {
   o->dtype = default_dtype;
-  o->device = MIEN_CPU;
+  o->device = lmien_device_from_name(L, "cpu");
   o->requires_grad = 0;
   if (lua_isnoneornil(L, arg)) return;
   luaL_checktype(L, arg, LUA_TTABLE);
@@ -146,14 +179,9 @@ int lmien_opt_bool(lua_State *L, int arg, const char *key, int dflt) {
   return v;
 }
 
+/* A new tensor with the options' requires_grad applied. */
 static mien_tensor *finish(lua_State *L, mien_tensor *t, const lmien_opts *o) {
   if (!t) lmien_error(L);
-  if (o->device != MIEN_CPU) {
-    mien_tensor *d = mien_to_device(t, o->device);
-    mien_release(t);
-    if (!d) lmien_error(L);
-    t = d;
-  }
   if (o->requires_grad) {
     if (!mien_dtype_is_float(t->dtype)) {
       mien_release(t);
@@ -202,25 +230,25 @@ static int l_tensor(lua_State *L) {
   lmien_read_opts(L, 2, &o, lmien_is_tensor(L, 1) ? lmien_check(L, 1)->dtype : MIEN_FLOAT32);
   if (lmien_is_tensor(L, 1)) {
     mien_tensor *src = lmien_check(L, 1);
-    mien_tensor *t = mien_empty(src->ndim, src->shape, o.dtype, MIEN_CPU);
+    mien_tensor *t = mien_empty(src->ndim, src->shape, o.dtype, o.device);
     if (!t || mien_copy_(t, src) != 0) lmien_error(L);
     lmien_push(L, finish(L, t, &o));
     return 1;
   }
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    lmien_push(L, finish(L, mien_scalar(lua_tonumber(L, 1), o.dtype, MIEN_CPU), &o));
+    lmien_push(L, finish(L, mien_scalar(lua_tonumber(L, 1), o.dtype, o.device), &o));
     return 1;
   }
   luaL_checktype(L, 1, LUA_TTABLE);
   int64_t shape[MIEN_MAX_DIMS];
   int ndim = 0;
   table_shape(L, 1, 0, shape, &ndim);
-  mien_tensor *tmp = mien_empty(ndim, shape, MIEN_FLOAT64, MIEN_CPU);
+  mien_tensor *tmp = mien_empty(ndim, shape, MIEN_FLOAT64, MIEN_HOST); /* the table fills it all */
   if (!tmp) lmien_error(L);
   int64_t pos = 0;
   lmien_push(L, tmp); /* owned by Lua while filling, so an error does not leak it */
-  table_fill(L, 1, 0, ndim, shape, tmp->storage->data, &pos);
-  mien_tensor *t = mien_empty(ndim, shape, o.dtype, MIEN_CPU);
+  table_fill(L, 1, 0, ndim, shape, mien_data_ptr(tmp), &pos);
+  mien_tensor *t = mien_empty(ndim, shape, o.dtype, o.device);
   if (!t || mien_copy_(t, tmp) != 0) lmien_error(L);
   lmien_push(L, finish(L, t, &o));
   return 1;
@@ -233,63 +261,42 @@ static int shape_and_opts(lua_State *L, int64_t *shape, lmien_opts *o) {
   return ndim;
 }
 
-static int l_zeros(lua_State *L) {
-  int64_t shape[MIEN_MAX_DIMS];
-  lmien_opts o;
-  int ndim = shape_and_opts(L, shape, &o);
-  lmien_push(L, finish(L, mien_zeros(ndim, shape, o.dtype, MIEN_CPU), &o));
-  return 1;
-}
+/* zeros, ones, full, rand, randn and bernoulli: one function, the kind an
+ * upvalue. full and bernoulli take a number after the shape table. */
+typedef enum { MAKE_ZEROS, MAKE_ONES, MAKE_FULL, MAKE_RAND, MAKE_RANDN, MAKE_BERNOULLI } make_kind;
 
-static int l_ones(lua_State *L) {
+static int l_make(lua_State *L) {
+  const make_kind kind = (make_kind)lua_tointeger(L, lua_upvalueindex(1));
   int64_t shape[MIEN_MAX_DIMS];
   lmien_opts o;
-  int ndim = shape_and_opts(L, shape, &o);
-  lmien_push(L, finish(L, mien_full(ndim, shape, 1.0, o.dtype, MIEN_CPU), &o));
-  return 1;
-}
-
-static int l_full(lua_State *L) {
-  int64_t shape[MIEN_MAX_DIMS];
-  luaL_checktype(L, 1, LUA_TTABLE);
-  int ndim = lmien_shape(L, 1, shape);
-  double v = luaL_checknumber(L, 2);
-  lmien_opts o;
-  lmien_read_opts(L, 3, &o, MIEN_FLOAT32);
-  lmien_push(L, finish(L, mien_full(ndim, shape, v, o.dtype, MIEN_CPU), &o));
-  return 1;
-}
-
-static int l_rand(lua_State *L) {
-  int64_t shape[MIEN_MAX_DIMS];
-  lmien_opts o;
-  int ndim = shape_and_opts(L, shape, &o);
-  lmien_push(L, finish(L, mien_rand(ndim, shape, o.dtype, MIEN_CPU), &o));
-  return 1;
-}
-
-static int l_randn(lua_State *L) {
-  int64_t shape[MIEN_MAX_DIMS];
-  lmien_opts o;
-  int ndim = shape_and_opts(L, shape, &o);
-  lmien_push(L, finish(L, mien_randn(ndim, shape, o.dtype, MIEN_CPU), &o));
-  return 1;
-}
-
-static int l_bernoulli(lua_State *L) {
-  int64_t shape[MIEN_MAX_DIMS];
-  luaL_checktype(L, 1, LUA_TTABLE);
-  int ndim = lmien_shape(L, 1, shape);
-  double p = luaL_checknumber(L, 2);
-  lmien_opts o;
-  lmien_read_opts(L, 3, &o, MIEN_FLOAT32);
-  lmien_push(L, finish(L, mien_bernoulli(ndim, shape, p, o.dtype, MIEN_CPU), &o));
+  int ndim;
+  double v = 0;
+  if (kind == MAKE_FULL || kind == MAKE_BERNOULLI) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    ndim = lmien_shape(L, 1, shape);
+    v = luaL_checknumber(L, 2);
+    lmien_read_opts(L, 3, &o, MIEN_FLOAT32);
+  } else {
+    ndim = shape_and_opts(L, shape, &o);
+  }
+  mien_tensor *t = NULL;
+  switch (kind) {
+    case MAKE_ZEROS: t = mien_zeros(ndim, shape, o.dtype, o.device); break;
+    case MAKE_ONES: t = mien_full(ndim, shape, 1.0, o.dtype, o.device); break;
+    case MAKE_FULL: t = mien_full(ndim, shape, v, o.dtype, o.device); break;
+    case MAKE_RAND: t = mien_rand(ndim, shape, o.dtype, o.device); break;
+    case MAKE_RANDN: t = mien_randn(ndim, shape, o.dtype, o.device); break;
+    case MAKE_BERNOULLI: t = mien_bernoulli(ndim, shape, v, o.dtype, o.device); break;
+  }
+  lmien_push(L, finish(L, t, &o));
   return 1;
 }
 
 static int l_randperm(lua_State *L) {
   /* 1-based, like every index handed to Lua */
-  mien_tensor *p = mien_randperm(luaL_checkinteger(L, 1), MIEN_CPU);
+  lmien_opts o;
+  lmien_read_opts(L, 2, &o, MIEN_INT64);
+  mien_tensor *p = mien_randperm(luaL_checkinteger(L, 1), o.device);
   if (!p) lmien_error(L);
   mien_tensor *one = mien_binary_scalar(MIEN_ADD, p, 1, false);
   mien_release(p);
@@ -305,7 +312,7 @@ static int l_arange(lua_State *L) {
   double start = n >= 2 ? v[0] : 0, stop = n >= 2 ? v[1] : (n ? v[0] : luaL_checknumber(L, 1)), step = n == 3 ? v[2] : 1;
   lmien_opts o;
   lmien_read_opts(L, n + 1, &o, MIEN_FLOAT32);
-  lmien_push(L, finish(L, mien_arange(start, stop, step, o.dtype, MIEN_CPU), &o));
+  lmien_push(L, finish(L, mien_arange(start, stop, step, o.dtype, o.device), &o));
   return 1;
 }
 
@@ -318,13 +325,22 @@ static int l_gc(lua_State *L) {
   return 0;
 }
 
+/* device_available(name): whether a backend serves that device ("cuda:1"). */
+static int l_device_available(lua_State *L) {
+  mien_device d = lmien_device_from_name(L, luaL_checkstring(L, 1));
+  lua_pushboolean(L, mien_backend_for(d) != NULL);
+  mien_clear_error();
+  return 1;
+}
+
 static int l_live_tensors(lua_State *L) {
   lua_pushinteger(L, mien_live_tensors());
   return 1;
 }
 
+/* bytes_in_use([device]): bytes held by live tensors on a device ("cpu" by default). */
 static int l_bytes_in_use(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)mien_storage_bytes_in_use(MIEN_CPU));
+  lua_pushinteger(L, (lua_Integer)mien_storage_bytes_in_use(lmien_device_from_name(L, luaL_optstring(L, 1, "cpu"))));
   return 1;
 }
 
@@ -343,7 +359,6 @@ static void push_table(lua_State *L, const mien_tensor *t, int dim, int64_t *ind
 
 static int l_totable(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
-  if (mien_device(t) != MIEN_CPU) luaL_error(L, "totable: move the tensor to the cpu first");
   int64_t index[MIEN_MAX_DIMS] = {0};
   if (t->ndim == 0) {
     if (mien_dtype_is_float(t->dtype)) lua_pushnumber(L, mien_get(t, index));
@@ -413,7 +428,8 @@ static int l_dtype(lua_State *L) {
 }
 
 static int l_device(lua_State *L) {
-  lua_pushstring(L, mien_device_name(mien_device(lmien_check(L, 1))));
+  char name[32];
+  lua_pushstring(L, mien_device_str(mien_tensor_device(lmien_check(L, 1)), name, sizeof name));
   return 1;
 }
 
@@ -538,9 +554,7 @@ static int l_is_grad_enabled(lua_State *L) {
 
 void lmien_register_tensor(lua_State *L) {
   static const luaL_Reg funcs[] = {
-      {"tensor", l_tensor},       {"zeros", l_zeros},           {"ones", l_ones},
-      {"full", l_full},           {"rand", l_rand},             {"randn", l_randn},
-      {"bernoulli", l_bernoulli}, {"randperm", l_randperm},     {"arange", l_arange},
+      {"tensor", l_tensor}, {"randperm", l_randperm}, {"arange", l_arange}, {"device_available", l_device_available},
       {"live_tensors", l_live_tensors}, {"bytes_in_use", l_bytes_in_use}, {"no_grad", l_no_grad},
       {"set_grad_enabled", l_set_grad_enabled}, {"is_grad_enabled", l_is_grad_enabled}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
@@ -549,6 +563,12 @@ void lmien_register_tensor(lua_State *L) {
       {"is_contiguous", l_is_contiguous}, {"requires_grad_", l_requires_grad_}, {"backward", l_backward},
       {"close", l_gc}, {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
+  static const char *const makers[] = {"zeros", "ones", "full", "rand", "randn", "bernoulli"};
+  for (int k = 0; k < 6; k++) {
+    lua_pushinteger(L, k);
+    lua_pushcclosure(L, l_make, 1);
+    lua_setfield(L, -2, makers[k]);
+  }
   /* methods table: core.Tensor, extended by the ops file and by init.lua */
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);

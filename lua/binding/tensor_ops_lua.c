@@ -1,25 +1,22 @@
 /* Tensor methods: views, conversion, elementwise math, reductions, matmul,
  * and the arithmetic metamethods. Dims and indices are 1-based here. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lmien.h"
 
 /* --- views --- */
 
-static int l_view(lua_State *L) {
-  mien_tensor *t = lmien_check(L, 1);
-  int64_t shape[MIEN_MAX_DIMS];
-  int n = lmien_shape(L, 2, shape);
-  lmien_push(L, mien_view(t, n, shape));
-  return 1;
-}
+/* view, reshape and expand: t:f(shape) with the core function an upvalue. */
+typedef mien_tensor *(*shape_fn)(mien_tensor *t, int ndim, const int64_t *shape);
 
-static int l_reshape(lua_State *L) {
+static int l_with_shape(lua_State *L) {
+  shape_fn f = (shape_fn)(uintptr_t)lua_touserdata(L, lua_upvalueindex(1));
   mien_tensor *t = lmien_check(L, 1);
   int64_t shape[MIEN_MAX_DIMS];
   int n = lmien_shape(L, 2, shape);
-  lmien_push(L, mien_reshape(t, n, shape));
+  lmien_push(L, f(t, n, shape));
   return 1;
 }
 
@@ -57,14 +54,6 @@ static int l_narrow(lua_State *L) {
 static int l_select(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
   lmien_push(L, mien_select(t, lmien_dim(L, 2, t), luaL_checkinteger(L, 3) - 1));
-  return 1;
-}
-
-static int l_expand(lua_State *L) {
-  mien_tensor *t = lmien_check(L, 1);
-  int64_t shape[MIEN_MAX_DIMS];
-  int n = lmien_shape(L, 2, shape);
-  lmien_push(L, mien_expand(t, n, shape));
   return 1;
 }
 
@@ -138,12 +127,15 @@ CONVERT(long, MIEN_INT64)
 CONVERT(byte, MIEN_UINT8)
 
 static int l_cpu(lua_State *L) {
-  lmien_push(L, mien_to_device(lmien_check(L, 1), MIEN_CPU));
+  lmien_push(L, mien_to_device(lmien_check(L, 1), MIEN_HOST));
   return 1;
 }
 
+/* t:cuda([index]): to device cuda:index (0 by default, as in "cuda:0"). */
 static int l_cuda(lua_State *L) {
-  lmien_push(L, mien_to_device(lmien_check(L, 1), MIEN_CUDA));
+  lua_Integer index = luaL_optinteger(L, 2, 0);
+  if (index < 0 || index > 0xffff) luaL_error(L, "cuda: device index %d is out of range", (int)index);
+  lmien_push(L, mien_to_device(lmien_check(L, 1), mien_device_make(MIEN_DEVICE_CUDA, (int)index)));
   return 1;
 }
 
@@ -382,9 +374,9 @@ static mien_tensor *zero_based_index(lua_State *L, int arg, const char *op) {
         luaL_error(L, "%s: index %d is a %s, not an integer", op, (int)(i + 1), luaL_typename(L, -1));
       lua_pop(L, 1);
     }
-    idx = mien_empty(1, &n, MIEN_INT64, MIEN_CPU);
+    idx = mien_zeros(1, &n, MIEN_INT64, MIEN_HOST);
     if (!idx) lmien_error(L);
-    int64_t *p = idx->storage->data;
+    int64_t *p = mien_data_ptr(idx);
     for (int64_t i = 0; i < n; i++) {
       lua_geti(L, arg, i + 1);
       p[i] = lua_tointeger(L, -1) - 1;
@@ -451,8 +443,8 @@ static int l_stack(lua_State *L) { return join(L, 1); }
 
 void lmien_register_tensor_ops(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"view", l_view}, {"reshape", l_reshape}, {"permute", l_permute}, {"transpose", l_transpose},
-      {"t", l_transpose}, {"narrow", l_narrow}, {"select", l_select}, {"expand", l_expand},
+      {"permute", l_permute}, {"transpose", l_transpose},
+      {"t", l_transpose}, {"narrow", l_narrow}, {"select", l_select},
       {"unsqueeze", l_unsqueeze}, {"squeeze", l_squeeze}, {"flatten", l_flatten}, {"contiguous", l_contiguous},
       {"clone", l_clone}, {"detach", l_detach}, {"to", l_to}, {"float", l_float}, {"double", l_double},
       {"long", l_long}, {"byte", l_byte}, {"cpu", l_cpu}, {"cuda", l_cuda}, {"fill_", l_fill_},
@@ -472,6 +464,13 @@ void lmien_register_tensor_ops(lua_State *L) {
   luaL_setfuncs(L, funcs, 0);
   lua_getfield(L, -1, "Tensor");
   luaL_setfuncs(L, methods, 0);
+  static const struct { const char *name; shape_fn f; } shaped[] = {
+      {"view", mien_view}, {"reshape", mien_reshape}, {"expand", mien_expand}};
+  for (int k = 0; k < 3; k++) {
+    lua_pushlightuserdata(L, (void *)(uintptr_t)shaped[k].f);
+    lua_pushcclosure(L, l_with_shape, 1);
+    lua_setfield(L, -2, shaped[k].name);
+  }
   lua_pop(L, 1);
   luaL_getmetatable(L, LMIEN_TENSOR);
   luaL_setfuncs(L, meta, 0);

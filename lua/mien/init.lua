@@ -30,10 +30,10 @@ end
 
 require "mien.tensor_print"
 
--- This build has no GPU backend (it comes with the CUDA issue): tensors live
--- on the CPU, and asking for "cuda" is an error naming the device.
+-- The GPU: available when a CUDA backend is registered with the core;
+-- without one, asking for "cuda" is an error naming the device.
 mien.cuda = {
-  available = function() return false end,
+  available = function() return core.device_available("cuda") end,
   synchronize = function() end,
 }
 

@@ -38,7 +38,7 @@ static int l_reader_read(lua_State *L) {
   mien_video_info info;
   mien_video_get_info(r, &info);
   int64_t shape[3] = {info.height, info.width, 3};
-  mien_tensor *t = mien_empty_uninit(3, shape, MIEN_UINT8, MIEN_CPU);
+  mien_tensor *t = mien_empty(3, shape, MIEN_UINT8, MIEN_HOST);
   if (!t) lmien_error(L);
   double time = 0.0;
   int got = mien_video_read(r, mien_data_ptr(t), &time);
@@ -124,7 +124,7 @@ static int l_writer_write(lua_State *L) {
                       (int)mien_video_writer_count(w), (int)want_h, (int)want_w, mien_dtype_name(t->dtype),
                       mien_shape_str(t, buf, sizeof buf));
   }
-  if (mien_device(t) != MIEN_CPU) return luaL_error(L, "video.writer: move the frame to the cpu first");
+  if (mien_tensor_device(t) != MIEN_HOST) return luaL_error(L, "video.writer: move the frame to the cpu first");
   mien_tensor *c = mien_contiguous(t);
   if (!c) lmien_error(L);
   int rc = mien_video_write(w, mien_data_ptr(c));

@@ -57,8 +57,9 @@ function M.encode_json(v) return json.encode(wrap(v)) end
 -- @return the value
 function M.decode_json(s) return unwrap(json.decode(s)) end
 
+-- A module's state dict and its names in order, or a plain state dict.
 local function model_state(m)
-  if type(m) == "table" and rawget(m, "_params") ~= nil then return m:state_dict() end
+  if type(m) == "table" and rawget(m, "_params") ~= nil then return m:state_dict(), m:state_dict_names() end
   return m
 end
 

@@ -28,7 +28,7 @@ function io_.save(obj, path, opts)
   opts = args.options("mien.io.save", 3, opts, "{metadata=}")
   local entries
   if type(obj) == "table" and rawget(obj, "_params") ~= nil then
-    local sd, order = obj:state_dict()
+    local sd, order = obj:state_dict(), obj:state_dict_names()
     entries = {}
     for _, name in ipairs(order) do entries[#entries + 1] = { name, sd[name] } end
   elseif type(obj) == "table" then

@@ -323,17 +323,26 @@ end
 
 -- ------------------------------------------------------ state dicts
 
---- name -> tensor for every parameter and buffer (the module's own tensors,
--- not copies). A second result lists the names in order.
+--- The module's parameters and buffers by name (its own tensors, not copies),
+-- so `mien.io.safetensors.save(path, model:state_dict())` saves them.
+-- @return table name -> tensor
+-- @usage local sd = model:state_dict(); print(sd["0.weight"]:shape()[1])
 function Module:state_dict()
-  local sd, order = {}, {}
+  local sd = {}
   for _, kind in ipairs { "_params", "_buffers" } do
-    for _, e in ipairs(self:_tensor_list(kind)) do
-      sd[e[1]] = e[2]
-      order[#order + 1] = e[1]
-    end
+    for _, e in ipairs(self:_tensor_list(kind)) do sd[e[1]] = e[2] end
   end
-  return sd, order
+  return sd
+end
+
+--- The names of state_dict's entries in module order (parameters, then buffers).
+-- @return table list of names
+function Module:state_dict_names()
+  local order = {}
+  for _, kind in ipairs { "_params", "_buffers" } do
+    for _, e in ipairs(self:_tensor_list(kind)) do order[#order + 1] = e[1] end
+  end
+  return order
 end
 
 local function shape_str(t)
@@ -345,7 +354,7 @@ end
 -- it. A shape mismatch is always an error. Returns {missing=, unexpected=}.
 function Module:load_state_dict(sd, opts)
   local strict = not (opts and opts.strict == false)
-  local own, order = self:state_dict()
+  local own, order = self:state_dict(), self:state_dict_names()
   local missing, unexpected, mismatched = {}, {}, {}
   for _, name in ipairs(order) do
     local src = sd[name]

@@ -26,37 +26,15 @@ local function make(name, decoupled, default_wd)
   function C:update(p, grad, st, g)
     if not st.exp_avg then
       st.step = 0
-      st.exp_avg = mien.zeros(p:shape(), { dtype = p:dtype() })
-      st.exp_avg_sq = mien.zeros(p:shape(), { dtype = p:dtype() })
+      st.exp_avg = mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() })
+      st.exp_avg_sq = mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() })
     end
-    if g.amsgrad and not st.max_exp_avg_sq then st.max_exp_avg_sq = mien.zeros(p:shape(), { dtype = p:dtype() }) end
+    if g.amsgrad and not st.max_exp_avg_sq then st.max_exp_avg_sq = mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() }) end
     st.step = st.step + 1
     local b1, b2 = g.betas[1], g.betas[2]
-    if self:use_fused(p) then
-      core.adam_update(p, grad, st.exp_avg, st.exp_avg_sq, g.amsgrad and st.max_exp_avg_sq or nil, { lr = g.lr,
-        beta1 = b1, beta2 = b2, eps = g.eps, weight_decay = g.weight_decay, step = st.step, amsgrad = g.amsgrad,
-        decoupled = decoupled })
-      return
-    end
-    -- the same update with tensor ops (tensors off the cpu, or fused = false)
-    mien.no_grad(function()
-      local d = grad
-      if decoupled then
-        p:mul_(1 - g.lr * g.weight_decay)
-      elseif g.weight_decay ~= 0 then
-        d = d + p * g.weight_decay
-      end
-      local m, v = st.exp_avg, st.exp_avg_sq
-      m:mul_(b1):add_(d, 1 - b1)
-      v:mul_(b2):add_(d * d, 1 - b2)
-      local vu = v
-      if g.amsgrad then
-        st.max_exp_avg_sq:copy_(st.max_exp_avg_sq:maximum(v))
-        vu = st.max_exp_avg_sq
-      end
-      local bc1, bc2 = 1 - b1 ^ st.step, 1 - b2 ^ st.step
-      p:add_(m / (vu:sqrt() / math.sqrt(bc2) + g.eps), -g.lr / bc1)
-    end)
+    core.adam_update(p, grad, st.exp_avg, st.exp_avg_sq, g.amsgrad and st.max_exp_avg_sq or nil, { lr = g.lr,
+      beta1 = b1, beta2 = b2, eps = g.eps, weight_decay = g.weight_decay, step = st.step, amsgrad = g.amsgrad,
+      decoupled = decoupled })
   end
 
   return C

@@ -1,14 +1,12 @@
 --- The optimizer base: parameter groups, per-parameter state, zero_grad and
 -- state dicts. Subclasses (sgd.lua, adam.lua, rmsprop.lua) set the defaults
--- and implement update(p, grad, state, group), which calls one fused C
--- kernel per parameter.
+-- and implement update(p, grad, state, group), which calls one fused update
+-- of the core per parameter (on the parameter's device, through its backend).
 --
 --   opt = optim.Adam(model:parameters(), {lr = 1e-3})
 --   opt = optim.Adam({{params = backbone, lr = 1e-4}, {params = head}}, {lr = 1e-3, weight_decay = 1e-4})
 -- A group's missing hyper-parameters come from the second argument, then
 -- from the optimizer's defaults. A module may stand in for its parameters.
--- {fused = false} in the options uses tensor ops instead of the C kernels
--- (they are used anyway for tensors that are not float32/float64 on the cpu).
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
@@ -44,16 +42,14 @@ end
 --- Builds an optimizer of class cls with the class's defaults.
 function Optimizer.new(cls, params, opts, name)
   opts = require("mien.util.args").options(name, 2, opts, "{lr=, weight_decay=, ...}")
-  local self = setmetatable({ state = {}, param_groups = {}, name = name, fused = opts.fused ~= false }, cls)
+  local self = setmetatable({ state = {}, param_groups = {}, name = name }, cls)
   local hyper = {}
   for k, v in pairs(cls.defaults) do hyper[k] = v end
   for k, v in pairs(opts) do
-    if k ~= "fused" then
-      if cls.defaults[k] == nil and k ~= "params" then
-        error(string.format("%s: unknown option '%s'", name, tostring(k)), 3)
-      end
-      hyper[k] = v
+    if cls.defaults[k] == nil and k ~= "params" then
+      error(string.format("%s: unknown option '%s'", name, tostring(k)), 3)
     end
+    hyper[k] = v
   end
   self.defaults = hyper
   local groups
@@ -106,14 +102,6 @@ function Optimizer:step(closure)
     end
   end
   return loss
-end
-
---- The fused C kernels handle float32/float64 cpu tensors; anything else (or
--- opt.fused = false) takes the equivalent tensor-op path.
-function Optimizer:use_fused(p)
-  if self.fused == false then return false end
-  local dt = p:dtype()
-  return p:device() == "cpu" and (dt == "float32" or dt == "float64")
 end
 
 --- Sets every gradient to nil (set_to_none, the default) or to zero.

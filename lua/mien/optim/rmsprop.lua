@@ -25,7 +25,7 @@ end
 -- @tparam table st the parameter's state (square_avg, ...)
 -- @tparam table g its group's hyper-parameters
 function RMSProp:update(p, grad, st, g)
-  local function zeros() return mien.zeros(p:shape(), { dtype = p:dtype() }) end
+  local function zeros() return mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() }) end
   if not st.square_avg then
     st.step = 0
     st.square_avg = zeros()
@@ -33,32 +33,9 @@ function RMSProp:update(p, grad, st, g)
   if g.centered and not st.grad_avg then st.grad_avg = zeros() end
   if g.momentum > 0 and not st.momentum_buffer then st.momentum_buffer = zeros() end
   st.step = st.step + 1
-  if self:use_fused(p) then
-    core.rmsprop_update(p, grad, st.square_avg, g.centered and st.grad_avg or nil,
-      g.momentum > 0 and st.momentum_buffer or nil, { lr = g.lr, alpha = g.alpha, eps = g.eps,
-        weight_decay = g.weight_decay, momentum = g.momentum, centered = g.centered })
-    return
-  end
-  -- the same update with tensor ops (tensors off the cpu, or fused = false)
-  mien.no_grad(function()
-    local d = grad
-    if g.weight_decay ~= 0 then d = d + p * g.weight_decay end
-    local sq = st.square_avg
-    sq:mul_(g.alpha):add_(d * d, 1 - g.alpha)
-    local avg
-    if g.centered then
-      st.grad_avg:mul_(g.alpha):add_(d, 1 - g.alpha)
-      avg = (sq - st.grad_avg * st.grad_avg):sqrt() + g.eps
-    else
-      avg = sq:sqrt() + g.eps
-    end
-    if g.momentum > 0 then
-      st.momentum_buffer:mul_(g.momentum):add_(d / avg)
-      p:add_(st.momentum_buffer, -g.lr)
-    else
-      p:add_(d / avg, -g.lr)
-    end
-  end)
+  core.rmsprop_update(p, grad, st.square_avg, g.centered and st.grad_avg or nil,
+    g.momentum > 0 and st.momentum_buffer or nil, { lr = g.lr, alpha = g.alpha, eps = g.eps,
+      weight_decay = g.weight_decay, momentum = g.momentum, centered = g.centered })
 end
 
 return RMSProp

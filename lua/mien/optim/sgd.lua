@@ -30,27 +30,14 @@ function SGD:update(p, grad, st, g)
   if g.momentum ~= 0 then
     buf = st.momentum_buffer
     if not buf then
-      buf = mien.zeros(p:shape(), { dtype = p:dtype() })
+      buf = mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() })
       st.momentum_buffer = buf
       first = true
     end
   end
   st.step = (st.step or 0) + 1
-  if self:use_fused(p) then
-    core.sgd_update(p, grad, buf, { lr = g.lr, momentum = g.momentum, dampening = g.dampening,
-      weight_decay = g.weight_decay, nesterov = g.nesterov, first = first })
-    return
-  end
-  -- the same update with tensor ops (tensors off the cpu, or fused = false)
-  mien.no_grad(function()
-    local d = grad
-    if g.weight_decay ~= 0 then d = d + p * g.weight_decay end
-    if g.momentum ~= 0 then
-      if first then buf:copy_(d) else buf:copy_(buf * g.momentum + d * (1 - g.dampening)) end
-      d = g.nesterov and d + buf * g.momentum or buf
-    end
-    p:add_(d, -g.lr)
-  end)
+  core.sgd_update(p, grad, buf, { lr = g.lr, momentum = g.momentum, dampening = g.dampening,
+    weight_decay = g.weight_decay, nesterov = g.nesterov, first = first })
 end
 
 return SGD

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "tensor.h"
+#include "backend.h"
 
 #define MIEN_ITER_MAX_OPS 4
 #define MIEN_ITER_CHUNK 16384
@@ -28,10 +28,6 @@ typedef struct mien_iter {
 void mien_iter_init(mien_iter *it, int ndim, const int64_t *shape, int nops, const int64_t *const *strides);
 /* Element offsets of operand k at the start of `row`. */
 void mien_iter_row_offsets(const mien_iter *it, int64_t row, int64_t *offsets);
-/* Strides of t broadcast to (ndim, shape); -1 if t does not broadcast to it. */
-int mien_broadcast_strides(const mien_tensor *t, int ndim, const int64_t *shape, int64_t *strides);
-/* The broadcast shape of a and b into out; -1 + error naming op and shapes. */
-int mien_broadcast_shape(const mien_tensor *a, const mien_tensor *b, const char *op, int *ndim, int64_t *shape);
 
 /* Runs BODY for each work item with OFF[k] the row offsets and [J0, J1) the
  * inner range; the inner stride of operand k is (IT).strides[k][(IT).ndim-1]. */

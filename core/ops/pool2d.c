@@ -1,6 +1,5 @@
 /* max_pool2d and avg_pool2d with autograd over the kernels in cpu/pool2d.c. */
 #include "autograd.h"
-#include "cpu/pool2d.h"
 #include "error.h"
 #include "nn.h"
 
@@ -35,19 +34,16 @@ static void load_params(const mien_node *n, mien_pool2d_params *p) {
 static int pool_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   mien_pool2d_params p;
   load_params(n, &p);
-  mien_tensor *gc = mien_contiguous(g);
-  mien_tensor *dx = gc ? mien_empty_uninit(n->in_ndim[0], n->in_shape[0], g->dtype, MIEN_CPU) : NULL;
+  mien_tensor *idx = n->saved[0];
+  const mien_device dev = mien_tensor_device(g);
+  const mien_backend *be = idx ? MIEN_BACKEND_NEED(dev, max_pool2d_backward, "max_pool2d backward")
+                               : MIEN_BACKEND_NEED(dev, avg_pool2d_backward, "avg_pool2d backward");
+  mien_tensor *gc = be ? mien_contiguous(g) : NULL;
+  mien_tensor *dx = gc ? mien_empty(n->in_ndim[0], n->in_shape[0], g->dtype, dev) : NULL;
   int rc = -1;
-  if (dx) {
-    bool f32 = g->dtype == MIEN_FLOAT32;
-    mien_tensor *idx = n->saved[0];
-    if (idx)
-      rc = f32 ? mien_max_pool2d_backward_f32(&p, mien_data_ptr(gc), mien_data_ptr(idx), mien_data_ptr(dx))
-               : mien_max_pool2d_backward_f64(&p, mien_data_ptr(gc), mien_data_ptr(idx), mien_data_ptr(dx));
-    else
-      rc = f32 ? mien_avg_pool2d_backward_f32(&p, mien_data_ptr(gc), mien_data_ptr(dx))
-               : mien_avg_pool2d_backward_f64(&p, mien_data_ptr(gc), mien_data_ptr(dx));
-  }
+  if (dx)
+    rc = idx ? be->max_pool2d_backward(&p, g->dtype, mien_data_ptr(gc), mien_data_ptr(idx), mien_data_ptr(dx))
+             : be->avg_pool2d_backward(&p, g->dtype, mien_data_ptr(gc), mien_data_ptr(dx));
   mien_release(gc);
   if (rc != 0) {
     mien_release(dx);
@@ -59,32 +55,30 @@ static int pool_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
 
 static mien_tensor *pool(mien_tensor *x, const mien_pool2d_opts *o, bool is_max) {
   const char *name = is_max ? "max_pool2d" : "avg_pool2d";
-  if (x->ndim != 4 || !mien_dtype_is_float(x->dtype) || mien_device(x) != MIEN_CPU) {
+  if (x->ndim != 4 || !mien_dtype_is_float(x->dtype)) {
     char a[128];
-    mien_set_error("%s: expected a float [N,C,H,W] tensor on the cpu, got %s %s", name, mien_dtype_name(x->dtype),
+    mien_set_error("%s: expected a float [N,C,H,W] tensor, got %s %s", name, mien_dtype_name(x->dtype),
                    mien_shape_str(x, a, sizeof a));
     return NULL;
   }
+  const mien_device dev = mien_tensor_device(x);
+  const mien_backend *be = is_max ? MIEN_BACKEND_NEED(dev, max_pool2d_forward, name)
+                                  : MIEN_BACKEND_NEED(dev, avg_pool2d_forward, name);
+  if (!be) return NULL;
   mien_pool2d_params p;
   params_of(x->shape, o, &p);
   int64_t OH, OW;
   if (mien_pool2d_out_size(&p, &OH, &OW) != 0) return NULL;
   int64_t shape[4] = {p.N, p.C, OH, OW};
   mien_tensor *xc = mien_contiguous(x);
-  mien_tensor *y = xc ? mien_empty_uninit(4, shape, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *y = xc ? mien_empty(4, shape, x->dtype, dev) : NULL;
   bool record = mien_needs_record(1, &x);
-  mien_tensor *idx = y && is_max && record ? mien_empty_uninit(4, shape, MIEN_INT64, MIEN_CPU) : NULL;
+  mien_tensor *idx = y && is_max && record ? mien_empty(4, shape, MIEN_INT64, dev) : NULL;
   int rc = -1;
-  if (y && (!is_max || !record || idx)) {
-    bool f32 = x->dtype == MIEN_FLOAT32;
-    int64_t *ip = idx ? mien_data_ptr(idx) : NULL;
-    if (is_max)
-      rc = f32 ? mien_max_pool2d_forward_f32(&p, mien_data_ptr(xc), mien_data_ptr(y), ip)
-               : mien_max_pool2d_forward_f64(&p, mien_data_ptr(xc), mien_data_ptr(y), ip);
-    else
-      rc = f32 ? mien_avg_pool2d_forward_f32(&p, mien_data_ptr(xc), mien_data_ptr(y))
-               : mien_avg_pool2d_forward_f64(&p, mien_data_ptr(xc), mien_data_ptr(y));
-  }
+  if (y && (!is_max || !record || idx))
+    rc = is_max ? be->max_pool2d_forward(&p, x->dtype, mien_data_ptr(xc), mien_data_ptr(y),
+                                         idx ? mien_data_ptr(idx) : NULL)
+                : be->avg_pool2d_forward(&p, x->dtype, mien_data_ptr(xc), mien_data_ptr(y));
   mien_release(xc);
   if (rc != 0) {
     mien_release(y);

@@ -1,9 +1,10 @@
-/* cat, stack, index_select, gather, and their gradients. */
+/* The op layer of cat, stack, index_select and gather, and their gradients;
+ * the kernels are the backend's cat, index_select, index_add, gather and
+ * scatter_add entries. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "autograd.h"
-#include "dtype_dispatch.h"
 #include "error.h"
 #include "tensor.h"
 
@@ -40,14 +41,14 @@ mien_tensor *mien_cat(int n, mien_tensor *const *ts, int dim) {
   bool any_grad = false;
   for (int k = 0; k < n; k++) {
     const mien_tensor *t = ts[k];
-    bool ok = t->ndim == ts[0]->ndim && t->dtype == ts[0]->dtype && mien_device(t) == mien_device(ts[0]);
+    bool ok = t->ndim == ts[0]->ndim && t->dtype == ts[0]->dtype && mien_tensor_device(t) == mien_tensor_device(ts[0]);
     for (int j = 0; ok && j < t->ndim; j++)
       if (j != d && t->shape[j] != ts[0]->shape[j]) ok = false;
     if (!ok) {
       char a[128], b[128];
-      mien_set_error("cat: tensor %d (%s %s) does not match tensor 1 (%s %s) outside dim %d", k + 1,
+      mien_set_error("cat: tensor #%d (%s %s) does not match tensor #0 (%s %s) outside dim #%d", k,
                      mien_dtype_name(t->dtype), mien_shape_str(t, a, sizeof a), mien_dtype_name(ts[0]->dtype),
-                     mien_shape_str(ts[0], b, sizeof b), d + 1);
+                     mien_shape_str(ts[0], b, sizeof b), d);
       return NULL;
     }
     shape[d] += t->shape[d];
@@ -63,19 +64,20 @@ mien_tensor *mien_cat(int n, mien_tensor *const *ts, int dim) {
     mien_release(right);
     return out;
   }
-  mien_tensor *out = mien_empty(ts[0]->ndim, shape, ts[0]->dtype, mien_device(ts[0]));
-  if (!out) return NULL;
-  int64_t start = 0;
-  for (int k = 0; k < n; k++) {
-    mien_tensor *region = mien_narrow(out, d, start, ts[k]->shape[d]);
-    int rc = region ? mien_copy_(region, ts[k]) : -1;
-    mien_release(region);
-    if (rc != 0) {
+  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(ts[0]), cat, "cat");
+  mien_strided *ins = be ? malloc(sizeof *ins * (size_t)n) : NULL;
+  mien_tensor *out = ins ? mien_empty(ts[0]->ndim, shape, ts[0]->dtype, mien_tensor_device(ts[0])) : NULL;
+  if (be && !ins) mien_set_error("cat: out of memory");
+  if (out) {
+    for (int k = 0; k < n; k++) ins[k] = mien_strided_of(ts[k]);
+    mien_strided so = mien_strided_of(out);
+    if (be->cat(&so, n, ins, d) != 0) {
       mien_release(out);
-      return NULL;
+      out = NULL;
     }
-    start += ts[k]->shape[d];
   }
+  free(ins);
+  if (!out) return NULL;
   mien_node *node = mien_record("cat", cat_backward, n, ts, out);
   if (node) {
     cat_ctx *c = malloc(sizeof *c + sizeof(int64_t) * (size_t)n);
@@ -103,7 +105,7 @@ mien_tensor *mien_stack(int n, mien_tensor *const *ts, int dim) {
   for (int k = 0; k < n; k++) {
     if (!mien_same_shape(ts[k], ts[0])) {
       char a[128], b[128];
-      mien_set_error("stack: tensor %d has shape %s, tensor 1 has %s", k + 1, mien_shape_str(ts[k], a, sizeof a),
+      mien_set_error("stack: tensor #%d has shape %s, tensor #0 has %s", k, mien_shape_str(ts[k], a, sizeof a),
                      mien_shape_str(ts[0], b, sizeof b));
       goto fail;
     }
@@ -121,42 +123,47 @@ fail:
 
 /* --- index_select / gather --- */
 
-static int check_index(const mien_tensor *index, int64_t size, const char *op) {
+/* index as a contiguous int64 host tensor with every entry in [0, size). */
+static mien_tensor *checked_index(const mien_tensor *index, int64_t size, const char *op) {
   if (index->dtype != MIEN_INT64) {
     mien_set_error("%s: indices must be int64, got %s", op, mien_dtype_name(index->dtype));
-    return -1;
+    return NULL;
   }
-  mien_tensor *c = mien_contiguous((mien_tensor *)index);
-  const int64_t *p = c->storage->data;
-  p += c->offset;
-  int64_t n = mien_numel(c);
+  bool was = mien_set_grad_enabled(false);
+  mien_tensor *h = mien_to_device((mien_tensor *)index, MIEN_HOST);
+  mien_tensor *c = h ? mien_contiguous(h) : NULL;
+  mien_set_grad_enabled(was);
+  mien_release(h);
+  if (!c) return NULL;
+  const int64_t *p = mien_data_ptr(c);
+  const int64_t n = mien_numel(c);
   for (int64_t i = 0; i < n; i++)
     if (p[i] < 0 || p[i] >= size) {
-      mien_set_error("%s: index %lld is out of range 1..%lld", op, (long long)p[i] + 1, (long long)size);
+      mien_set_error("%s: index #%lld is out of range #0..#%lld", op, (long long)p[i], (long long)size - 1);
       mien_release(c);
-      return -1;
+      return NULL;
     }
-  mien_release(c);
-  return 0;
+  return c;
 }
 
-/* dst[..., index[i], ...] += src[..., i, ...] along dim (the adjoint of index_select). */
-static int index_add(mien_tensor *dst, int dim, const mien_tensor *index, const mien_tensor *src) {
-  int64_t n = index->shape[0];
-  const int64_t *idx = mien_data_ptr(index);
-  for (int64_t i = 0; i < n; i++) {
-    mien_tensor *to = mien_select(dst, dim, idx[i]), *from = mien_select((mien_tensor *)src, dim, i);
-    int rc = to && from ? mien_add_(to, from, 1.0) : -1;
-    mien_release(to);
-    mien_release(from);
-    if (rc != 0) return -1;
-  }
-  return 0;
+/* index (contiguous int64) on the device of `like` (a new reference). */
+static mien_tensor *index_on(const mien_tensor *index, const mien_tensor *like) {
+  bool was = mien_set_grad_enabled(false);
+  mien_tensor *d = mien_to_device((mien_tensor *)index, mien_tensor_device(like));
+  mien_tensor *c = d ? mien_contiguous(d) : NULL;
+  mien_set_grad_enabled(was);
+  mien_release(d);
+  return c;
 }
 
 static int index_select_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_device(g));
-  if (!z || index_add(z, (int)n->i[0], n->saved[0], g) != 0) {
+  const mien_device dev = mien_tensor_device(g);
+  const mien_backend *be = MIEN_BACKEND_NEED(dev, index_add, "index_select backward");
+  mien_tensor *z = be ? mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, dev) : NULL;
+  if (!z) return -1;
+  mien_tensor *idx = n->saved[0];
+  mien_strided so = mien_strided_of(z), sg = mien_strided_of(g);
+  if (be->index_add(&so, (int)n->i[0], mien_data_ptr(idx), mien_numel(idx), &sg) != 0) {
     mien_release(z);
     return -1;
   }
@@ -171,21 +178,18 @@ mien_tensor *mien_index_select(mien_tensor *t, int dim, const mien_tensor *index
     mien_set_error("index_select: indices must be 1-d, got %d dims", index->ndim);
     return NULL;
   }
-  if (check_index(index, t->shape[d], "index_select") != 0) return NULL;
-  mien_tensor *idx = mien_contiguous((mien_tensor *)index);
+  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(t), index_select, "index_select");
+  mien_tensor *checked = be ? checked_index(index, t->shape[d], "index_select") : NULL;
+  mien_tensor *idx = checked ? index_on(index, t) : NULL;
+  mien_release(checked);
+  if (!idx) return NULL;
   int64_t shape[MIEN_MAX_DIMS];
   memcpy(shape, t->shape, sizeof shape);
   shape[d] = idx->shape[0];
-  mien_tensor *out = mien_empty(t->ndim, shape, t->dtype, mien_device(t));
-  const int64_t *p = mien_data_ptr(idx);
-  for (int64_t i = 0; out && i < shape[d]; i++) {
-    mien_tensor *to = mien_select(out, d, i), *from = mien_select(t, d, p[i]);
-    bool was = mien_set_grad_enabled(false);
-    int rc = to && from ? mien_copy_(to, from) : -1;
-    mien_set_grad_enabled(was);
-    mien_release(to);
-    mien_release(from);
-    if (rc != 0) {
+  mien_tensor *out = mien_empty(t->ndim, shape, t->dtype, mien_tensor_device(t));
+  if (out) {
+    mien_strided so = mien_strided_of(out), st = mien_strided_of(t);
+    if (be->index_select(&so, &st, d, mien_data_ptr(idx), shape[d]) != 0) {
       mien_release(out);
       out = NULL;
     }
@@ -201,37 +205,16 @@ mien_tensor *mien_index_select(mien_tensor *t, int dim, const mien_tensor *index
   return out;
 }
 
-/* out[i][j][k] = t[index[i][j][k]][j][k] for dim 0, and so on. */
-static int gather_scatter(mien_tensor *t, int d, const mien_tensor *index, mien_tensor *out, bool scatter_add) {
-  int64_t n = mien_numel(index);
-  const int64_t *ip = mien_data_ptr(index);
-  MIEN_DISPATCH(t->dtype, T, {
-    T *tp = mien_data_ptr(t), *op = mien_data_ptr(out);
-    for (int64_t e = 0; e < n; e++) {
-      int64_t rem = e, toff = 0, ooff = 0, j = ip[e];
-      for (int k = index->ndim - 1; k >= 0; k--) {
-        int64_t i = rem % index->shape[k];
-        rem /= index->shape[k];
-        toff += (k == d ? j : i) * t->stride[k];
-        ooff += i * out->stride[k];
-      }
-      if (scatter_add) tp[toff] += op[ooff];
-      else op[ooff] = tp[toff];
-    }
-  });
-  return 0;
-}
-
 static int gather_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_device(g));
-  mien_tensor *gc = mien_contiguous(g);
-  if (!z || !gc) {
+  const mien_device dev = mien_tensor_device(g);
+  const mien_backend *be = MIEN_BACKEND_NEED(dev, scatter_add, "gather backward");
+  mien_tensor *z = be ? mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, dev) : NULL;
+  if (!z) return -1;
+  mien_strided so = mien_strided_of(z), si = mien_strided_of(n->saved[0]), sg = mien_strided_of(g);
+  if (be->scatter_add(&so, (int)n->i[0], &si, &sg) != 0) {
     mien_release(z);
-    mien_release(gc);
     return -1;
   }
-  gather_scatter(z, (int)n->i[0], n->saved[0], gc, true);
-  mien_release(gc);
   gin[0] = z;
   return 0;
 }
@@ -248,11 +231,20 @@ mien_tensor *mien_gather(mien_tensor *t, int dim, const mien_tensor *index) {
                    mien_shape_str(t, b, sizeof b));
     return NULL;
   }
-  if (check_index(index, t->shape[d], "gather") != 0) return NULL;
-  mien_tensor *idx = mien_contiguous((mien_tensor *)index);
-  mien_tensor *out = mien_empty(idx->ndim, idx->shape, t->dtype, mien_device(t));
+  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(t), gather, "gather");
+  mien_tensor *checked = be ? checked_index(index, t->shape[d], "gather") : NULL;
+  mien_tensor *idx = checked ? index_on(index, t) : NULL;
+  mien_release(checked);
+  if (!idx) return NULL;
+  mien_tensor *out = mien_empty(idx->ndim, idx->shape, t->dtype, mien_tensor_device(t));
   if (out) {
-    gather_scatter(t, d, idx, out, false);
+    mien_strided so = mien_strided_of(out), st = mien_strided_of(t), si = mien_strided_of(idx);
+    if (be->gather(&so, &st, d, &si) != 0) {
+      mien_release(out);
+      out = NULL;
+    }
+  }
+  if (out) {
     mien_node *n = mien_record("gather", gather_backward, 1, &t, out);
     if (n) {
       n->i[0] = d;

@@ -39,7 +39,7 @@ mien_tensor *mien_dropout(mien_tensor *x, double p, bool training) {
   }
   if (!training || p == 0) return mien_retain(x);
   /* inverted dropout: kept units are scaled by 1/(1-p) at training time */
-  mien_tensor *mask = mien_bernoulli(x->ndim, x->shape, 1.0 - p, x->dtype, mien_device(x));
+  mien_tensor *mask = mien_bernoulli(x->ndim, x->shape, 1.0 - p, x->dtype, mien_tensor_device(x));
   if (!mask) return NULL;
   mien_mul_scalar_(mask, 1.0 / (1.0 - p));
   mien_tensor *out = mien_binary(MIEN_MUL, x, mask);
@@ -126,8 +126,8 @@ mien_tensor *mien_cross_entropy(mien_tensor *logits, const mien_tensor *target, 
   for (int64_t i = 0; i < n; i++) {
     int64_t y = (int64_t)mien_get(target, &i);
     if (y < 0 || y >= c) {
-      mien_set_error("cross_entropy: label %lld of sample %lld is out of range 1..%lld", (long long)y + 1,
-                     (long long)i + 1, (long long)c);
+      mien_set_error("cross_entropy: label #%lld of sample #%lld is out of range #0..#%lld", (long long)y,
+                     (long long)i, (long long)c - 1);
       return NULL;
     }
   }
@@ -259,7 +259,7 @@ mien_tensor *mien_pad(mien_tensor *x, int npad, const int64_t *pad, double value
     }
     shape[x->ndim - 1 - k] += pad[2 * k] + pad[2 * k + 1];
   }
-  mien_tensor *out = mien_full(x->ndim, shape, value, x->dtype, mien_device(x));
+  mien_tensor *out = mien_full(x->ndim, shape, value, x->dtype, mien_tensor_device(x));
   if (!out) return NULL;
   mien_tensor *region = mien_retain(out);
   for (int k = 0; k < npad / 2 && region; k++) {

@@ -1,9 +1,9 @@
-/* matmul: 1-d, 2-d and batched (broadcast batch dims), through GEMM. */
+/* matmul: 1-d, 2-d and batched (broadcast batch dims), through the
+ * backend's GEMM entry. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "autograd.h"
-#include "cpu/gemm.h"
 #include "error.h"
 #include "tensor.h"
 
@@ -72,7 +72,8 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
   memcpy(oshape, batch, sizeof(int64_t) * bn);
   oshape[bn] = M;
   oshape[bn + 1] = N;
-  mien_tensor *out = mien_empty(bn + 2, oshape, a->dtype, mien_device(a));
+  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(a), gemm, "matmul");
+  mien_tensor *out = be ? mien_zeros(bn + 2, oshape, a->dtype, mien_tensor_device(a)) : NULL;
   if (!out) return NULL;
   int ta = 0, tb = 0;
   int64_t lda = 1, ldb = 1;
@@ -95,12 +96,15 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
       if (da >= 0 && ca->shape[da] != 1) offa += idx * ca->stride[da];
       if (db >= 0 && cb->shape[db] != 1) offb += idx * cb->stride[db];
     }
-    if (a->dtype == MIEN_FLOAT32)
-      mien_gemm_f32(ta, tb, M, N, K, 1.0f, (const float *)mien_data_ptr(ca) + offa, lda, (const float *)mien_data_ptr(cb) + offb,
-                    ldb, 0.0f, (float *)out->storage->data + i * M * N, N > 0 ? N : 1);
-    else
-      mien_gemm_f64(ta, tb, M, N, K, 1.0, (const double *)mien_data_ptr(ca) + offa, lda,
-                    (const double *)mien_data_ptr(cb) + offb, ldb, 0.0, (double *)out->storage->data + i * M * N, N > 0 ? N : 1);
+    const size_t es = mien_dtype_size(a->dtype);
+    if (be->gemm(a->dtype, ta, tb, M, N, K, 1.0, (const char *)mien_data_ptr(ca) + (size_t)offa * es, lda,
+                 (const char *)mien_data_ptr(cb) + (size_t)offb * es, ldb, 0.0,
+                 (char *)mien_data_ptr(out) + (size_t)(i * M * N) * es, N > 0 ? N : 1) != 0) {
+      mien_release(ca);
+      mien_release(cb);
+      mien_release(out);
+      return NULL;
+    }
   }
   mien_release(ca);
   mien_release(cb);
@@ -120,11 +124,7 @@ mien_tensor *mien_matmul(mien_tensor *a, mien_tensor *b) {
                    mien_shape_str(b, sb, sizeof sb));
     return NULL;
   }
-  if (mien_device(a) != mien_device(b)) {
-    mien_set_error("matmul: tensors are on different devices (%s and %s)", mien_device_name(mien_device(a)),
-                   mien_device_name(mien_device(b)));
-    return NULL;
-  }
+  if (mien_check_same_device(a, b, "matmul") != 0) return NULL;
   if (!mien_dtype_is_float(a->dtype) || a->dtype != b->dtype) {
     mien_set_error("matmul: needs two float32 or two float64 tensors, got %s and %s", mien_dtype_name(a->dtype),
                    mien_dtype_name(b->dtype));

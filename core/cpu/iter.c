@@ -47,36 +47,3 @@ void mien_iter_row_offsets(const mien_iter *it, int64_t row, int64_t *offsets) {
     for (int k = 0; k < it->nops; k++) offsets[k] += i * it->strides[k][d];
   }
 }
-
-int mien_broadcast_strides(const mien_tensor *t, int ndim, const int64_t *shape, int64_t *strides) {
-  if (t->ndim > ndim) return -1;
-  int lead = ndim - t->ndim;
-  for (int d = 0; d < ndim; d++) {
-    if (d < lead) {
-      strides[d] = 0;
-      continue;
-    }
-    int64_t s = t->shape[d - lead];
-    if (s == shape[d]) strides[d] = s == 1 ? 0 : t->stride[d - lead];
-    else if (s == 1) strides[d] = 0;
-    else return -1;
-  }
-  return 0;
-}
-
-int mien_broadcast_shape(const mien_tensor *a, const mien_tensor *b, const char *op, int *ndim, int64_t *shape) {
-  int n = a->ndim > b->ndim ? a->ndim : b->ndim;
-  for (int d = 0; d < n; d++) {
-    int da = d - (n - a->ndim), db = d - (n - b->ndim);
-    int64_t sa = da >= 0 ? a->shape[da] : 1, sb = db >= 0 ? b->shape[db] : 1;
-    if (sa != sb && sa != 1 && sb != 1) {
-      char bufa[128], bufb[128];
-      mien_set_error("%s: shapes %s and %s do not broadcast", op, mien_shape_str(a, bufa, sizeof bufa),
-                     mien_shape_str(b, bufb, sizeof bufb));
-      return -1;
-    }
-    shape[d] = sa == 1 ? sb : sa;
-  }
-  *ndim = n;
-  return 0;
-}

@@ -6,7 +6,6 @@
 
 #include "autograd.h"
 #include "error.h"
-#include "iter.h"
 #include "tensor.h"
 
 static mien_tensor *view_of(mien_tensor *t) {
@@ -134,7 +133,7 @@ mien_tensor *mien_flatten(mien_tensor *t, int start_dim, int end_dim) {
   int s = mien_normalize_dim(t, start_dim, "flatten"), e = mien_normalize_dim(t, end_dim, "flatten");
   if (s < 0 || e < 0) return NULL;
   if (e < s) {
-    mien_set_error("flatten: start dim %d comes after end dim %d", s + 1, e + 1);
+    mien_set_error("flatten: start dim #%d comes after end dim #%d", s, e);
     return NULL;
   }
   int64_t shape[MIEN_MAX_DIMS];
@@ -151,7 +150,7 @@ mien_tensor *mien_unsqueeze(mien_tensor *t, int dim) {
   if (dim < 0) dim += t->ndim + 1;
   if (dim < 0 || dim > t->ndim || t->ndim >= MIEN_MAX_DIMS) {
     char a[128];
-    mien_set_error("unsqueeze: dim %d is out of range for shape %s", dim + 1, mien_shape_str(t, a, sizeof a));
+    mien_set_error("unsqueeze: dim #%d is out of range for shape %s", dim, mien_shape_str(t, a, sizeof a));
     return NULL;
   }
   int64_t shape[MIEN_MAX_DIMS];
@@ -168,7 +167,7 @@ mien_tensor *mien_squeeze(mien_tensor *t, int dim) {
   if (d0 < 0) return NULL;
   if (t->shape[d0] != 1) {
     char a[128];
-    mien_set_error("squeeze: dim %d of shape %s has size %lld, not 1", d0 + 1, mien_shape_str(t, a, sizeof a),
+    mien_set_error("squeeze: dim #%d of shape %s has size %lld, not 1", d0, mien_shape_str(t, a, sizeof a),
                    (long long)t->shape[d0]);
     return NULL;
   }
@@ -222,7 +221,7 @@ mien_tensor *mien_transpose(mien_tensor *t, int d0, int d1) {
 /* --- narrow / select --- */
 
 static int narrow_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
-  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_device(g));
+  mien_tensor *z = mien_zeros(n->in_ndim[0], n->in_shape[0], g->dtype, mien_tensor_device(g));
   if (!z) return -1;
   mien_tensor *region = mien_narrow(z, (int)n->i[0], n->i[1], n->i[2]);
   mien_tensor *src = n->i[3] ? mien_unsqueeze(g, (int)n->i[0]) : mien_retain(g);
@@ -242,8 +241,8 @@ mien_tensor *mien_narrow(mien_tensor *t, int dim, int64_t start, int64_t length)
   if (d < 0) return NULL;
   if (start < 0 || length < 0 || start + length > t->shape[d]) {
     char a[128];
-    mien_set_error("narrow: elements %lld..%lld are out of range for dim %d of shape %s", (long long)start + 1,
-                   (long long)(start + length), d + 1, mien_shape_str(t, a, sizeof a));
+    mien_set_error("narrow: elements #%lld..#%lld are out of range for dim #%d of shape %s", (long long)start,
+                   (long long)(start + length - 1), d, mien_shape_str(t, a, sizeof a));
     return NULL;
   }
   mien_tensor *v = view_of(t);
@@ -265,7 +264,7 @@ mien_tensor *mien_select(mien_tensor *t, int dim, int64_t index) {
   if (d < 0) return NULL;
   if (index < 0 || index >= t->shape[d]) {
     char a[128];
-    mien_set_error("select: index %lld is out of range for dim %d of shape %s", (long long)index + 1, d + 1,
+    mien_set_error("select: index #%lld is out of range for dim #%d of shape %s", (long long)index, d,
                    mien_shape_str(t, a, sizeof a));
     return NULL;
   }

@@ -1,4 +1,4 @@
-#include "cpu_cache.h"
+#include "cpu/cache.h"
 
 #include <malloc.h>
 #include <stdlib.h>

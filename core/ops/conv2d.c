@@ -1,8 +1,7 @@
-/* conv2d with autograd over the CPU kernels in cpu/conv2d.c. */
+/* The conv2d op: checks, autograd, and the backend's conv2d entries. */
 #include <string.h>
 
 #include "autograd.h"
-#include "cpu/conv2d.h"
 #include "error.h"
 #include "nn.h"
 
@@ -38,27 +37,23 @@ static int conv2d_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   mien_conv2d_params p;
   opts_from_node(n, &o);
   params_of(x->shape, w->shape, &o, &p);
-  mien_tensor *gc = mien_contiguous(g);
+  const mien_device dev = mien_tensor_device(x);
+  const mien_backend *be = mien_backend_for(dev);
+  mien_tensor *gc = be ? mien_contiguous(g) : NULL;
   if (!gc) return -1;
-  bool f32 = x->dtype == MIEN_FLOAT32;
+  const mien_dtype dt = x->dtype;
   int rc = 0;
   if (mien_node_needs_grad(n, 0)) {
-    gin[0] = mien_empty_uninit(x->ndim, x->shape, x->dtype, MIEN_CPU);
-    rc = !gin[0] ? -1
-         : f32   ? mien_conv2d_backward_input_f32(&p, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0]))
-                 : mien_conv2d_backward_input_f64(&p, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0]));
+    gin[0] = MIEN_BACKEND_NEED(dev, conv2d_backward_input, "conv2d backward") ? mien_empty(x->ndim, x->shape, dt, dev) : NULL;
+    rc = gin[0] ? be->conv2d_backward_input(&p, dt, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0])) : -1;
   }
   if (rc == 0 && mien_node_needs_grad(n, 1)) {
-    gin[1] = mien_empty_uninit(w->ndim, w->shape, w->dtype, MIEN_CPU);
-    rc = !gin[1] ? -1
-         : f32   ? mien_conv2d_backward_weight_f32(&p, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1]))
-                 : mien_conv2d_backward_weight_f64(&p, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1]));
+    gin[1] = MIEN_BACKEND_NEED(dev, conv2d_backward_weight, "conv2d backward") ? mien_empty(w->ndim, w->shape, dt, dev) : NULL;
+    rc = gin[1] ? be->conv2d_backward_weight(&p, dt, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1])) : -1;
   }
   if (rc == 0 && n->ninputs > 2 && mien_node_needs_grad(n, 2)) {
-    gin[2] = mien_empty_uninit(1, &p.C_out, x->dtype, MIEN_CPU);
-    rc = !gin[2] ? -1
-         : f32   ? mien_conv2d_backward_bias_f32(&p, mien_data_ptr(gc), mien_data_ptr(gin[2]))
-                 : mien_conv2d_backward_bias_f64(&p, mien_data_ptr(gc), mien_data_ptr(gin[2]));
+    gin[2] = MIEN_BACKEND_NEED(dev, conv2d_backward_bias, "conv2d backward") ? mien_empty(1, &p.C_out, dt, dev) : NULL;
+    rc = gin[2] ? be->conv2d_backward_bias(&p, dt, mien_data_ptr(gc), mien_data_ptr(gin[2])) : -1;
   }
   mien_release(gc);
   return rc;
@@ -87,22 +82,21 @@ mien_tensor *mien_conv2d(mien_tensor *x, mien_tensor *w, mien_tensor *b, const m
                    (long long)w->shape[0]);
     return NULL;
   }
-  if (mien_device(x) != MIEN_CPU || mien_device(w) != MIEN_CPU) {
-    mien_set_error("conv2d: this build runs conv2d on the cpu only");
-    return NULL;
-  }
+  if (mien_check_same_device(x, w, "conv2d") != 0 || (b && mien_check_same_device(x, b, "conv2d") != 0)) return NULL;
+  const mien_device dev = mien_tensor_device(x);
+  const mien_backend *be = MIEN_BACKEND_NEED(dev, conv2d_forward, "conv2d");
+  if (!be) return NULL;
   mien_conv2d_params p;
   params_of(x->shape, w->shape, o, &p);
   int64_t OH, OW;
   if (mien_conv2d_out_size(&p, &OH, &OW) != 0) return NULL;
   mien_tensor *xc = mien_contiguous(x), *wc = mien_contiguous(w), *bc = b ? mien_contiguous(b) : NULL;
   int64_t shape[4] = {p.N, p.C_out, OH, OW};
-  mien_tensor *y = xc && wc && (!b || bc) ? mien_empty_uninit(4, shape, x->dtype, MIEN_CPU) : NULL;
+  mien_tensor *y = xc && wc && (!b || bc) ? mien_empty(4, shape, x->dtype, dev) : NULL;
   int rc = -1;
   if (y)
-    rc = x->dtype == MIEN_FLOAT32
-             ? mien_conv2d_forward_f32(&p, mien_data_ptr(xc), mien_data_ptr(wc), bc ? mien_data_ptr(bc) : NULL, mien_data_ptr(y))
-             : mien_conv2d_forward_f64(&p, mien_data_ptr(xc), mien_data_ptr(wc), bc ? mien_data_ptr(bc) : NULL, mien_data_ptr(y));
+    rc = be->conv2d_forward(&p, x->dtype, mien_data_ptr(xc), mien_data_ptr(wc), bc ? mien_data_ptr(bc) : NULL,
+                            mien_data_ptr(y));
   if (rc == 0) {
     mien_tensor *ins[3] = {x, w, b};
     mien_node *n = mien_record("conv2d", conv2d_backward, b ? 3 : 2, ins, y);

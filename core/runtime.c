@@ -1,0 +1,40 @@
+/* The runtime controls of the public API (mien.h). */
+#include "cpu/gemm.h"
+#include "mien.h"
+#include "rng.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void mien_manual_seed(uint64_t seed) { mien_rng_seed(mien_rng_global(), seed); }
+
+void mien_rng_get_state(uint64_t *seed, uint64_t *counter) {
+  const mien_rng *g = mien_rng_global();
+  *seed = g->seed;
+  *counter = g->counter;
+}
+
+void mien_rng_set_state(uint64_t seed, uint64_t counter) {
+  mien_rng *g = mien_rng_global();
+  g->seed = seed;
+  g->counter = counter;
+}
+
+const char *mien_blas_name(void) { return mien_gemm_backend(); }
+
+int mien_num_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+void mien_set_num_threads(int n) {
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
