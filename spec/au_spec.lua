@@ -180,6 +180,7 @@ describe("the AU training path", function()
     -- small batches: one thread avoids OpenMP's spin-waits on a busy machine
     local threads = mien.core.num_threads()
     mien.set_num_threads(1)
+    mien.manual_seed(1) -- the layers' initial weights: the same whatever ran before
     finally(function() mien.set_num_threads(threads) end)
     local nn = require "mien.nn"
     local head = require "mien.au.head"
@@ -187,15 +188,17 @@ describe("the AU training path", function()
     local train = mien.data.synthetic_faces { n = 1400, size = 32, aus = true, seed = 5 }
     local test = mien.data.synthetic_faces { n = 350, size = 32, aus = true, seed = 6 }
     local function x(ds) return ds.images:permute(1, 4, 2, 3):float() / 255 end
-    local net = nn.Sequential(nn.Conv2d(1, 8, 3, { padding = 1 }), nn.ReLU(), nn.MaxPool2d(2),
-      nn.Conv2d(8, 16, 3, { padding = 1 }), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, { padding = 1 }), nn.ReLU(),
-      nn.MaxPool2d(2), nn.Flatten(), head.new(32 * 4 * 4, 14))
+    local net = nn.Sequential(nn.Conv2d(1, 8, 3, { padding = 1 }), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Conv2d(8, 16, 3, { padding = 1 }), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Conv2d(16, 32, 3, { padding = 1 }), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Flatten(), head.new(32 * 4 * 4, 14))
     local losses = head.train(net, x(train), train.aus:ge(0.5):float(), { epochs = 8, lr = 3e-3, seed = 1 })
     assert.is_true(losses[8] < 0.85 * losses[1], string.format("loss %.3f -> %.3f", losses[1], losses[8]))
     local probs = head.predict(net, x(test))
     local text, r = metrics.multilabel_report(probs, test.aus:ge(0.5):float():totable(), train.au_names)
     assert.truthy(text:find("AU26", 1, true))
-    assert.is_true(r.macro.auc > 0.7, text)
+    print(string.format("  AU head: macro AUC %.3f", r.macro.auc))
+    assert.is_true(r.macro.auc > 0.85, text)
     assert.is_true(r.auc[13] > 0.85 and r.auc[14] > 0.85, text) -- lips part, jaw drop
     local svg = require("mien.plot").multilabel(r, { title = "AUs" })
     assert.truthy(svg:find("<svg", 1, true) and svg:find("AU26", 1, true))

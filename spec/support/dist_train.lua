@@ -21,7 +21,7 @@ local loader = mien.data.loader(faces, { batch = batch, seed = 5, augment = { si
 local history = mien.train.fit { model = model, optimizer = optimizer, train = loader, epochs = epochs, quiet = true,
   dir = dir, dist = bn == "sync" and { sync_batchnorm = true, bucket_mb = 0.001 } or { bucket_mb = 0.001 } }
 local weights, stats = {}, {}
-for _, name in ipairs(select(2, model:state_dict())) do
+for _, name in ipairs(model:state_dict_names()) do
   local list = name:find("running") and stats or weights
   for _, v in ipairs(model:state_dict()[name]:reshape(-1):double():totable()) do list[#list + 1] = v end
 end
