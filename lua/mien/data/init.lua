@@ -21,10 +21,10 @@ data.FER_CLASSES = { "angry", "disgust", "fear", "happy", "sad", "surprise", "ne
 
 local function path_join(a, b) return a:sub(-1) == "/" and a .. b or a .. "/" .. b end
 
--- Extensions image_folder decodes (stb_image's formats); other files, and
--- names starting with ".", are ignored.
+-- Extensions image_folder decodes (stb_image's formats and TIFF); other
+-- files, and names starting with ".", are ignored.
 data.IMAGE_EXTENSIONS = { jpg = true, jpeg = true, png = true, bmp = true, tga = true, gif = true,
-  pgm = true, ppm = true, pnm = true }
+  pgm = true, ppm = true, pnm = true, tif = true, tiff = true }
 
 local function is_image_name(name)
   if name:sub(1, 1) == "." then return false end
