@@ -11,8 +11,11 @@ local train = {}
 
 local function default_loss(out, y) return mien.F.cross_entropy(out, y) end
 
+-- y: class indices [B], or target distributions [B,C] (scored by their top class)
+local function hard(y) return y:dim() == 2 and y:argmax(2) or y end
+
 local function correct(out, y)
-  return out:argmax(2):eq(y):sum():item()
+  return out:argmax(2):eq(hard(y)):sum():item()
 end
 
 -- Loss, accuracy and (optionally) predictions of model over a loader, in eval
@@ -33,7 +36,7 @@ function train.evaluate(model, loader, opts)
       n = n + b
       if opts.keep_predictions then
         local p = mien.F.softmax(out, 2)
-        local pt, yt, at = p:totable(), y:totable(), out:argmax(2):totable()
+        local pt, yt, at = p:totable(), hard(y):totable(), out:argmax(2):totable()
         for i = 1, b do
           preds[#preds + 1], targets[#targets + 1], probs[#probs + 1] = at[i], yt[i], pt[i]
         end
