@@ -80,7 +80,7 @@ end
 -- callbacks {on_epoch_end=fn(row, state)}, monitor/mode for the best checkpoint,
 -- quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
--- can load them.
+-- can load them (all fields: mien.train.recipe).
 function train.fit(opts)
   local model = assert(opts.model, "fit: model is required")
   local optimizer = assert(opts.optimizer, "fit: optimizer is required")
@@ -93,6 +93,14 @@ function train.fit(opts)
   local monitor = (es and es.monitor) or opts.monitor or (opts.val and "val_acc" or "train_loss")
   local mode = (es and es.mode) or opts.mode or (monitor:find("loss") and "min" or "max")
   local show = progress.new { quiet = opts.quiet }
+  -- a model script named by a relative path: remember the folder it is
+  -- relative to, so that the checkpoint loads from any working directory
+  local recipe = opts.recipe
+  if recipe and recipe.script and recipe.script:sub(1, 1) ~= "/" and not recipe.script_dir then
+    recipe = {}
+    for k, v in pairs(opts.recipe) do recipe[k] = v end
+    recipe.script_dir = core.realpath(".")
+  end
   local callbacks = opts.callbacks or {}
   local history, start_epoch, step, best, best_epoch, since_best = {}, 1, 0, nil, nil, 0
   if dir then
@@ -110,7 +118,7 @@ function train.fit(opts)
   local function save(path, epoch)
     mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, epoch = epoch,
       step = step, history = history,
-      extra = { best = best, best_epoch = best_epoch, since_best = since_best, recipe = opts.recipe } })
+      extra = { best = best, best_epoch = best_epoch, since_best = since_best, recipe = recipe } })
   end
   local stopped
   for epoch = start_epoch, epochs do
