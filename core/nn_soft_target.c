@@ -9,8 +9,10 @@ mien_tensor *mien_cross_entropy_soft(mien_tensor *logits, mien_tensor *target, m
                                      double label_smoothing, mien_reduction reduction) {
   char a[128], b[128];
   if (logits->ndim != 2 || !mien_same_shape(logits, target)) {
-    mien_set_error("cross_entropy: logits %s and target distributions %s do not fit (expected both [N,C])",
-                   mien_shape_str(logits, a, sizeof a), mien_shape_str(target, b, sizeof b));
+    mien_set_error("cross_entropy: %s targets %s fit neither as int64 class indices [N] nor as distributions "
+                   "shaped like the logits %s",
+                   mien_dtype_name(target->dtype), mien_shape_str(target, b, sizeof b),
+                   mien_shape_str(logits, a, sizeof a));
     return NULL;
   }
   if (!mien_dtype_is_float(target->dtype)) {

@@ -7,10 +7,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tiffio.h>
 
 #include "error.h"
 #include "transform.h"
+
+int mien_tiff_sniff(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  unsigned char m[4];
+  size_t got = fread(m, 1, 4, f);
+  fclose(f);
+  if (got != 4) return 0;
+  return (m[0] == 'I' && m[1] == 'I' && (m[2] == 42 || m[2] == 43) && m[3] == 0) ||
+         (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && (m[3] == 42 || m[3] == 43));
+}
+
+#ifndef MIEN_HAVE_TIFF /* configured with -DMIEN_TIFF=OFF */
+
+int mien_tiff_load(const char *path, int want_channels, uint8_t **pixels, int *h, int *w, int *c) {
+  (void)want_channels, (void)pixels, (void)h, (void)w, (void)c;
+  mien_set_error("cannot decode '%s': TIFF, and this mien was built without libtiff (MIEN_TIFF=OFF)", path);
+  return -1;
+}
+
+int mien_tiff_info(const char *path, int *h, int *w, int *c) { return mien_tiff_load(path, 0, NULL, h, w, c); }
+
+#else
+
+#include <tiffio.h>
 
 /* The limits stb_image applies to the other formats: each side at most
  * 1 << 24 pixels and the decoded buffer at most INT_MAX bytes. */
@@ -32,17 +56,6 @@ static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, 
 static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap) {
   (void)tif, (void)user, (void)module, (void)fmt, (void)ap;
   return 1; /* unknown tags and the like: not our caller's concern */
-}
-
-int mien_tiff_sniff(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
-  unsigned char m[4];
-  size_t got = fread(m, 1, 4, f);
-  fclose(f);
-  if (got != 4) return 0;
-  return (m[0] == 'I' && m[1] == 'I' && (m[2] == 42 || m[2] == 43) && m[3] == 0) ||
-         (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && (m[3] == 42 || m[3] == 43));
 }
 
 static TIFF *open_tiff(const char *path, tiff_errors *e) {
@@ -154,3 +167,5 @@ int mien_tiff_load(const char *path, int want_channels, uint8_t **pixels, int *h
   *c = channels;
   return 0;
 }
+
+#endif /* MIEN_HAVE_TIFF */
