@@ -31,6 +31,9 @@ mien_tensor *mien_softmax(mien_tensor *x, int dim);
 mien_tensor *mien_log_softmax(mien_tensor *x, int dim);
 mien_tensor *mien_cross_entropy(mien_tensor *logits, const mien_tensor *target, mien_tensor *weight,
                                 double label_smoothing, mien_reduction reduction);
+/* Cross-entropy against target distributions [N,C] (soft targets; nn_soft_target.c). */
+mien_tensor *mien_cross_entropy_soft(mien_tensor *logits, mien_tensor *target, mien_tensor *weight,
+                                     double label_smoothing, mien_reduction reduction);
 mien_tensor *mien_bce_with_logits(mien_tensor *logits, mien_tensor *target, mien_tensor *pos_weight,
                                   mien_reduction reduction);
 mien_tensor *mien_mse(mien_tensor *a, mien_tensor *b, mien_reduction reduction);

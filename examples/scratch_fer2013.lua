@@ -19,7 +19,8 @@ local train_ds = mien.data.image_folder(a.data .. "/train", { size = 48, cache =
 local test_ds = mien.data.image_folder(a.data .. "/publictest", { size = 48, cache = true })
 print(train_ds)
 
-local model = dofile(here .. "/fer_cnn.lua") { classes = #train_ds.classes }
+local model_opts = { classes = #train_ds.classes }
+local model = dofile(here .. "/fer_cnn.lua")(model_opts)
 local optimizer = mien.optim.Adam(model:parameters(), { lr = a.lr })
 local schedule = mien.optim.ReduceLROnPlateau(optimizer, { mode = "max", factor = 0.1, patience = 2 })
 local history = mien.train.fit {
@@ -27,6 +28,9 @@ local history = mien.train.fit {
   train = mien.data.loader(train_ds, { batch = a.batch, augment = { flip = 0.5 }, seed = a.seed }),
   val = mien.data.loader(test_ds, { batch = 512, shuffle = false }),
   early_stopping = { monitor = "val_acc", patience = 6 },
+  -- how `mien eval` / `mien predict` rebuild the model from the checkpoint
+  recipe = { script = here .. "/fer_cnn.lua", opts = model_opts, classes = train_ds.classes,
+    input = { size = 48, channels = 1 } },
 }
 
 local r = mien.train.evaluate(model, mien.data.loader(test_ds, { batch = 512, shuffle = false }), { keep_predictions = true })

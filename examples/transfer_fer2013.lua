@@ -22,6 +22,7 @@ local optim = require "mien.optim"
 local metrics = require "mien.metrics"
 local features = require "mien.features"
 local models = require "mien.models"
+local transfer = require "mien.transfer"
 local argparse = require "argparse"
 
 local p = argparse("transfer_fer2013", "FER2013 with a pretrained face backbone: cached features, head, fine-tuning")
@@ -44,7 +45,7 @@ p:option("--finetune-blocks", "top backbone blocks to unfreeze", "2", tonumber)
 p:option("--finetune-lr", "learning rate of the unfrozen backbone blocks", "1e-4", tonumber)
 p:option("--head-lr-factor", "head learning rate = finetune-lr * this while fine-tuning", "10", tonumber)
 p:option("--finetune-batch", "batch size while fine-tuning", "64", tonumber)
-p:option("--dir", "output folder of the runs (checkpoints, history)")
+p:option("--dir", "output folder of the runs (checkpoints, history; `mien eval DIR/head/best.ckpt --data ...`)")
 p:option("--seed", "random seed", "1", tonumber)
 local a = p:parse(arg)
 
@@ -81,25 +82,21 @@ print(string.format("features: train [%d, %d], publictest [%d, %d] (%.1f s so fa
   fte:size(1), fte:size(2), mien.core.now() - t0))
 
 -- 2. the head: standardisation (training statistics), then dropout / dense / relu / dropout ... / dense
-local mean = ftr:mean(1, true)
-local std = ftr:std(1, { keepdim = true }) + 1e-6
-local head = nn.Sequential()
-head:add(nn.Function(function(self, x) return (x - self.mean) / self.std end,
-  { buffers = { mean = mean, std = std }, name = "Standardize" }))
-local d = ftr:size(2)
-for h in a.hidden:gmatch("%d+") do
-  h = math.tointeger(tonumber(h))
-  head:add(nn.Dropout(a.dropout)):add(nn.Linear(d, h)):add(nn.ReLU()):add(nn.Dropout(a.dropout))
-  d = h
-end
-head:add(nn.Linear(d, #classes))
+local hidden = {}
+for h in a.hidden:gmatch("%d+") do hidden[#hidden + 1] = math.tointeger(tonumber(h)) end
+local head_opts = { dim = ftr:size(2), hidden = hidden, classes = #classes, dropout = a.dropout,
+  mean = ftr:mean(1, true), std = ftr:std(1, { keepdim = true }) + 1e-6 }
+local head = transfer.head(head_opts)
 print(head)
+-- the checkpoints name the backbone, its cut and the head, so `mien eval` and
+-- `mien predict` rebuild the whole model (images read as 48x48 grey, as here)
+local data_format = { size = 48, channels = 1 }
 
 local opt = optim.Adam(head:parameters(), { lr = a.lr, weight_decay = a.weight_decay })
 local train_loader = features.loader(ftr, ytr, { batch = a.batch, seed = a.seed })
 local test_loader = features.loader(fte, yte, { batch = 1024, shuffle = false })
 mien.train.fit { model = head, optimizer = opt, epochs = a.epochs, train = train_loader, val = test_loader,
-  dir = a.dir and (a.dir .. "/head") or nil, classes = classes }
+  dir = a.dir and (a.dir .. "/head") or nil, recipe = transfer.recipe(backbone, head_opts, classes, data_format) }
 local result = mien.train.evaluate(head, test_loader, { keep_predictions = true })
 print(string.format("head on cached features: PublicTest accuracy %.2f%%", 100 * result.acc))
 
@@ -120,7 +117,8 @@ if a.finetune_epochs > 0 then
   local img_train = mien.data.loader(train_ds, { batch = a.finetune_batch, augment = aug, seed = a.seed })
   local img_test = mien.data.loader(test_ds, { batch = a.finetune_batch, augment = backbone.input, shuffle = false })
   mien.train.fit { model = model, optimizer = ft_opt, epochs = a.finetune_epochs, train = img_train, val = img_test,
-    dir = a.dir and (a.dir .. "/finetune") or nil, classes = classes }
+    dir = a.dir and (a.dir .. "/finetune") or nil,
+    recipe = transfer.recipe(backbone, head_opts, classes, data_format, "model") }
   result = mien.train.evaluate(model, img_test, { keep_predictions = true })
   print(string.format("after fine-tuning: PublicTest accuracy %.2f%%", 100 * result.acc))
 end

@@ -23,6 +23,7 @@ dependencies = {
 external_dependencies = {
   CJSON = { header = "cjson/cJSON.h" },
   ZLIB = { header = "zlib.h" },
+  TIFF = { header = "tiffio.h" },
 }
 build = {
   type = "cmake",

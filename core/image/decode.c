@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decode_tiff.h"
 #include "error.h"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -38,6 +39,7 @@ int mien_image_load(const char *path, int want_channels, uint8_t **pixels, int *
     mien_set_error("cannot load '%s': want_channels must be 0, 1 or 3, got %d", path, want_channels);
     return -1;
   }
+  if (mien_tiff_sniff(path)) return mien_tiff_load(path, want_channels, pixels, h, w, c); /* TIFF: libtiff */
   FILE *f = open_image(path);
   if (!f) return -1;
   int width, height, stored;
@@ -54,9 +56,11 @@ int mien_image_load(const char *path, int want_channels, uint8_t **pixels, int *
   return 0;
 }
 
+/* stb allocates with malloc (STBI_MALLOC), as the TIFF path does. */
 void mien_image_free(uint8_t *pixels) { stbi_image_free(pixels); }
 
 int mien_image_info(const char *path, int *h, int *w, int *c) {
+  if (mien_tiff_sniff(path)) return mien_tiff_info(path, h, w, c); /* TIFF: libtiff */
   FILE *f = open_image(path);
   if (!f) return -1;
   int ok = stbi_info_from_file(f, w, h, c);

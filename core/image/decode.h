@@ -1,5 +1,6 @@
 /* Image decoding through stb_image: JPEG, PNG, BMP, TGA, PNM and GIF (first
- * frame). Pixels are 8-bit, row-major HWC (height, width, channels). */
+ * frame); TIFF (first page) through libtiff, see decode_tiff.h.
+ * Pixels are 8-bit, row-major HWC (height, width, channels). */
 #ifndef MIEN_IMAGE_DECODE_H
 #define MIEN_IMAGE_DECODE_H
 

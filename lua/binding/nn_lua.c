@@ -152,12 +152,19 @@ static int softmax_like(lua_State *L, int log) {
 static int l_softmax(lua_State *L) { return softmax_like(L, 0); }
 static int l_log_softmax(lua_State *L) { return softmax_like(L, 1); }
 
-/* F.cross_entropy(logits, labels, {weight=, label_smoothing=, reduction=}); labels 1-based */
+/* F.cross_entropy(logits, labels, {weight=, label_smoothing=, reduction=}); labels 1-based
+ * int64 class indices [N], or target distributions [N,C] (floating point). */
 static int l_cross_entropy(lua_State *L) {
   mien_tensor *logits = lmien_check(L, 1);
   mien_tensor *labels = lmien_check(L, 2);
+  if (mien_dtype_is_float(labels->dtype)) { /* soft targets */
+    lmien_push(L, mien_cross_entropy_soft(logits, labels, tensor_field(L, 3, "weight"),
+                                          lmien_opt_number(L, 3, "label_smoothing", 0), reduction_opt(L, 3)));
+    return 1;
+  }
   if (labels->dtype != MIEN_INT64)
-    luaL_error(L, "cross_entropy: labels must be int64 class indices (1-based), got %s", mien_dtype_name(labels->dtype));
+    luaL_error(L, "cross_entropy: labels must be int64 class indices (1-based) or floating-point distributions, got %s",
+               mien_dtype_name(labels->dtype));
   /* read the options first: a Lua error after zero_based exists would leak it */
   mien_tensor *weight = tensor_field(L, 3, "weight");
   double smoothing = lmien_opt_number(L, 3, "label_smoothing", 0);

@@ -8,7 +8,7 @@ local core = require "mien.core"
 
 local image = {}
 
---- Decodes a JPEG/PNG/BMP/TGA/PNM/GIF file; channels 1 (grey) or 3 (RGB)
+--- Decodes a JPEG/PNG/BMP/TGA/PNM/GIF/TIFF file; channels 1 (grey) or 3 (RGB)
 -- converts, nil keeps the file's own.
 function image.load(path, channels) return core.image_load(path, channels or 0) end
 

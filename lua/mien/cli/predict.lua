@@ -5,14 +5,15 @@ return {
     command:argument("checkpoint", "A checkpoint written by mien.train.fit.")
     command:argument("images", "Image files."):args("+")
     command:flag("--faces", "Find the faces in each photo, align them (eyes level) and classify each face.")
-    command:option("--weights", "Folder of the face models for --faces (default $MIEN_WEIGHTS or ../shared/weights).")
+    command:option("--weights", "Folder of the face models for --faces and of transfer models' backbones (default "
+      .. "$MIEN_WEIGHTS or ../shared/weights).")
   end,
   main = function(a)
     local mien = require "mien"
     local core = require "mien.core"
     local recipe = require "mien.train.recipe"
-    local model, r = recipe.load_model(a.checkpoint)
-    local input = r.input or {}
+    local model, r = recipe.load_model(a.checkpoint, { weights = a.weights })
+    local input = recipe.data_format(r) -- how the training images were read
     -- one row per image, or with --faces one per face found (aligned crops)
     local images, labels = {}, {}
     for _, path in ipairs(a.images) do
@@ -26,7 +27,11 @@ return {
         end
       else
         local img = core.image_load(path, input.channels or 1)
-        if input.size then img = core.image_resize(img, input.size, input.size, "area") end
+        if input.size then
+          local h, w = input.size, input.size
+          if type(input.size) == "table" then h, w = input.size[1], input.size[2] end
+          img = core.image_resize(img, h, w, "area")
+        end
         images[#images + 1], labels[#labels + 1] = img:unsqueeze(1), path
       end
     end

@@ -48,7 +48,7 @@ function Dataset:subset(indices)
     for k, i in ipairs(list) do out[k] = t[i] end
     return out
   end
-  return new {
+  local out = new {
     images = self.images:index_select(1, idx):contiguous(),
     labels = self.labels:index_select(1, idx),
     classes = self.classes,
@@ -56,6 +56,16 @@ function Dataset:subset(indices)
     files = pick(self.files),
     sequences = pick(self.sequences),
   }
+  -- extra labels a loader attached (ds.extras names them): per-image
+  -- tensors follow the rows, anything else (e.g. a list of AU numbers) is shared
+  if self.extras then
+    out.extras = self.extras
+    for _, field in ipairs(self.extras) do
+      local v = self[field]
+      out[field] = mien.is_tensor(v) and v:index_select(1, idx) or v
+    end
+  end
+  return out
 end
 
 --- Relabel: mapping[old_class_index or name] = new class name; classes not

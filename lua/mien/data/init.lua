@@ -9,6 +9,7 @@ local dataset = require "mien.data.dataset"
 local split = require "mien.data.split"
 local loader = require "mien.data.loader"
 local args = require "mien.util.args"
+local fs = require "mien.util.fs"
 
 local data = {
   dataset = dataset.new,
@@ -22,15 +23,24 @@ local data = {
   frame_difference = split.frame_difference,
 }
 
+-- The field's data sets in their owners' layouts (one file each), and the
+-- class names matched across them.
+data.jaffe = require "mien.data.jaffe"
+data.ckplus = require "mien.data.ckplus"
+data.ferplus = require "mien.data.ferplus"
+data.rafdb = require "mien.data.rafdb"
+data.affectnet = require "mien.data.affectnet"
+data.classes = require "mien.data.classes"
+
 -- Kaggle FER2013 order.
 data.FER_CLASSES = { "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral" }
 
 local function path_join(a, b) return a:sub(-1) == "/" and a .. b or a .. "/" .. b end
 
--- Extensions image_folder decodes (stb_image's formats); other files, and
--- names starting with ".", are ignored.
+-- Extensions image_folder decodes (stb_image's formats and TIFF); other
+-- files, and names starting with ".", are ignored.
 data.IMAGE_EXTENSIONS = { jpg = true, jpeg = true, png = true, bmp = true, tga = true, gif = true,
-  pgm = true, ppm = true, pnm = true }
+  pgm = true, ppm = true, pnm = true, tif = true, tiff = true }
 
 local function is_image_name(name)
   if name:sub(1, 1) == "." then return false end
@@ -127,23 +137,33 @@ local function cache_key(files, labels, classes, opts, prefix)
   return core.files_fingerprint(files, prefix and #prefix or 0, table.concat(parts, "\0"))
 end
 
--- Where cache = true puts the cache: next to the source (a folder or a
--- manifest CSV) as <name>.mien-cache-<hash>.safetensors, the hash covering the
--- source's absolute path and the decoding options; /tmp when that is not
--- writable.
+--- The folder of mien's caches: $MIEN_CACHE, else $XDG_CACHE_HOME/mien,
+-- else ~/.cache/mien (never next to the data, which may be read-only or shared).
+-- @treturn ?string the folder (nil without HOME and the variables)
+function data.cache_dir()
+  local dir = os.getenv("MIEN_CACHE")
+  if not dir or dir == "" then
+    local xdg, home = os.getenv("XDG_CACHE_HOME"), os.getenv("HOME")
+    dir = (xdg and xdg ~= "") and path_join(xdg, "mien") or (home and home ~= "" and path_join(home, ".cache/mien"))
+  end
+  return dir or nil
+end
+
+-- Where cache = true puts the cache: data.cache_dir() (made if needed), as
+-- <name>.mien-cache-<hash>.safetensors, the hash covering the source's
+-- absolute path and the decoding options; /tmp when that folder cannot be made.
 local function default_cache_paths(opts)
   local source = opts.source or "dataset"
   local abs = core.realpath(source) or source
   local size = type(opts.size) == "table" and (opts.size[1] .. "x" .. opts.size[2]) or tostring(opts.size or "auto")
   local tag = core.files_fingerprint({}, 0, table.concat({ abs, size, tostring(opts.channels or 1),
     tostring(opts.resize or "auto"), tostring(opts.skip_bad and true or false) }, "\0")):sub(1, 12)
-  local parent, base = abs:match("^(.*)/([^/]+)/*$")
-  base = (base or abs):gsub("[^%w%-_.]", "_")
+  local base = (abs:match("([^/]+)/*$") or abs):gsub("[^%w%-_.]", "_")
   local name = base .. ".mien-cache-" .. tag .. ".safetensors"
-  local tmp = os.getenv("TMPDIR") or "/tmp"
   local out = {}
-  if parent and parent ~= "" then out[1] = path_join(parent, name) end
-  out[#out + 1] = path_join(tmp, name)
+  local dir = data.cache_dir()
+  if dir and (core.is_dir(dir) or pcall(fs.mkdir_p, dir)) then out[1] = path_join(dir, name) end
+  out[#out + 1] = path_join(os.getenv("TMPDIR") or "/tmp", name)
   return out
 end
 

@@ -30,6 +30,9 @@ local args = require "mien.util.args"
 local Loader = {}
 Loader.__index = Loader
 
+-- opts: batch (64), shuffle (true), seed, drop_last, augment, indices,
+-- prefetch, threads, targets (the data set's field that gives y: "labels",
+-- or e.g. "targets" for FER+ vote shares).
 local function new(ds, opts)
   args.check("loader", 1, ds, "dataset")
   opts = args.options("loader", 2, opts, "{batch=, shuffle=, seed=, augment=, indices=, prefetch=}")
@@ -46,8 +49,12 @@ local function new(ds, opts)
     prefetch = opts.prefetch ~= false,
     threads = opts.threads,
     sampler = opts.sampler, -- data-parallel: this rank's shard of each epoch (mien.dist.sampler)
+    targets = opts.targets or "labels",
     epoch = 0,
   }, Loader)
+  if not mien.is_tensor(ds[self.targets]) then
+    error(string.format("loader: the data set has no '%s' tensor to use as targets", self.targets), 2)
+  end
   assert(self.batch >= 1, "loader: batch must be >= 1")
   return self
 end
@@ -70,18 +77,19 @@ function Loader:__len()
   return self.drop_last and n // self.batch or (n + self.batch - 1) // self.batch
 end
 
---- One batch: x float32 [B,C,H,W], y int64 [B] (1-based), from 1-based indices.
+--- One batch: x float32 [B,C,H,W], y int64 [B] (1-based) -- or the rows of
+-- the data set's `targets` tensor (e.g. FER+ vote shares) -- from 1-based indices.
 function Loader:make_batch(list, stream_base)
   local idx = mien.tensor(list, { dtype = "int64" })
   local x = core.augment_batch(self.ds.images, idx, self.augment, self.seed, stream_base)
-  return x, self.ds.labels:index_select(1, idx)
+  return x, self.ds[self.targets]:index_select(1, idx)
 end
 
 --- The same batch started on a background thread: {job = , y = }; job:wait() gives x.
 function Loader:start_batch(list, stream_base)
   local idx = mien.tensor(list, { dtype = "int64" })
   local job = core.augment_batch_async(self.ds.images, idx, self.augment, self.seed, stream_base, self.threads)
-  return { job = job, y = self.ds.labels:index_select(1, idx) }
+  return { job = job, y = self.ds[self.targets]:index_select(1, idx) }
 end
 
 -- for x, y in loader() do ... end  (next epoch on each call; or loader(epoch))

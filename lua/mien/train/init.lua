@@ -12,8 +12,11 @@ local train = {}
 
 local function default_loss(out, y) return mien.F.cross_entropy(out, y) end
 
+-- y: class indices [B], or target distributions [B,C] (scored by their top class)
+local function hard(y) return y:dim() == 2 and y:argmax(2) or y end
+
 local function correct(out, y)
-  return out:argmax(2):eq(y):sum():item()
+  return out:argmax(2):eq(hard(y)):sum():item()
 end
 
 --- Loss, accuracy and (optionally) predictions of model over a loader, in eval
@@ -43,7 +46,7 @@ function train.evaluate(model, loader, opts)
       n = n + b
       if opts.keep_predictions then
         local p = mien.F.softmax(out, 2)
-        local pt, yt, at = p:totable(), y:totable(), out:argmax(2):totable()
+        local pt, yt, at = p:totable(), hard(y):totable(), out:argmax(2):totable()
         for i = 1, b do
           preds[#preds + 1], targets[#targets + 1], probs[#probs + 1] = at[i], yt[i], pt[i]
         end
@@ -87,7 +90,7 @@ end
 -- callbacks {on_epoch_end=fn(row, state)}, monitor/mode for the best checkpoint,
 -- quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
--- can load them. dist = true (or {bucket_mb=, sync_batchnorm=}): data-parallel
+-- can load them (all fields: mien.train.recipe). dist = true (or {bucket_mb=, sync_batchnorm=}): data-parallel
 -- over the processes of an mpirun/srun job (see mien.train.dist).
 -- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
 -- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes
@@ -109,6 +112,14 @@ function train.fit(opts)
   local dp = opts.dist and require("mien.train.dist").new(opts) -- data-parallel (nil: one process)
   local writes = not dp or dp.is_main -- only rank 0 writes files and progress
   local show = progress.new { quiet = opts.quiet or not writes }
+  -- a model script named by a relative path: remember the folder it is
+  -- relative to, so that the checkpoint loads from any working directory
+  local recipe = opts.recipe
+  if recipe and recipe.script and recipe.script:sub(1, 1) ~= "/" and not recipe.script_dir then
+    recipe = {}
+    for k, v in pairs(opts.recipe) do recipe[k] = v end
+    recipe.script_dir = core.realpath(".")
+  end
   local callbacks = opts.callbacks or {}
   local history, start_epoch, step, best, best_epoch, since_best = {}, 1, 0, nil, nil, 0
   if dir then
@@ -127,7 +138,7 @@ function train.fit(opts)
   local function save(path, epoch)
     mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, epoch = epoch,
       step = step, history = history,
-      extra = { best = best, best_epoch = best_epoch, since_best = since_best, recipe = opts.recipe } })
+      extra = { best = best, best_epoch = best_epoch, since_best = since_best, recipe = recipe } })
   end
   local stopped
   for epoch = start_epoch, epochs do

@@ -1,33 +1,120 @@
 --- Rebuild a trained model from a checkpoint written by mien.train.fit: the
--- recipe in it names the constructor script and options, the classes and
--- the input format; the weights come from the checkpoint itself.
+-- recipe in it says how to build the model, its classes and input format;
+-- the weights come from the checkpoint (and, for transfer models, the
+-- pretrained backbone from its weights files).
+--
+-- Recipe fields:
+--   script      a Lua file returning a constructor fn(opts) -> module; a
+--               relative path is found from the working directory, else
+--               from the folder it was recorded in (script_dir, set by
+--               train.fit), else from the checkpoint's folder and the folders above
+--   builder     instead of script: "module.field", a constructor in a Lua
+--               module (e.g. "mien.features.head")
+--   opts        the constructor's options
+--   backbone    {name=, cut=, feature_dim=}: a frozen mien.models backbone
+--               (include_top = false) in front of the built module
+--   holds       "head" (the checkpoint holds the built module only; the
+--               backbone comes from its weights) or "model" (default: all of it)
+--   classes     the class names, in output order
+--   input       the augment_batch spec images go through {size=, channels=, mean=, std=}
+--   data        how images are read before that {size=, channels=} (default: input's)
 local mien = require "mien"
 
 local recipe = {}
 
---- The model of a checkpoint written by mien.train.fit{recipe=...}, in eval mode.
--- @tparam string ckpt_path
+local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
+
+local function readable(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- The constructor the recipe names.
+local function constructor(r, ckpt_path)
+  if r.builder then
+    local modname, field = r.builder:match("^(.*)%.([%w_]+)$")
+    local ok, mod = pcall(require, modname or r.builder)
+    local fn = ok and type(mod) == "table" and mod[field]
+    if type(fn) ~= "function" then
+      error(string.format("%s: the recipe's builder '%s' is not a function", ckpt_path, r.builder), 3)
+    end
+    return fn
+  end
+  local script, tried = r.script, {}
+  local candidates = { script }
+  if script:sub(1, 1) ~= "/" then
+    if r.script_dir then candidates[#candidates + 1] = r.script_dir .. "/" .. script end
+    local dir = require("mien.core").realpath(dir_of(ckpt_path))
+    while dir and dir ~= "" do
+      candidates[#candidates + 1] = dir .. "/" .. script
+      dir = dir:match("^(.*)/[^/]*$")
+    end
+  end
+  for _, path in ipairs(candidates) do
+    tried[#tried + 1] = path
+    if readable(path) then
+      local build, err = loadfile(path)
+      if not build then error(string.format("%s: cannot load the model script: %s", ckpt_path, err), 3) end
+      return build()
+    end
+  end
+  error(string.format("%s: the model script '%s' is not found (tried %s)", ckpt_path, script,
+    table.concat(tried, ", ")), 3)
+end
+
+--- Builds the model a checkpoint was trained as, with its weights, in eval mode.
+-- @string ckpt_path a checkpoint of mien.train.fit with a recipe
+-- @tparam[opt] table opts weights (the folder of pretrained backbones, for
+--   transfer models; default $MIEN_WEIGHTS or ../shared/weights)
 -- @return the model
--- @treturn table the recipe {script=, opts=, classes=, input=}
-function recipe.load_model(ckpt_path)
+-- @treturn table the recipe
+function recipe.load_model(ckpt_path, opts)
+  opts = opts or {}
   local info = mien.io.read_checkpoint(ckpt_path)
   local r = info.extra and info.extra.recipe
-  if not r or not r.script then
+  if not r or not (r.script or r.builder) then
     error(string.format("%s: no model recipe in this checkpoint (train with mien.train.fit{recipe=...})", ckpt_path), 2)
   end
-  local build, err = loadfile(r.script)
-  if not build then error(string.format("%s: cannot load the model script: %s", ckpt_path, err), 2) end
-  local model = build()(r.opts or {})
-  mien.io.load_checkpoint(ckpt_path, { model = model, rng = false })
+  local built = constructor(r, ckpt_path)(r.opts or {})
+  local model = built
+  if r.backbone then
+    local models = require "mien.models"
+    local backbone = models.load(r.backbone.name, { include_top = false, dir = opts.weights }):freeze()
+    if r.backbone.feature_dim and backbone.feature_dim ~= r.backbone.feature_dim then
+      error(string.format("%s: the backbone %s gives %d-d features, the checkpoint's head takes %d", ckpt_path,
+        r.backbone.name, backbone.feature_dim, r.backbone.feature_dim), 2)
+    end
+    model = mien.nn.Sequential(backbone, built)
+  end
+  local target = (r.backbone and r.holds == "head") and built or model
+  mien.io.load_checkpoint(ckpt_path, { model = target, rng = false })
   model:eval()
   return model, r
 end
 
 --- Images (uint8 [N,H,W,C]) to the model's input batch.
+-- @tparam Tensor images uint8 [N,H,W,C], read as the recipe's data says
+-- @tparam table r the recipe
+-- @treturn Tensor float32 [N,C,H,W]
 function recipe.prepare(images, r)
+  return require("mien.core").augment_batch(images, nil, recipe.input_spec(r), 0, 0)
+end
+
+--- The augment_batch spec of a recipe's input (defaults filled in).
+-- @tparam table r the recipe
+-- @treturn table {size=, channels=, mean=, std=}
+function recipe.input_spec(r)
   local input = r.input or {}
-  local spec = { size = input.size, channels = input.channels or 1, mean = input.mean or 0, std = input.std or 1 }
-  return require("mien.core").augment_batch(images, nil, spec, 0, 0)
+  return { size = input.size, channels = input.channels or 1, mean = input.mean or 0, std = input.std or 1 }
+end
+
+--- How to read images for a recipe: {size=, channels=} (data, else input).
+-- @tparam table r the recipe
+-- @treturn table {size = n or {h, w} or nil, channels = 1 or 3}
+function recipe.data_format(r)
+  local d = r.data or r.input or {}
+  return { size = d.size, channels = d.channels or 1 }
 end
 
 return recipe
