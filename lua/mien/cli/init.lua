@@ -8,7 +8,7 @@
 local cli = {}
 
 -- The order of `mien --help`.
-cli.commands = { "train", "run", "sweep", "eval", "predict", "info" }
+cli.commands = { "train", "run", "sweep", "eval", "predict", "board", "info" }
 
 -- Runs a user's Lua script with its own arguments in `arg` and `...`.
 function cli.run_script(path, args)
