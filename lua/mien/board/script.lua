@@ -476,11 +476,28 @@ function bestSoFar(parent) {
     });
   });
 }
+// Each sweep's best trial and its hyper-parameters.
+function bestTable(parent) {
+  h('h3', {}, parent, 'Best trial of each sweep');
+  var rows = SWEEPS.map(function (sw) {
+    var best = null;
+    okTrials(sw).forEach(function (t) { if (best == null || better(sw, t.objective, best.objective)) best = t; });
+    if (!best) return '<tr><td>' + esc(sw.name) + '</td><td colspan="3">no finished trial</td></tr>';
+    var cfg = (sw.params || []).map(function (p) { return esc(p.name) + ' <b>' + esc(fmt(best.config[p.name])) + '</b>'; });
+    return '<tr><td class="name">' + esc(sw.name) + '</td><td>' + esc(sw.method || '') + '</td><td class="num best">' +
+      esc(fmt(best.objective)) + '</td><td>' + esc(best.id) + '</td><td>' + cfg.join(' \u00b7 ') + '</td></tr>';
+  });
+  h('table', { class: 'runs' }, parent).innerHTML = '<thead><tr><th>sweep</th><th>method</th><th>' +
+    esc(SWEEPS[0].objective) + '</th><th>trial</th><th>hyper-parameters</th></tr></thead><tbody>' + rows.join('') +
+    '</tbody>';
+}
 function drawSweeps() {
   if (!SWEEPS.length) return;
   var sec = panel('Sweeps', 'drag along an axis to keep the trials in that range; click the axis to clear');
   var box = h('div', { class: 'sweeps' }, sec);
-  bestSoFar(h('div', { class: 'sweep' }, box));
+  var summary = h('div', { class: 'sweep-row' }, box);
+  bestSoFar(h('div', { class: 'sweep' }, summary));
+  bestTable(h('div', { class: 'sweep' }, summary));
   SWEEPS.forEach(function (sw, si) {
     var card = h('div', { class: 'sweep' }, box);
     var n = (sw.trials || []).length, ok = okTrials(sw);
