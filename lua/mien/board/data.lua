@@ -89,7 +89,8 @@ local function metric_cells(run, cells)
   cells["best val_acc"], cells["best val_loss"], cells["best epoch"] = round(best_acc), round(best_loss), best_epoch
   local seconds = 0
   for _, row in ipairs(history) do seconds = seconds + (tonumber(row.seconds) or 0) end
-  cells.epochs = #history .. (c.epochs and ("/" .. c.epochs) or "")
+  local planned = math.tointeger(c.epochs)
+  cells.epochs = #history .. (planned and ("/" .. planned) or "")
   cells.minutes = round(seconds / 60)
 end
 

@@ -187,7 +187,7 @@ function drawChart(c) {
   });
   s('line', { x1: L, x2: W - R, y1: H - B, y2: H - B }, axis);
   s('text', { x: W - R, y: H - 2, 'text-anchor': 'end' }, axis, S.x === 'time' ? 'wall time (s)' : S.x);
-  var g = s('g', {}, svg), last = null;
+  var g = s('g', { class: series.length > 30 ? 'many' : '' }, svg), last = null;
   series.forEach(function (se) {
     var d = se.pts.map(function (p, i) { return (i ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1); });
     if (se.pts.length === 1) d.push('h0.1');

@@ -40,8 +40,9 @@ svg text { font-size: 10.5px; fill: #7a8293; }
 svg .axis line, svg .axis path { stroke: #c9ced7; }
 svg .grid line { stroke: #eef0f3; }
 path.curve { fill: none; stroke-width: 1.6; stroke-linejoin: round; stroke-linecap: round; }
-path.curve.faded { opacity: .1; }
-path.curve.hl { stroke-width: 3.2; }
+g.many path.curve { stroke-width: 1; opacity: .6; }
+path.curve.faded, g.many path.curve.faded { opacity: .1; }
+path.curve.hl, g.many path.curve.hl { stroke-width: 3.2; opacity: 1; }
 .legend { padding: 10px 12px; overflow: auto; max-height: 300px; align-content: flex-start; display: flex;
   flex-wrap: wrap; gap: 5px; }
 .chip { display: inline-flex; align-items: center; gap: 6px; font: inherit; font-size: 12px; color: var(--ink);

@@ -13,8 +13,9 @@ return {
     local opts = { out = a.out, watch = a.watch, mistakes = a.mistakes, title = a.title }
     local function report(path, stats, warnings)
       for _, w in ipairs(warnings) do io.stderr:write("mien board: ", w, "\n") end
-      print(string.format("%s%s: %d runs, %d sweeps, %d images, %.1f kB", a.watch and (os.date("%H:%M:%S ")) or "",
-        path, stats.runs, stats.sweeps, stats.images, stats.bytes / 1000))
+      local function n(k, what) return string.format("%d %s%s", k, what, k == 1 and "" or "s") end
+      print(string.format("%s%s: %s, %s, %s, %.1f kB", a.watch and os.date("%H:%M:%S ") or "", path,
+        n(stats.runs, "run"), n(stats.sweeps, "sweep"), n(stats.images, "image"), stats.bytes / 1000))
     end
     if a.watch then
       opts.on_write = report
