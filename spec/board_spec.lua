@@ -200,6 +200,64 @@ describe("mien board over runs and sweeps trained on synthetic faces", function(
       assert.are.equal(5, curves[2])
       assert.matches('<button class="chip off" data%-run="1"', dom)
     end)
+
+    it("highlights a run's curves when its table row is clicked", function()
+      local dom = dump_dom("file://" .. page .. "#row=2")
+      local hl, faded = 0, 0
+      for tag in dom:gmatch('<path class="curve[^>]*>') do
+        local cls, id = tag:match('class="([^"]*)"'), tag:match('data%-run="(%d+)"')
+        if id == "2" then
+          assert.are.equal("curve hl", cls)
+          hl = hl + 1
+        else
+          assert.are.equal("curve faded", cls)
+          faded = faded + 1
+        end
+      end
+      assert.are.equal(5, hl)
+      assert.are.equal(5 * (#d.runs - 1), faded)
+      assert.matches('<tr data%-run="2" class="hl">', dom)
+    end)
+
+    it("filters the rows and the curves by what is typed", function()
+      local dom = dump_dom("file://" .. page .. "#filter=sweep-bayes")
+      local names, want = row_names(dom), {}
+      for _, r in ipairs(d.runs) do
+        if r.name:find("sweep-bayes", 1, true) then want[#want + 1] = r.name end
+      end
+      assert.are.equal(3, #want)
+      assert.are.same(want, names)
+      local n = 0
+      for _, c in pairs(curves_by_run(dom)) do n = n + c end
+      assert.are.equal(3 * 5, n)
+    end)
+
+    it("keeps the sweep trials inside a range dragged on a parallel-coordinates axis", function()
+      local sweep = d.sweeps[1]
+      local lo, hi, target
+      for _, p in ipairs(sweep.params) do
+        if p.name == "dropout" then lo, hi = p.lo, p.hi end
+      end
+      target = sweep.trials[1].config.dropout
+      -- the axis runs from hi at the top to lo at the bottom; drag over target +- 2% of it
+      local f = (hi - target) / (hi - lo)
+      local dom = dump_dom(string.format("file://%s#brush=0,dropout,%.4f,%.4f", page, f - 0.02, f + 0.02))
+      local from, to = hi - (f + 0.02) * (hi - lo), hi - (f - 0.02) * (hi - lo)
+      local plot = assert(dom:match('<svg[^>]* id="pc%-0"[^>]*>(.-)</svg>'), "the first sweep's plot")
+      local seen = 0
+      for cls, id in plot:gmatch('<path class="(trial[^"]*)"[^>]*data%-trial="(%d+)"') do
+        seen = seen + 1
+        local v
+        for _, t in ipairs(sweep.trials) do
+          if t.id == id then v = t.config.dropout end
+        end
+        local inside = v >= from - 1e-3 and v <= to + 1e-3
+        assert.are.equal(not inside, cls:find("dim", 1, true) ~= nil, "trial " .. id .. " dropout " .. v)
+      end
+      assert.are.equal(3, seen)
+      assert.matches("%d of 3 trials", plot)
+      assert.is_nil(plot:find('class="trial dim[^"]*" [^>]*data%-trial="' .. sweep.trials[1].id .. '"'))
+    end)
   end)
 end)
 

@@ -347,6 +347,7 @@ function drawParallel(sw, box, si) {
       var d = dims.map(function (dim, i) { return (i ? 'L' : 'M') + dim.x.toFixed(1) + ' ' + dim.scale(dim.get(t)).toFixed(1); });
       var p = s('path', { class: 'trial' + (t === best ? ' best' : ''), d: d.join(''), stroke: rampColour(q) }, lines);
       s('title', {}, p, 'trial ' + t.id + ': ' + sw.objective + ' ' + fmt(t.objective));
+      p.setAttribute('data-trial', t.id);
       paths.push({ el: p, t: t });
     });
   var brushes = S.brush[sw.name] = S.brush[sw.name] || {};
@@ -378,10 +379,11 @@ function drawParallel(sw, box, si) {
       brush.setAttribute('y', b[0]); brush.setAttribute('height', b[1] - b[0]);
     }
     show(brushes[dim.name]);
-    var hit = s('rect', { class: 'hit', x: dim.x - 14, width: 28, y: T - 4, height: H - B - T + 8 }, g);
+    var hit = s('rect', { class: 'hit', 'data-axis': dim.name, x: dim.x - 14, width: 28, y: T - 4,
+      height: H - B - T + 8 }, g);
     hit.addEventListener('pointerdown', function (ev) {
       var y0 = svgY(svg, ev);
-      hit.setPointerCapture(ev.pointerId);
+      try { hit.setPointerCapture(ev.pointerId); } catch (e) {} // synthetic pointers have none to capture
       function move(e) {
         var y1 = svgY(svg, e);
         brushes[dim.name] = [Math.min(y0, y1), Math.max(y0, y1)];
@@ -613,12 +615,21 @@ drawSweeps();
 drawErrors();
 if (D.watch) setTimeout(function () { save(); location.reload(); }, D.watch * 1000);
 
-// Test hook: #sort=KEY clicks that column header, #hide=N clicks run N's legend chip.
+// Test hooks, through the same handlers as a user's clicks, typing and drags:
+// #filter=TEXT types into the filter box, #sort=KEY clicks that column's header,
+// #hide=N clicks run N's legend chip, #row=N clicks run N's table row, and
+// #brush=S,AXIS,F0,F1 drags along sweep S's axis from F0 to F1 of its height.
 var args = {};
 location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
   var i = kv.indexOf('=');
-  if (i > 0) (args[decodeURIComponent(kv.slice(0, i))] = args[decodeURIComponent(kv.slice(0, i))] || [])
-    .push(decodeURIComponent(kv.slice(i + 1)));
+  if (i > 0) {
+    var k = decodeURIComponent(kv.slice(0, i));
+    (args[k] = args[k] || []).push(decodeURIComponent(kv.slice(i + 1)));
+  }
+});
+(args.filter || []).forEach(function (text) {
+  filterInput.value = text;
+  filterInput.dispatchEvent(new Event('input'));
 });
 (args.sort || []).forEach(function (key) {
   var th = Array.prototype.find.call(thead.querySelectorAll('th'), function (t) { return t.getAttribute('data-key') === key; });
@@ -627,6 +638,24 @@ location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
 (args.hide || []).forEach(function (n) {
   var chip = legend.querySelector('.chip[data-run="' + n + '"]');
   if (chip) chip.click();
+});
+(args.row || []).forEach(function (n) {
+  var tr = tbody.querySelector('tr[data-run="' + n + '"]');
+  if (tr) tr.click();
+});
+(args.brush || []).forEach(function (spec) {
+  var a = spec.split(','), svg = document.getElementById('pc-' + a[0]);
+  var hit = svg && svg.querySelector('rect.hit[data-axis="' + a[1] + '"]');
+  if (!hit) return;
+  var r = hit.getBoundingClientRect(), vb = svg.viewBox.baseVal, box = svg.getBoundingClientRect();
+  var y = function (f) {
+    var top = +hit.getAttribute('y') + 4, height = +hit.getAttribute('height') - 8;
+    return box.top + (top + f * height) * box.height / vb.height;
+  };
+  var at = function (type, f) {
+    hit.dispatchEvent(new PointerEvent(type, { bubbles: true, pointerId: 1, clientX: r.left + r.width / 2, clientY: y(f) }));
+  };
+  at('pointerdown', +a[2]); at('pointermove', +a[3]); at('pointerup', +a[3]);
 });
 document.body.setAttribute('data-ready', 'yes');
 })();
