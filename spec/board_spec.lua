@@ -70,6 +70,63 @@ describe("mien.util.base64", function()
   end)
 end)
 
+describe("mien.train.errors", function()
+  local errors = require "mien.train.errors"
+  local faces = mien.data.synthetic_faces { n = 42, size = 48, seed = 5 }
+  -- a "model" that always answers class 2 ("disgust") with the same confidence
+  local always_2 = setmetatable({ training = false, eval = function() end, train = function() end }, {
+    __call = function(_, x)
+      local rows = {}
+      for i = 1, x:size(1) do rows[i] = { 0, 2, 0, 0, 0, 0, 0 } end
+      return mien.tensor(rows)
+    end,
+  })
+
+  it("counts the confusion matrix and keeps the mistakes with their data set index", function()
+    local indices = {}
+    for i = 42, 15, -1 do indices[#indices + 1] = i end
+    local loader = mien.data.loader(faces, { batch = 5, indices = indices, shuffle = true, seed = 3 })
+    local found = errors.collect(always_2, loader, { per_class = 2 })
+    local labels, counts = faces:labels_table(), {}
+    for _, i in ipairs(indices) do counts[labels[i]] = (counts[labels[i]] or 0) + 1 end
+    assert.are.equal(#indices, found.n)
+    assert.are.equal(counts[2] or 0, found.correct)
+    for c = 1, 7 do
+      for p = 1, 7 do assert.are.equal(p == 2 and (counts[c] or 0) or 0, found.matrix[c][p]) end
+    end
+    local per = {}
+    for _, m in ipairs(found.mistakes) do
+      assert.are.equal(2, m.pred)
+      assert.are.equal(labels[m.index], m.target)
+      assert.is_true(m.index >= 15, "index " .. m.index .. " is one of the loader's")
+      per[m.target] = (per[m.target] or 0) + 1
+    end
+    for c = 1, 7 do assert.are.equal(c == 2 and 0 or math.min(2, counts[c] or 0), per[c] or 0) end
+    local dir = tmpdir()
+    local path = errors.write(dir, found)
+    local saved = json.decode(read_file(path))
+    assert.are.same(found.matrix, saved.matrix)
+    for _, m in ipairs(saved.mistakes) do
+      local img = mien.image.load(dir .. "/" .. m.image)
+      assert.are.same(faces.images[m.index]:totable(), img:totable())
+    end
+    H.remove_dir(dir)
+  end)
+
+  it("does not fail a training whose model does not give one score per class", function()
+    local dir = tmpdir()
+    local nn = require "mien.nn"
+    local model = nn.Sequential(nn.Flatten(), nn.Linear(48 * 48, 3))
+    local history = mien.train.fit { model = model, epochs = 1, quiet = true, dir = dir,
+      optimizer = mien.optim.SGD(model:parameters(), { lr = 0.01 }),
+      loss = function(out, y) return mien.F.cross_entropy(out, mien.ones({ y:size(1) }, { dtype = "int64" })) end,
+      train = mien.data.loader(faces, { batch = 21 }), val = mien.data.loader(faces, { batch = 21, shuffle = false }) }
+    assert.are.equal(1, #history)
+    assert.is_false(exists(dir .. "/errors.json"))
+    H.remove_dir(dir)
+  end)
+end)
+
 describe("mien board over runs and sweeps trained on synthetic faces", function()
   local dir = tmpdir()
   local runs, page = dir .. "/runs", dir .. "/board.html"

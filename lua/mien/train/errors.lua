@@ -18,11 +18,13 @@ local errors = {}
 --   `classes` (the data set's): class names
 -- @return `{classes=, matrix=, n=, correct=, mistakes={{index=, target=, pred=, confidence=}, ...}}`
 --   (mistakes grouped by target, most confident first; index is into `loader.ds`),
---   or nil when the loader holds no data set
+--   or nil and the reason when the loader holds no uint8 images
 function errors.collect(model, loader, opts)
   opts = opts or {}
   local ds = type(loader) == "table" and loader.ds
-  if not (ds and mien.is_tensor(ds.images)) then return nil end
+  if not (ds and mien.is_tensor(ds.images) and ds.images:dtype() == "uint8" and ds.images:dim() == 4) then
+    return nil, "the validation loader holds no uint8 images"
+  end
   local per_class = opts.per_class or 8
   local classes = opts.classes or ds.classes
   local k = #classes
@@ -39,7 +41,12 @@ function errors.collect(model, loader, opts)
   model:eval()
   mien.no_grad(function()
     for x, y in ordered() do
-      local probs, targets = mien.F.softmax(model(x), 2):totable(), y:totable()
+      local out = model(x)
+      if out:dim() ~= 2 or out:size(2) ~= k then
+        error(string.format("errors.collect: the model gives %s scores per image, not one per class (%d)",
+          table.concat(out:shape(), "x"), k), 0)
+      end
+      local probs, targets = mien.F.softmax(out, 2):totable(), y:totable()
       for b, target in ipairs(targets) do
         n = n + 1
         local p, pred = probs[b], 1

@@ -192,9 +192,13 @@ function train.fit(opts)
     mien.io.load_checkpoint(dir .. "/best.ckpt", { model = model })
   end
   if dir and opts.val and opts.errors ~= false and not stopped and #history > 0 then
-    local found = errors.collect(model, opts.val, { per_class = opts.errors_per_class,
-      classes = opts.recipe and opts.recipe.classes })
-    if found then errors.write(dir, found) end
+    -- Only a view for `mien board`: a model or data it does not fit must not fail the training.
+    local ok, err = pcall(function()
+      local found = errors.collect(model, opts.val, { per_class = opts.errors_per_class,
+        classes = opts.recipe and opts.recipe.classes })
+      if found then errors.write(dir, found) end
+    end)
+    if not ok then show:message("errors.json not written: " .. tostring(err)) end
   end
   return history, { best = best, best_epoch = best_epoch, monitor = monitor, stopped = stopped, step = step }
 end
