@@ -227,6 +227,16 @@ describe("mien board over runs and sweeps trained on synthetic faces", function(
       assert.is_true(count(dom, '<img src="data:image/png;base64,') > 0)
     end)
 
+    it("draws the curves against steps or wall time, smoothed", function()
+      for _, x in ipairs { "step", "time" } do
+        local dom = dump_dom("file://" .. page .. "#x=" .. x .. "&smooth=0.8")
+        assert.matches(x == "time" and ">wall time %(s%)</text>" or ">step</text>", dom)
+        assert.matches('<output>0.8</output>', dom, 1, true)
+        local curves = curves_by_run(dom)
+        for i = 0, #d.runs - 1 do assert.are.equal(5, curves[i], x .. ": curves of run " .. i) end
+      end
+    end)
+
     it("sorts the rows by a clicked header, then reverses them", function()
       local key = "lr" -- differs between the runs
       local function expected(dir)

@@ -616,6 +616,7 @@ drawErrors();
 if (D.watch) setTimeout(function () { save(); location.reload(); }, D.watch * 1000);
 
 // Test hooks, through the same handlers as a user's clicks, typing and drags:
+// #x=epoch|step|time picks the x axis, #smooth=A sets the smoothing,
 // #filter=TEXT types into the filter box, #sort=KEY clicks that column's header,
 // #hide=N clicks run N's legend chip, #row=N clicks run N's table row, and
 // #brush=S,AXIS,F0,F1 drags along sweep S's axis from F0 to F1 of its height.
@@ -626,6 +627,14 @@ location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
     var k = decodeURIComponent(kv.slice(0, i));
     (args[k] = args[k] || []).push(decodeURIComponent(kv.slice(i + 1)));
   }
+});
+(args.x || []).forEach(function (x) {
+  xSelect.value = x;
+  xSelect.dispatchEvent(new Event('change'));
+});
+(args.smooth || []).forEach(function (v) {
+  smoothInput.value = v;
+  smoothInput.dispatchEvent(new Event('input'));
 });
 (args.filter || []).forEach(function (text) {
   filterInput.value = text;
