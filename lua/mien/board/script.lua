@@ -613,7 +613,11 @@ if (!RUNS.length) h('div', { class: 'empty' }, curvesPanel, 'No runs found (a ru
 refresh();
 drawSweeps();
 drawErrors();
-if (D.watch) setTimeout(function () { save(); location.reload(); }, D.watch * 1000);
+// A watched board reloads itself where the reader was.
+if (D.watch) {
+  if (S.scroll) window.scrollTo(0, S.scroll);
+  setTimeout(function () { S.scroll = window.scrollY; save(); location.reload(); }, D.watch * 1000);
+}
 
 // Test hooks, through the same handlers as a user's clicks, typing and drags:
 // #x=epoch|step|time picks the x axis, #smooth=A sets the smoothing,
