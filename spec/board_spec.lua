@@ -24,16 +24,21 @@ local function chromium_path()
 end
 local CHROMIUM = chromium_path()
 
--- The DOM of a page after its scripts ran, in a fresh headless Chromium profile.
+-- The DOM of a page after its scripts ran, in a fresh headless Chromium
+-- profile; an error if the page's script raised one.
 local function dump_dom(url)
   local profile = tmpdir()
   local cmd = table.concat({ "timeout 120", CHROMIUM, "--headless --no-sandbox --disable-gpu",
     "--disable-background-networking --disable-component-update --disable-sync --no-first-run",
-    "--user-data-dir=" .. H.shell_quote(profile), "--dump-dom", H.shell_quote(url), "2>/dev/null" }, " ")
+    "--enable-logging=stderr --v=0", "--user-data-dir=" .. H.shell_quote(profile), "--dump-dom", H.shell_quote(url),
+    "2>" .. H.shell_quote(profile .. "/log") }, " ")
   local p = io.popen(cmd)
   local dom = p:read("a")
   p:close()
+  local log = read_file(profile .. "/log")
   H.remove_dir(profile)
+  local uncaught = log:match("[^\n]*Uncaught[^\n]*")
+  assert(uncaught == nil, "the page's script failed: " .. tostring(uncaught))
   return dom
 end
 

@@ -55,7 +55,9 @@ function ticks(lo, hi, n) {
   var step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n))), err = (hi - lo) / n / step;
   step *= err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1;
   var out = [];
-  for (var t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
+  for (var k = Math.ceil(lo / step); k * step <= hi + step * 1e-9 && out.length < 50; k++) {
+    out.push(+(k * step).toPrecision(12));
+  }
   return out;
 }
 // Powers of ten, or 1-2-5 steps when the range spans less than two decades.
@@ -76,7 +78,11 @@ function logTicks(lo, hi) {
 // A linear or log scale from [lo, hi] to [a, b], with its ticks.
 function scale(lo, hi, a, b, log) {
   if (log) { lo = Math.log10(lo); hi = Math.log10(hi); }
-  if (!(hi > lo)) { var pad = Math.abs(lo) * 0.05 || 0.5; lo -= pad; hi += pad; }
+  // a flat range (or one flat but for rounding) gets some room around its value
+  if (!(hi - lo > 1e-9 * Math.max(Math.abs(lo), Math.abs(hi)))) {
+    var pad = Math.abs(lo) * 0.05 || 0.5;
+    lo -= pad; hi += pad;
+  }
   var f = function (v) { return a + ((log ? Math.log10(v) : v) - lo) / (hi - lo) * (b - a); };
   f.ticks = log ? function () { return logTicks(Math.pow(10, lo), Math.pow(10, hi)); }
     : function (n) { return ticks(lo, hi, n); };
