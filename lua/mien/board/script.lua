@@ -354,6 +354,15 @@ function drawParallel(sw, box, si) {
       var p = s('path', { class: 'trial' + (t === best ? ' best' : ''), d: d.join(''), stroke: rampColour(q) }, lines);
       s('title', {}, p, 'trial ' + t.id + ': ' + sw.objective + ' ' + fmt(t.objective));
       p.setAttribute('data-trial', t.id);
+      // a trial trained as a run of the board: a click highlights that run
+      if (t.run != null && RUNS[t.run]) {
+        p.style.cursor = 'pointer';
+        p.addEventListener('click', function () {
+          var name = RUNS[t.run].name;
+          S.highlight = S.highlight === name ? null : name;
+          refresh();
+        });
+      }
       paths.push({ el: p, t: t });
     });
   var brushes = S.brush[sw.name] = S.brush[sw.name] || {};
@@ -501,7 +510,8 @@ function bestTable(parent) {
 }
 function drawSweeps() {
   if (!SWEEPS.length) return;
-  var sec = panel('Sweeps', 'drag along an axis to keep the trials in that range; click the axis to clear');
+  var sec = panel('Sweeps', 'drag along an axis to keep the trials in that range, click the axis to clear; ' +
+    'click a line to highlight its run');
   var box = h('div', { class: 'sweeps' }, sec);
   var summary = h('div', { class: 'sweep-row' }, box);
   bestSoFar(h('div', { class: 'sweep' }, summary));
