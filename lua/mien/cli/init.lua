@@ -9,7 +9,7 @@
 local cli = {}
 
 -- The order of `mien --help`.
-cli.commands = { "train", "run", "sweep", "eval", "predict", "watch", "examples", "info" }
+cli.commands = { "train", "run", "sweep", "eval", "predict", "watch", "board", "examples", "info" }
 
 --- Runs a user's Lua script with its own arguments in `arg` and `...`.
 function cli.run_script(path, args)

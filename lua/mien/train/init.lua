@@ -7,6 +7,7 @@ local fs = require "mien.util.fs"
 local json = require "mien.util.json"
 local progress = require "mien.train.progress"
 local args = require "mien.util.args"
+local errors = require "mien.train.errors"
 
 local train = {}
 
@@ -64,7 +65,7 @@ local function current_lr(optimizer)
 end
 
 local function write_history(dir, history)
-  local lines, keys = {}, { "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s" }
+  local lines, keys = {}, { "epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s" }
   for _, row in ipairs(history) do lines[#lines + 1] = json.encode(row) end
   fs.write_atomic(dir .. "/history.jsonl", table.concat(lines, "\n") .. "\n")
   local csv = { table.concat(keys, ",") }
@@ -74,6 +75,23 @@ local function write_history(dir, history)
     csv[#csv + 1] = table.concat(cells, ",")
   end
   fs.write_atomic(dir .. "/history.csv", table.concat(csv, "\n") .. "\n")
+end
+
+-- dir/config.json: what `mien board` shows of a run next to its metrics.
+local function write_config(dir, opts, monitor, mode)
+  local optimizer = opts.optimizer
+  local hyper = {}
+  for k, v in pairs(optimizer.defaults or {}) do
+    if type(v) == "number" or type(v) == "string" or type(v) == "boolean" then hyper[k] = v end
+  end
+  hyper.lr = current_lr(optimizer)
+  local function size(loader) return type(loader) == "table" and loader.size and loader:size() or nil end
+  fs.write_atomic(dir .. "/config.json", json.encode {
+    config = opts.config, recipe = opts.recipe, epochs = opts.epochs or 10, monitor = monitor, mode = mode,
+    optimizer = { name = optimizer.name, hyper = hyper },
+    batch = type(opts.train) == "table" and opts.train.batch or nil,
+    train_size = size(opts.train), val_size = size(opts.val),
+  } .. "\n")
 end
 
 local function is_better(mode, value, best)
@@ -88,7 +106,11 @@ end
 -- dir (checkpoints, history, report), resume (default true when dir has a
 -- checkpoint), early_stopping {monitor="val_loss", patience=, mode=, restore_best=true},
 -- callbacks {on_epoch_end=fn(row, state)}, monitor/mode for the best checkpoint,
--- quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
+-- config (the hyper-parameters to show next to the metrics, kept in
+-- dir/config.json), errors (default true: with dir and a mien.data.loader as
+-- val, write the final model's confusion matrix and most confident mistakes
+-- to dir/errors.json and dir/errors/, see mien.train.errors; errors_per_class,
+-- default 8), quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
 -- can load them (all fields: mien.train.recipe). dist = true (or {bucket_mb=, sync_batchnorm=}): data-parallel
 -- over the processes of an mpirun/srun job (see mien.train.dist).
@@ -124,6 +146,7 @@ function train.fit(opts)
   local history, start_epoch, step, best, best_epoch, since_best = {}, 1, 0, nil, nil, 0
   if dir then
     fs.mkdir_p(dir)
+    if writes then write_config(dir, opts, monitor, mode) end
     if opts.resume ~= false and fs.exists(dir .. "/last.ckpt") then
       local state = mien.io.load_checkpoint(dir .. "/last.ckpt", { model = model, optimizer = optimizer, schedule = schedule })
       history = state.history or {}
@@ -172,7 +195,7 @@ function train.fit(opts)
     if stopped then break end
     local seconds = core.now() - t0
     if dp then total, right, n = dp:sum(total, right, n) end
-    local row = { epoch = epoch, train_loss = total / math.max(n, 1), train_acc = right / math.max(n, 1),
+    local row = { epoch = epoch, step = step, train_loss = total / math.max(n, 1), train_acc = right / math.max(n, 1),
       lr = current_lr(optimizer), seconds = seconds, images_per_s = n / seconds }
     if opts.val then
       local v = train.evaluate(model, opts.val, { loss = loss_fn })
@@ -204,6 +227,15 @@ function train.fit(opts)
   if stopped then show:message(stopped) end
   if es and es.restore_best ~= false and dir and best_epoch and fs.exists(dir .. "/best.ckpt") then
     mien.io.load_checkpoint(dir .. "/best.ckpt", { model = model })
+  end
+  if dir and writes and opts.val and opts.errors ~= false and not stopped and #history > 0 then
+    -- Only a view for `mien board`: a model or data it does not fit must not fail the training.
+    local ok, err = pcall(function()
+      local found = errors.collect(model, opts.val, { per_class = opts.errors_per_class,
+        classes = opts.recipe and opts.recipe.classes })
+      if found then errors.write(dir, found) end
+    end)
+    if not ok then show:message("errors.json not written: " .. tostring(err)) end
   end
   return history, { best = best, best_epoch = best_epoch, monitor = monitor, stopped = stopped, step = step }
 end
