@@ -31,8 +31,8 @@ foreach(cu ${MIEN_KERNEL_SOURCES})
   set_source_files_properties(${wrapper} PROPERTIES OBJECT_DEPENDS ${cu})
   list(APPEND MIEN_EMU_WRAPPERS ${wrapper})
 endforeach()
-add_library(mien_cuda_emu STATIC ${MIEN_EMU_WRAPPERS} ${MIEN_KERNEL_DIR}/emu/emu.cpp)
-target_include_directories(mien_cuda_emu PUBLIC ${MIEN_KERNEL_DIR} ${CMAKE_SOURCE_DIR}/core)
+add_library(mien_cuda_emu STATIC ${MIEN_EMU_WRAPPERS} ${MIEN_KERNEL_DIR}/emu/emu.cpp ${MIEN_KERNEL_DIR}/emu/emu_backend.cpp)
+target_include_directories(mien_cuda_emu PUBLIC ${MIEN_KERNEL_DIR} ${CMAKE_SOURCE_DIR}/core ${MIEN_KERNEL_DIR}/compat)
 target_compile_options(mien_cuda_emu PUBLIC ${MIEN_EMU_SANITIZE} -g -O1 PRIVATE -Wall -Wextra)
 target_link_options(mien_cuda_emu PUBLIC ${MIEN_EMU_SANITIZE})
 
@@ -90,8 +90,8 @@ endif()
 message(STATUS "mien: CUDA backend with ${MIEN_NVCC} (${MIEN_CUDA_ARCH})")
 
 # Warnings are errors, and so is a register spilled to local memory.
-set(MIEN_NVCC_FLAGS ${MIEN_CUDA_ARCH} -std=c++17 -O3 -Werror all-warnings -Xptxas -warn-spills,-Werror
-    --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_CUDNN_INCLUDE})
+set(MIEN_NVCC_FLAGS ${MIEN_CUDA_ARCH} -std=c++17 -O3 --fmad=false -Werror all-warnings -Xptxas -warn-spills,-Werror
+    --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_KERNEL_DIR}/compat -I${MIEN_CUDNN_INCLUDE})
 # one argument a line, for scripts/cuda-spill-check.sh
 list(JOIN MIEN_NVCC_FLAGS "\n" flag_lines)
 file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/cuda/nvcc-flags.txt CONTENT "${MIEN_NVCC}\n${flag_lines}\n")

@@ -57,8 +57,9 @@ MIEN_HD T mien_unary_value(int op, T x, double p0, double p1) {
     case 13: return (T)nearbyint(d);
     case 14: return (T)(1.0 / sqrt(d));
     case 15: return mien_negative(x) ? T(0) : x > T(6) ? T(6) : x;
-    case MIEN_K_CLAMP: return (T)((p0 == p0 && d < p0) ? p0 : (p1 == p1 && d > p1) ? p1 : d);
-    default: return x > T(0) ? x : (T)(d * p0); /* leaky relu */
+    case 16: return (T)((p0 == p0 && d < p0) ? p0 : (p1 == p1 && d > p1) ? p1 : d); /* clamp */
+    case 17: return x > T(0) ? x : (T)(d * p0);                                      /* leaky relu */
+    default: return (T)(d * p0);                                                     /* scale */
   }
 }
 
@@ -101,6 +102,37 @@ __global__ void __launch_bounds__(MIEN_K_THREADS) where_kernel(mien_kiter it, T 
   }
 }
 
+/* g * (lo < x < hi ? 1 : outside), NaN bounds open (core's masked_grad) */
+template <class T>
+MIEN_HD T mien_masked_grad_value(T g, T x, double lo, double hi, double outside) {
+  const bool inside = (lo != lo || (double)x > lo) && (hi != hi || (double)x < hi);
+  return inside ? g : (T)((double)g * outside);
+}
+
+template <class T>
+__global__ void __launch_bounds__(MIEN_K_THREADS) masked_grad_kernel(mien_kiter it, T *out, const T *g, const T *x,
+                                                                     double lo, double hi, double outside) {
+  MIEN_GRID_LOOP(i, it.numel) {
+    int64_t off[3];
+    mien_kiter_offsets<3>(it, i, off);
+    out[off[0]] = mien_masked_grad_value<T>(g[off[1]], x[off[2]], lo, hi, outside);
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(MIEN_K_THREADS) axpy_kernel(mien_kiter it, T *out, const T *b, double alpha) {
+  MIEN_GRID_LOOP(i, it.numel) {
+    int64_t off[2];
+    mien_kiter_offsets<2>(it, i, off);
+    out[off[0]] = (T)((double)out[off[0]] + alpha * (double)b[off[1]]);
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(MIEN_K_THREADS) arange_kernel(T *out, int64_t n, double start, double step) {
+  MIEN_GRID_LOOP(i, n) out[i] = (T)(start + (double)i * step);
+}
+
 template <class TO, class TI>
 __global__ void __launch_bounds__(MIEN_K_THREADS) copy_kernel(mien_kiter it, TO *out, const TI *src) {
   MIEN_GRID_LOOP(i, it.numel) {
@@ -119,86 +151,104 @@ __global__ void __launch_bounds__(MIEN_K_THREADS) fill_kernel(mien_kiter it, T *
   }
 }
 
-extern "C" int mien_k_binary(int op, int dtype, int ndim, const int64_t *shape, void *out, const int64_t *so,
-                             const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *stream) {
-  const int64_t *strides[3] = {so, sa, sb};
-  const mien_kiter it = mien_kiter_make(ndim, shape, 3, strides);
+#define LAUNCH_ITER(kernel, ...) MIEN_LAUNCH(kernel, mien_k_blocks(it.numel), MIEN_K_THREADS, nullptr, __VA_ARGS__)
+
+extern "C" int mien_cuda_binary(mien_binary_op op, const mien_strided *out, const mien_strided *a,
+                                const mien_strided *b) {
+  const mien_strided *ops[3] = {out, a, b};
+  const mien_kiter it = mien_kiter_of(3, ops);
   if (it.numel == 0) return 0;
-  if (op < 0 || op > 12) {
-    mien_k_set_error("binary: unknown op %d", op);
-    return -1;
-  }
+  if ((int)op < 0 || op >= MIEN_NUM_BINARY_OPS) return mien_k_fail("binary: unknown op %d", (int)op);
   int rc = 0;
-  MIEN_K_DISPATCH(dtype, T, {
-    if (op >= 7)
-      rc = MIEN_LAUNCH(compare_kernel<T>, mien_k_blocks(it.numel), MIEN_K_THREADS, stream, op, it, (uint8_t *)out,
-                       (const T *)a, (const T *)b);
+  MIEN_K_DISPATCH(a->dtype, T, {
+    if (op >= MIEN_EQ)
+      rc = LAUNCH_ITER(compare_kernel<T>, (int)op, it, (uint8_t *)out->data, (const T *)a->data, (const T *)b->data);
     else
-      rc = MIEN_LAUNCH(binary_kernel<T>, mien_k_blocks(it.numel), MIEN_K_THREADS, stream, op, it, (T *)out,
-                       (const T *)a, (const T *)b);
+      rc = LAUNCH_ITER(binary_kernel<T>, (int)op, it, (T *)out->data, (const T *)a->data, (const T *)b->data);
   });
   return rc;
 }
 
-extern "C" int mien_k_unary(int op, int dtype, double p0, double p1, int ndim, const int64_t *shape, void *out,
-                            const int64_t *so, const void *a, const int64_t *sa, void *stream) {
-  const int64_t *strides[2] = {so, sa};
-  const mien_kiter it = mien_kiter_make(ndim, shape, 2, strides);
+extern "C" int mien_cuda_unary(mien_unary_op op, const mien_strided *out, const mien_strided *a, double p0,
+                               double p1) {
+  const mien_strided *ops[2] = {out, a};
+  const mien_kiter it = mien_kiter_of(2, ops);
   if (it.numel == 0) return 0;
-  if (op < 0 || op > MIEN_K_LEAKY_RELU) {
-    mien_k_set_error("unary: unknown op %d", op);
-    return -1;
-  }
+  if ((int)op < 0 || op >= MIEN_NUM_UNARY_OPS) return mien_k_fail("unary: unknown op %d", (int)op);
   int rc = 0;
-  MIEN_K_DISPATCH(dtype, T, {
-    rc = MIEN_LAUNCH(unary_kernel<T>, mien_k_blocks(it.numel), MIEN_K_THREADS, stream, op, p0, p1, it, (T *)out,
-                     (const T *)a);
+  MIEN_K_DISPATCH(a->dtype, T, {
+    rc = LAUNCH_ITER(unary_kernel<T>, (int)op, p0, p1, it, (T *)out->data, (const T *)a->data);
   });
   return rc;
 }
 
-extern "C" int mien_k_where(int dtype, int ndim, const int64_t *shape, void *out, const int64_t *so, const void *cond,
-                            const int64_t *sc, const void *a, const int64_t *sa, const void *b, const int64_t *sb,
-                            void *stream) {
-  const int64_t *strides[4] = {so, sc, sa, sb};
-  const mien_kiter it = mien_kiter_make(ndim, shape, 4, strides);
+extern "C" int mien_cuda_where(const mien_strided *out, const mien_strided *cond, const mien_strided *a,
+                               const mien_strided *b) {
+  const mien_strided *ops[4] = {out, cond, a, b};
+  const mien_kiter it = mien_kiter_of(4, ops);
   if (it.numel == 0) return 0;
   int rc = 0;
-  MIEN_K_DISPATCH(dtype, T, {
-    rc = MIEN_LAUNCH(where_kernel<T>, mien_k_blocks(it.numel), MIEN_K_THREADS, stream, it, (T *)out,
-                     (const uint8_t *)cond, (const T *)a, (const T *)b);
+  MIEN_K_DISPATCH(out->dtype, T, {
+    rc = LAUNCH_ITER(where_kernel<T>, it, (T *)out->data, (const uint8_t *)cond->data, (const T *)a->data,
+                     (const T *)b->data);
   });
   return rc;
 }
 
-extern "C" int mien_k_fill(int dtype, double value, int ndim, const int64_t *shape, void *out, const int64_t *so,
-                           void *stream) {
-  const int64_t *strides[1] = {so};
-  const mien_kiter it = mien_kiter_make(ndim, shape, 1, strides);
+extern "C" int mien_cuda_masked_grad(const mien_strided *out, const mien_strided *g, const mien_strided *x, double lo,
+                                     double hi, double outside) {
+  const mien_strided *ops[3] = {out, g, x};
+  const mien_kiter it = mien_kiter_of(3, ops);
   if (it.numel == 0) return 0;
   int rc = 0;
+  MIEN_K_DISPATCH_FLOAT(out->dtype, T, {
+    rc = LAUNCH_ITER(masked_grad_kernel<T>, it, (T *)out->data, (const T *)g->data, (const T *)x->data, lo, hi,
+                     outside);
+  });
+  return rc;
+}
+
+extern "C" int mien_cuda_axpy(const mien_strided *out, const mien_strided *b, double alpha) {
+  const mien_strided *ops[2] = {out, b};
+  const mien_kiter it = mien_kiter_of(2, ops);
+  if (it.numel == 0) return 0;
+  int rc = 0;
+  MIEN_K_DISPATCH(out->dtype, T, { rc = LAUNCH_ITER(axpy_kernel<T>, it, (T *)out->data, (const T *)b->data, alpha); });
+  return rc;
+}
+
+extern "C" int mien_cuda_fill(const mien_strided *dst, double value) {
+  const mien_strided *ops[1] = {dst};
+  const mien_kiter it = mien_kiter_of(1, ops);
+  if (it.numel == 0) return 0;
+  int rc = 0;
+  MIEN_K_DISPATCH(dst->dtype, T, { rc = LAUNCH_ITER(fill_kernel<T>, it, (T *)dst->data, (T)value); });
+  return rc;
+}
+
+extern "C" int mien_cuda_arange(void *dst, mien_dtype dtype, int64_t n, double start, double step) {
+  if (n == 0) return 0;
+  int rc = 0;
   MIEN_K_DISPATCH(dtype, T, {
-    rc = MIEN_LAUNCH(fill_kernel<T>, mien_k_blocks(it.numel), MIEN_K_THREADS, stream, it, (T *)out, (T)value);
+    rc = MIEN_LAUNCH(arange_kernel<T>, mien_k_blocks(n), MIEN_K_THREADS, nullptr, (T *)dst, n, start, step);
   });
   return rc;
 }
 
 template <class TO>
-static int copy_from(int src_dtype, const mien_kiter &it, void *out, const void *src, void *stream) {
+static int copy_from(const mien_kiter &it, const mien_strided *dst, const mien_strided *src) {
   int rc = 0;
-  MIEN_K_DISPATCH(src_dtype, TI, {
-    rc = MIEN_LAUNCH((copy_kernel<TO, TI>), mien_k_blocks(it.numel), MIEN_K_THREADS, stream, it, (TO *)out,
-                     (const TI *)src);
+  MIEN_K_DISPATCH(src->dtype, TI, {
+    rc = LAUNCH_ITER((copy_kernel<TO, TI>), it, (TO *)dst->data, (const TI *)src->data);
   });
   return rc;
 }
 
-extern "C" int mien_k_copy(int out_dtype, int src_dtype, int ndim, const int64_t *shape, void *out, const int64_t *so,
-                           const void *src, const int64_t *ss, void *stream) {
-  const int64_t *strides[2] = {so, ss};
-  const mien_kiter it = mien_kiter_make(ndim, shape, 2, strides);
+extern "C" int mien_cuda_copy_strided(const mien_strided *dst, const mien_strided *src) {
+  const mien_strided *ops[2] = {dst, src};
+  const mien_kiter it = mien_kiter_of(2, ops);
   if (it.numel == 0) return 0;
   int rc = 0;
-  MIEN_K_DISPATCH(out_dtype, TO, { rc = copy_from<TO>(src_dtype, it, out, src, stream); });
+  MIEN_K_DISPATCH(dst->dtype, TO, { rc = copy_from<TO>(it, dst, src); });
   return rc;
 }

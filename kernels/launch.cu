@@ -6,28 +6,30 @@
 #include "common.cuh"
 
 static char k_error[256];
+mien_kmem mien_k_mem;
+const mien_backend_host *mien_k_host;
 
 const char *mien_k_error(void) { return k_error; }
 
-void mien_k_set_error(const char *fmt, ...) {
+int mien_k_fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(k_error, sizeof k_error, fmt, ap);
   va_end(ap);
+  if (mien_k_host) mien_k_host->error("%s", k_error);
+  return -1;
 }
 
 #if defined(__CUDACC__)
 int mien_k_status(const char *kernel) {
   const cudaError_t e = cudaGetLastError();
   if (e == cudaSuccess) return 0;
-  mien_k_set_error("%s: launch failed: %s", kernel, cudaGetErrorString(e));
-  return -1;
+  return mien_k_fail("%s: launch failed: %s", kernel, cudaGetErrorString(e));
 }
 #else
 int mien_k_status_emu(const char *kernel, int rc) {
   if (rc == 0) return 0;
-  mien_k_set_error("%s: %s", kernel, mien_emu::error());
-  return -1;
+  return mien_k_fail("%s: %s", kernel, mien_emu::error());
 }
 #endif
 

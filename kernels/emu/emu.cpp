@@ -1,6 +1,7 @@
 /* The fiber scheduler of the CPU grid emulator (cuda_emu.h says what it does). */
 #include "cuda_emu.h"
 
+#include <setjmp.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 
@@ -29,17 +30,22 @@ namespace {
 
 enum State { RUNNABLE, AT_BLOCK_BARRIER, AT_WARP_BARRIER, DONE };
 
+/* A fiber starts once through its ucontext (setcontext), and after that
+ * switches with _setjmp/_longjmp, which unlike swapcontext make no system
+ * call to save and restore the signal mask. */
 struct Fiber {
   ucontext_t ctx;
+  jmp_buf env;
   void *stack = nullptr;
   State state = DONE;
+  bool started = false;
   dim3 tid;
 };
 
 struct Emulator {
   std::vector<Fiber> fibers;
   std::vector<uint64_t> exchange;
-  ucontext_t scheduler;
+  jmp_buf scheduler;
   unsigned current = 0, nthreads = 0;
   const std::function<void()> *body = nullptr;
   uint64_t rng = 0x9E3779B97F4A7C15ull, launches = 0;
@@ -66,14 +72,17 @@ void shuffle(V &v) {
 }
 
 void to_scheduler() {
+  Fiber &f = emu.fibers[emu.current];
 #ifdef MIEN_EMU_ASAN
   void *fake = nullptr;
-  __sanitizer_start_switch_fiber(emu.fibers[emu.current].state == DONE ? nullptr : &fake, emu.sched_bottom,
-                                 emu.sched_size);
-  swapcontext(&emu.fibers[emu.current].ctx, &emu.scheduler);
+  const bool done = f.state == DONE;
+  if (_setjmp(f.env) == 0) {
+    __sanitizer_start_switch_fiber(done ? nullptr : &fake, emu.sched_bottom, emu.sched_size);
+    _longjmp(emu.scheduler, 1);
+  }
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #else
-  swapcontext(&emu.fibers[emu.current].ctx, &emu.scheduler);
+  if (_setjmp(f.env) == 0) _longjmp(emu.scheduler, 1);
 #endif
 }
 
@@ -88,14 +97,27 @@ void fiber_entry() {
 
 void run_fiber(unsigned i) {
   emu.current = i;
-  threadIdx = emu.fibers[i].tid;
+  Fiber &f = emu.fibers[i];
+  threadIdx = f.tid;
 #ifdef MIEN_EMU_ASAN
   void *fake = nullptr;
-  __sanitizer_start_switch_fiber(&fake, emu.fibers[i].stack, kStackBytes);
-  swapcontext(&emu.scheduler, &emu.fibers[i].ctx);
+  if (_setjmp(emu.scheduler) == 0) {
+    __sanitizer_start_switch_fiber(&fake, f.stack, kStackBytes);
+    if (!f.started) {
+      f.started = true;
+      setcontext(&f.ctx);
+    }
+    _longjmp(f.env, 1);
+  }
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #else
-  swapcontext(&emu.scheduler, &emu.fibers[i].ctx);
+  if (_setjmp(emu.scheduler) == 0) {
+    if (!f.started) {
+      f.started = true;
+      setcontext(&f.ctx);
+    }
+    _longjmp(f.env, 1);
+  }
 #endif
 }
 
@@ -156,6 +178,7 @@ __attribute__((noinline)) void init_fiber(unsigned t) {
   Fiber &f = emu.fibers[t];
   f.tid = dim3(t % blockDim.x, t / blockDim.x % blockDim.y, t / (blockDim.x * blockDim.y));
   f.state = RUNNABLE;
+  f.started = false;
   getcontext(&f.ctx);
   f.ctx.uc_stack.ss_sp = f.stack;
   f.ctx.uc_stack.ss_size = kStackBytes;
