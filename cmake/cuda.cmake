@@ -91,7 +91,7 @@ message(STATUS "mien: CUDA backend with ${MIEN_NVCC} (${MIEN_CUDA_ARCH})")
 
 # Warnings are errors, and so is a register spilled to local memory.
 set(MIEN_NVCC_FLAGS ${MIEN_CUDA_ARCH} -std=c++17 -O3 --fmad=false -Werror all-warnings -Xptxas -warn-spills,-Werror
-    --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_KERNEL_DIR}/compat -I${MIEN_CUDNN_INCLUDE})
+    --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_KERNEL_DIR}/compat -I${MIEN_KERNEL_DIR}/plan -I${MIEN_CUDNN_INCLUDE})
 # one argument a line, for scripts/cuda-spill-check.sh
 list(JOIN MIEN_NVCC_FLAGS "\n" flag_lines)
 file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/cuda/nvcc-flags.txt CONTENT "${MIEN_NVCC}\n${flag_lines}\n")
