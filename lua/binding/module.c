@@ -80,5 +80,6 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_image(L);
   lmien_register_bytes(L);
   lmien_register_image_transform(L);
+  lmien_register_cuda(L);
   return 1;
 }

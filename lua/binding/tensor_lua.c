@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda_loader.h" /* CUDA backend */
 #include "lmien.h"
 
 typedef struct tensor_box {
@@ -103,7 +104,11 @@ int lmien_shape(lua_State *L, int arg, int64_t *shape) {
 
 int lmien_device_from_name(lua_State *L, const char *name) {
   if (strcmp(name, "cpu") == 0) return MIEN_CPU;
-  if (strcmp(name, "cuda") == 0 || strncmp(name, "cuda:", 5) == 0) return MIEN_CUDA;
+  if (strcmp(name, "cuda") == 0 || strncmp(name, "cuda:", 5) == 0) {
+    /* CUDA backend: loads libmien_cuda.so on first use, or says why it cannot */
+    if (mien_cuda_load() != 0) return luaL_error(L, "device '%s' is not available: %s", name, mien_cuda_why());
+    return MIEN_CUDA;
+  }
   return luaL_error(L, "unknown device '%s' (use \"cpu\" or \"cuda\")", name);
 }
 

@@ -27,12 +27,9 @@ end
 
 require "mien.tensor_print"
 
--- This build has no GPU backend (it comes with the CUDA issue): tensors live
--- on the CPU, and asking for "cuda" is an error naming the device.
-mien.cuda = {
-  available = function() return false end,
-  synchronize = function() end,
-}
+-- The CUDA backend (lua/mien/cuda.lua): available() is false, and why()
+-- says why, when this build or machine has no usable GPU.
+mien.cuda = require "mien.cuda"
 
 function mien.info()
   return {
