@@ -92,6 +92,10 @@ message(STATUS "mien: CUDA backend with ${MIEN_NVCC} (${MIEN_CUDA_ARCH})")
 # Warnings are errors, and so is a register spilled to local memory.
 set(MIEN_NVCC_FLAGS ${MIEN_CUDA_ARCH} -std=c++17 -O3 --fmad=false -Werror all-warnings -Xptxas -warn-spills,-Werror
     --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_KERNEL_DIR}/compat -I${MIEN_KERNEL_DIR}/plan -I${MIEN_CUDNN_INCLUDE})
+# the nvcc that built this tree, for scripts/gpu-check.sh (reuse a carried build only with the same one)
+execute_process(COMMAND ${MIEN_NVCC} --version OUTPUT_VARIABLE nvcc_version OUTPUT_STRIP_TRAILING_WHITESPACE)
+string(REGEX REPLACE ".*\n" "" nvcc_version "${nvcc_version}")
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/cuda/nvcc-version.txt CONTENT "${nvcc_version}\n")
 # one argument a line, for scripts/cuda-spill-check.sh
 list(JOIN MIEN_NVCC_FLAGS "\n" flag_lines)
 file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/cuda/nvcc-flags.txt CONTENT "${MIEN_NVCC}\n${flag_lines}\n")
