@@ -51,6 +51,19 @@ if(BUILD_TESTING)
   add_test(NAME cuda_emu_catches_missing_guard COMMAND cuda_emu_grid missing-guard)
   set_tests_properties(cuda_emu_catches_missing_guard PROPERTIES LABELS cuda-emulator
     PASS_REGULAR_EXPRESSION "heap-buffer-overflow" ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+  # The parity harness of the backend table with the emulated CUDA column
+  # (once the core has the table and the harness: tests/test_backend_ops.c).
+  if(EXISTS ${CMAKE_SOURCE_DIR}/tests/test_backend_ops.c AND EXISTS ${CMAKE_SOURCE_DIR}/core/backend.h)
+    add_executable(cuda_emu_backend_ops ${CMAKE_SOURCE_DIR}/tests/test_backend_ops.c
+                   ${CMAKE_SOURCE_DIR}/tests/cuda/register_emu_backend.cpp)
+    target_include_directories(cuda_emu_backend_ops PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+    target_link_libraries(cuda_emu_backend_ops PRIVATE mien_cuda_emu mien_core)
+    foreach(seed 1 2 3)
+      add_test(NAME cuda_emu_backend_ops_seed${seed} COMMAND cuda_emu_backend_ops)
+      set_tests_properties(cuda_emu_backend_ops_seed${seed} PROPERTIES LABELS cuda-emulator
+        ENVIRONMENT "MIEN_EMU_SEED=${seed};ASAN_OPTIONS=detect_leaks=1")
+    endforeach()
+  endif()
   file(GLOB MIEN_PLAN_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cuda/test_*.c)
   foreach(src ${MIEN_PLAN_TESTS})
     get_filename_component(name ${src} NAME_WE)

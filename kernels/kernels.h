@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#include "backend.h" /* a C header: C linkage for what it declares */
 
 /* Scratch memory and transfers the kernels need (sum_squares' result,
  * argument arrays of the multi-tensor updates), set by the memory side. */

@@ -35,7 +35,7 @@ __global__ void __launch_bounds__(REDUCE_THREADS) reduce_kernel(int op, mien_kit
 }
 
 /* out[o] = position of the first max (min) along the dim of size n and
- * stride step, NaN winning. */
+ * stride step, compared as in C (a NaN never wins, except in first place). */
 template <class T>
 __global__ void __launch_bounds__(MIEN_K_THREADS) arg_reduce_kernel(bool want_max, mien_kiter outer, int64_t n,
                                                                     int64_t step, int64_t *out, const T *in) {
@@ -44,9 +44,9 @@ __global__ void __launch_bounds__(MIEN_K_THREADS) arg_reduce_kernel(bool want_ma
     mien_kiter_offsets<2>(outer, o, base);
     int64_t best_at = 0;
     T best = in[base[1]];
-    for (int64_t k = 1; k < n && best == best; k++) {
+    for (int64_t k = 1; k < n; k++) {
       const T v = in[base[1] + k * step];
-      if (v != v || (want_max ? v > best : v < best)) best = v, best_at = k;
+      if (want_max ? v > best : v < best) best = v, best_at = k;
     }
     out[base[0]] = best_at;
   }

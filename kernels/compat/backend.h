@@ -7,9 +7,9 @@
  *
  * Registering. A backend fills a static mien_backend (type, name,
  * device_count and the entries it has) and calls mien_backend_register(&b)
- * once, at load time: the CPU backend (core/cpu/backend.c) does so before the
- * first tensor is made; a CUDA backend does so when it is loaded (at run
- * time, from its own init function). Registering fills b.host with the core's
+ * once, at load time: the registry registers the CPU backend
+ * (core/cpu/table.c) before its first lookup; a CUDA backend registers when
+ * it is loaded (at run time, from its own init function). Registering fills b.host with the core's
  * services (errors), which the backend keeps, e.g. in a static pointer to its
  * table. One backend serves every index of its device type ("cuda:0",
  * "cuda:1", ...): before calling into it for a tensor on index i the core
@@ -53,6 +53,8 @@
 
 typedef enum mien_device_type { MIEN_DEVICE_CPU = 0, MIEN_DEVICE_CUDA = 1, MIEN_NUM_DEVICE_TYPES = 2 } mien_device_type;
 typedef int mien_device; /* type in the low 8 bits, index above: the CPU is 0 */
+/* Where host memory lives: images, files and Lua tables come in here. */
+#define MIEN_HOST ((mien_device)0)
 
 static inline mien_device mien_device_make(mien_device_type type, int index) { return (int)type | index << 8; }
 static inline mien_device_type mien_device_type_of(mien_device d) { return (mien_device_type)(d & 0xff); }
@@ -101,6 +103,9 @@ typedef enum mien_reduce_op { MIEN_SUM, MIEN_MEAN, MIEN_MAX, MIEN_MIN, MIEN_PROD
 typedef struct mien_conv2d_params {
   int64_t N, C_in, H, W, C_out, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
 } mien_conv2d_params;
+/* Validates p (positive sizes and strides, non-negative padding, channels
+ * divisible by groups, non-empty output) and computes the output size. */
+int mien_conv2d_out_size(const mien_conv2d_params *p, int64_t *OH, int64_t *OW);
 
 /* 2-D pooling on contiguous NCHW, PyTorch semantics (see cpu/pool2d.h). */
 typedef struct mien_pool2d_params {
@@ -108,6 +113,8 @@ typedef struct mien_pool2d_params {
   int ceil_mode;
   int count_include_pad; /* average pooling only */
 } mien_pool2d_params;
+/* Validates p and computes the output size. */
+int mien_pool2d_out_size(const mien_pool2d_params *p, int64_t *OH, int64_t *OW);
 
 /* Batch norm over contiguous [N, C, S] (S = product of spatial sizes). */
 typedef struct mien_batchnorm_params {
@@ -196,9 +203,9 @@ typedef struct mien_backend {
    * MEAN divides by the count; an empty SUM is 0, PROD 1, MAX/MIN NaN. */
   int (*reduce)(mien_reduce_op op, const mien_strided *out, const mien_strided *in, const bool *reduced);
   /* out int64 [in's shape with dim `dim` of size 1] = 0-based index of the
-   * first maximum (want_max) or minimum along dim; NaN wins. */
+   * first maximum (want_max) or minimum along dim (compared as in C). */
   int (*arg_reduce)(bool want_max, const mien_strided *out, const mien_strided *in, int dim);
-  /* *host_out = sum of squares of in (float), in double. */
+  /* *host_out = sum of squares of a contiguous float in, in double. */
   int (*sum_squares)(const mien_strided *in, double *host_out);
 
   /* --- linear algebra: row-major C = alpha * op(A) op(B) + beta * C (beta 0 never reads C) --- */
@@ -256,14 +263,17 @@ typedef struct mien_backend {
                                 const void *weight, double smoothing, const void *dloss, void *dlogits);
 
   /* --- random streams (rng.h): element i of a request with base block b --- */
-  /* uniform: lo + (hi-lo) * mien_unit_double(philox(seed, b + i/4)[i%4]), rounded to out's dtype. */
+  /* Element i counts in row-major order of out's shape, whatever its strides.
+   * uniform: lo + (hi-lo) * mien_unit_double(philox(seed, b + i/4)[i%4]), rounded to out's dtype. */
   int (*uniform)(const mien_strided *out, uint64_t seed, uint64_t base, double lo, double hi);
-  /* normal: Box-Muller on words 0 and 1 of block b + i (mien_normal_at). */
+  /* normal: mean + std * sqrt(-2 log u1) cos(2 pi u2) with, from block b + i,
+   * u1 = ((w0 >> 8) + 1) / 2^24 and u2 = (w1 >> 8) / 2^24 (mien_normal_at). */
   int (*normal)(const mien_strided *out, uint64_t seed, uint64_t base, double mean, double std);
-  /* bernoulli: (philox(seed, b + i/4)[i%4] >> 8) < mien_unit_threshold(p) as 0/1. */
+  /* bernoulli, into a contiguous out: (philox(seed, b + i/4)[i%4] >> 8) < mien_unit_threshold(p) as 0/1. */
   int (*bernoulli)(const mien_strided *out, uint64_t seed, uint64_t base, double p);
   /* Inverted dropout of contiguous x [n]: keep with the bernoulli(1-p) stream
-   * above, y = keep ? x / (1-p) : 0; mask (nullable, uint8) records keep. */
+   * above, y = x * (keep ? (T)(1 / (1-p)) : 0) in x's type T; mask (nullable,
+   * uint8) records keep. */
   int (*dropout)(mien_dtype dtype, int64_t n, const void *x, double p, uint64_t seed, uint64_t base, void *y,
                  uint8_t *mask);
 

@@ -6,11 +6,11 @@
 #ifndef MIEN_CUDA_EMU_BACKEND_H
 #define MIEN_CUDA_EMU_BACKEND_H
 
-#include "backend.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#include "backend.h" /* a C header: C linkage for what it declares */
 
 mien_backend *mien_cuda_emu_backend(void);
 void mien_cuda_emu_set_host(const mien_backend_host *host);

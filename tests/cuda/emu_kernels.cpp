@@ -4,7 +4,7 @@
  * against the core's own CPU code, bit for bit). Operands have odd sizes,
  * broadcast and transposed strides, NaN where it matters, and empty shapes.
  * Built with ASan and UBSan. */
-extern "C" { /* C headers of the core, first: backend.h includes augment.h again */
+extern "C" {
 #include "image/augment.h"
 #include "rng.h"
 }
@@ -270,8 +270,7 @@ static void check_reduce() {
       int64_t best = 0;
       for (int64_t k = 1; k < 7; k++) {
         const double v = get(in, k * 13 + j), b = get(in, best * 13 + j);
-        if (b != b) break;
-        if (v != v || (want_max ? v > b : v < b)) best = k;
+        if (want_max ? v > b : v < b) best = k;
       }
       expect_close("index", get(out, j), (double)best, 0, 0);
     }
