@@ -91,6 +91,24 @@ inline mien_kiter mien_kiter_of(int nops, const mien_strided *const *ops) {
 
 inline size_t mien_k_dtype_size(mien_dtype t) { return t == MIEN_UINT8 ? 1 : t == MIEN_FLOAT32 ? 4 : 8; }
 
+/* Element off of an array of dtype dt, read or written as a double. */
+MIEN_HD double mien_k_load(const void *base, int64_t off, mien_dtype dt) {
+  switch (dt) {
+    case MIEN_FLOAT32: return ((const float *)base)[off];
+    case MIEN_FLOAT64: return ((const double *)base)[off];
+    case MIEN_INT64: return (double)((const int64_t *)base)[off];
+    default: return ((const uint8_t *)base)[off];
+  }
+}
+MIEN_HD void mien_k_store(void *base, int64_t off, mien_dtype dt, double v) {
+  switch (dt) {
+    case MIEN_FLOAT32: ((float *)base)[off] = (float)v; break;
+    case MIEN_FLOAT64: ((double *)base)[off] = v; break;
+    case MIEN_INT64: ((int64_t *)base)[off] = (int64_t)v; break;
+    default: ((uint8_t *)base)[off] = (uint8_t)v; break;
+  }
+}
+
 /* Combining partial results in double: sums, products and NaN-propagating
  * max / min (a NaN anywhere makes the result NaN, as on the CPU). */
 enum { MIEN_K_COMBINE_SUM, MIEN_K_COMBINE_PROD, MIEN_K_COMBINE_MAX, MIEN_K_COMBINE_MIN };

@@ -46,7 +46,7 @@ MIEN_HD T mien_unary_value(int op, T x, double p0, double p1) {
     case 2: return (T)log(d);
     case 3: return (T)sqrt(d);
     case 4: return mien_negative(x) ? (T)-d : x;
-    case 5: return mien_negative(x) || x == T(0) ? T(0) : x;
+    case 5: return x > T(0) ? x : T(0); /* NaN -> 0, as on the CPU */
     case 6: return (T)(1.0 / (1.0 + exp(-d)));
     case 7: return (T)tanh(d);
     case 8: return (T)sin(d);

@@ -36,14 +36,14 @@ __global__ void __launch_bounds__(MIEN_K_THREADS) bernoulli_kernel(mien_kiter it
   }
 }
 
-/* keep with probability 1-p: y = keep ? x / (1-p) : 0 */
+/* keep with probability 1-p: y = x * (keep ? (T)(1/(1-p)) : 0), in T */
 template <class T>
 __global__ void __launch_bounds__(MIEN_K_THREADS) dropout_kernel(int64_t n, const T *x, double p, uint64_t seed,
                                                                  uint64_t base, uint32_t threshold, T *y,
                                                                  uint8_t *mask) {
   MIEN_GRID_LOOP(i, n) {
     const bool keep = (mien_k_philox_word(seed, base, i) >> 8) < threshold;
-    y[i] = keep ? (T)((double)x[i] / (1.0 - p)) : T(0);
+    y[i] = x[i] * (keep ? (T)(1.0 / (1.0 - p)) : T(0));
     if (mask) mask[i] = keep;
   }
 }

@@ -16,9 +16,10 @@ MIEN_HD double mien_k_reduce_finish(int op, double acc, int64_t count) {
 }
 
 /* outer: kept dims (stride 0 = out, 1 = in); inner: reduced dims (stride 0 = in). */
+/* out may have another dtype than in (the mean of int64 is float32). */
 template <class T>
-__global__ void __launch_bounds__(REDUCE_THREADS) reduce_kernel(int op, mien_kiter outer, mien_kiter inner, T *out,
-                                                                const T *in) {
+__global__ void __launch_bounds__(REDUCE_THREADS) reduce_kernel(int op, mien_kiter outer, mien_kiter inner, void *out,
+                                                                mien_dtype out_dtype, const T *in) {
   const int kind = mien_k_reduce_kind(op);
   MIEN_ROW_LOOP(o, outer.numel) {
     int64_t base[2];
@@ -30,7 +31,7 @@ __global__ void __launch_bounds__(REDUCE_THREADS) reduce_kernel(int op, mien_kit
       acc = mien_k_combine(kind, acc, (double)in[base[1] + off[0]]);
     }
     acc = mien_k_block_reduce(acc, kind);
-    if (threadIdx.x == 0) out[base[0]] = (T)mien_k_reduce_finish(op, acc, inner.numel);
+    if (threadIdx.x == 0) mien_k_store(out, base[0], out_dtype, mien_k_reduce_finish(op, acc, inner.numel));
   }
 }
 
@@ -89,7 +90,7 @@ extern "C" int mien_cuda_reduce(mien_reduce_op op, const mien_strided *out, cons
   int rc = 0;
   MIEN_K_DISPATCH(in->dtype, T, {
     rc = MIEN_LAUNCH(reduce_kernel<T>, mien_k_row_blocks(outer.numel), mien_k_warps_for(inner.numel, REDUCE_THREADS),
-                     nullptr, (int)op, outer, inner, (T *)out->data, (const T *)in->data);
+                     nullptr, (int)op, outer, inner, out->data, out->dtype, (const T *)in->data);
   });
   return rc;
 }

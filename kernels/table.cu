@@ -16,6 +16,14 @@ int mien_cuda_copy_strided(const mien_strided *, const mien_strided *);
 int mien_cuda_reduce(mien_reduce_op, const mien_strided *, const mien_strided *, const bool *);
 int mien_cuda_arg_reduce(bool, const mien_strided *, const mien_strided *, int);
 int mien_cuda_sum_squares(const mien_strided *, double *);
+int mien_cuda_batchnorm_forward_train(const mien_batchnorm_params *, mien_dtype, const void *, const void *,
+                                      const void *, void *, void *, void *, void *, void *);
+int mien_cuda_batchnorm_forward_eval(const mien_batchnorm_params *, mien_dtype, const void *, const void *,
+                                     const void *, const void *, const void *, void *);
+int mien_cuda_batchnorm_backward_train(const mien_batchnorm_params *, mien_dtype, const void *, const void *,
+                                       const void *, const void *, const void *, void *, void *, void *);
+int mien_cuda_batchnorm_backward_eval(const mien_batchnorm_params *, mien_dtype, const void *, const void *,
+                                      const void *, const void *, const void *, void *, void *, void *);
 int mien_cuda_softmax_forward(mien_dtype, bool, int64_t, int64_t, int64_t, const void *, void *);
 int mien_cuda_softmax_backward(mien_dtype, bool, int64_t, int64_t, int64_t, const void *, const void *, void *);
 int mien_cuda_cross_entropy_forward(mien_dtype, int64_t, int64_t, const void *, const int64_t *, const void *, double,
@@ -58,6 +66,10 @@ extern "C" void mien_cuda_fill_kernels(mien_backend *b) {
   b->max_pool2d_backward = mien_cuda_max_pool2d_backward;
   b->avg_pool2d_forward = mien_cuda_avg_pool2d_forward;
   b->avg_pool2d_backward = mien_cuda_avg_pool2d_backward;
+  b->batchnorm_forward_train = mien_cuda_batchnorm_forward_train;
+  b->batchnorm_forward_eval = mien_cuda_batchnorm_forward_eval;
+  b->batchnorm_backward_train = mien_cuda_batchnorm_backward_train;
+  b->batchnorm_backward_eval = mien_cuda_batchnorm_backward_eval;
   b->softmax_forward = mien_cuda_softmax_forward;
   b->softmax_backward = mien_cuda_softmax_backward;
   b->cross_entropy_forward = mien_cuda_cross_entropy_forward;

@@ -164,6 +164,7 @@ static void check_unary() {
     for (int op = 0; op < MIEN_NUM_UNARY_OPS; op++) {
       current = "unary op " + std::to_string(op);
       Operand a = make(t, {9, 13}, true, -8, 8), out = make(t, {9, 13}, false, 0, 0);
+      write_at(a.s, 0, NAN);
       const double p0 = op == MIEN_CLAMP ? -1.5 : 0.25, p1 = op == MIEN_CLAMP ? NAN : 0;
       CHECK_OK(B->unary((mien_unary_op)op, &out.s, &a.s, p0, p1));
       for (int64_t i = 0; i < numel(out.s); i++)
@@ -375,7 +376,7 @@ static void check_random() {
     kept += keep;
     expect_close("bernoulli", get(bern, i), keep, 0, 0);
     expect_close("mask", mask[i], keep, 0, 0);
-    expect_close("dropout", get(y, i), keep ? (double)(float)(get(x, i) / (1 - p)) : 0.0, 0, 0);
+    expect_close("dropout", get(y, i), (double)((float)get(x, i) * (keep ? (float)(1 / (1 - p)) : 0.0f)), 0, 0);
   }
   CHECK(kept > n / 2 && kept < n * 9 / 10);
 }
@@ -539,6 +540,42 @@ static void check_optim() {
   }
 }
 
+/* ---- batch norm: training forward and backward against the formulas ---- */
+static void check_batchnorm() {
+  current = "batchnorm";
+  const int64_t N = 3, C = 5, S = 7, M = N * S;
+  mien_batchnorm_params p = {N, C, S, 1e-5, 0.1};
+  Operand x = make(MIEN_FLOAT64, {N, C, S}, false, -2, 2), y = make(MIEN_FLOAT64, {N, C, S}, false, 0, 0);
+  Operand dy = make(MIEN_FLOAT64, {N, C, S}, false, -1, 1), dx = make(MIEN_FLOAT64, {N, C, S}, false, 0, 0);
+  Operand g = make(MIEN_FLOAT64, {C}, false, 0.5, 1.5), b = make(MIEN_FLOAT64, {C}, false, -1, 1);
+  Operand rm = make(MIEN_FLOAT64, {C}, false, 0, 0), rv = make(MIEN_FLOAT64, {C}, false, 1, 1);
+  Operand sm = make(MIEN_FLOAT64, {C}, false, 0, 0), si = make(MIEN_FLOAT64, {C}, false, 0, 0);
+  Operand dg = make(MIEN_FLOAT64, {C}, false, 0, 0), db = make(MIEN_FLOAT64, {C}, false, 0, 0);
+  CHECK_OK(B->batchnorm_forward_train(&p, MIEN_FLOAT64, x.s.data, g.s.data, b.s.data, rm.s.data, rv.s.data, sm.s.data,
+                                      si.s.data, y.s.data));
+  CHECK_OK(B->batchnorm_backward_train(&p, MIEN_FLOAT64, x.s.data, dy.s.data, g.s.data, sm.s.data, si.s.data,
+                                       dx.s.data, dg.s.data, db.s.data));
+  for (int64_t c = 0; c < C; c++) {
+    double mean = 0, var = 0, sdy = 0, sdyx = 0;
+    for (int64_t k = 0; k < M; k++) mean += get(x, (k / S * C + c) * S + k % S) / M;
+    for (int64_t k = 0; k < M; k++) var += std::pow(get(x, (k / S * C + c) * S + k % S) - mean, 2) / M;
+    const double inv = 1 / std::sqrt(var + 1e-5);
+    for (int64_t k = 0; k < M; k++) {
+      const int64_t at = (k / S * C + c) * S + k % S;
+      expect_close("y", get(y, at), (get(x, at) - mean) * inv * get(g, c) + get(b, c), 1e-12, 1e-12);
+      sdy += get(dy, at), sdyx += get(dy, at) * (get(x, at) - mean) * inv;
+    }
+    expect_close("running_var", get(rv, c), 0.9 + 0.1 * var * M / (M - 1), 1e-12, 1e-12);
+    expect_close("dgamma", get(dg, c), sdyx, 1e-12, 1e-12);
+    expect_close("dbeta", get(db, c), sdy, 1e-12, 1e-12);
+    for (int64_t k = 0; k < M; k++) {
+      const int64_t at = (k / S * C + c) * S + k % S;
+      const double xhat = (get(x, at) - mean) * inv;
+      expect_close("dx", get(dx, at), get(g, c) * inv / M * (M * get(dy, at) - sdy - xhat * sdyx), 1e-10, 1e-12);
+    }
+  }
+}
+
 /* ---- augmentation: bit for bit the CPU's mien_augment_batch ---- */
 static void check_augment() {
   for (int c : {1, 3})
@@ -573,7 +610,7 @@ int main() {
         {"binary", check_binary}, {"unary", check_unary},     {"where/fill/copy", check_where_fill_copy},
         {"reduce", check_reduce}, {"softmax", check_softmax}, {"random", check_random},
         {"pool", check_pool},     {"index", check_index},     {"optim", check_optim},
-        {"augment", check_augment}};
+        {"batchnorm", check_batchnorm}, {"augment", check_augment}};
     for (const auto &c : checks) {
       const uint64_t launches = mien_emu::launches();
       c.second();
