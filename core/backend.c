@@ -1,5 +1,6 @@
 /* The registry of backends, one per device type, and device names. */
 #include "backend.h"
+#include "cuda_loader.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -81,6 +82,14 @@ const mien_backend *mien_backend_for(mien_device d) {
   const int index = mien_device_index(d);
   const mien_backend *b = type < MIEN_NUM_DEVICE_TYPES ? backends[type] : NULL;
   char name[32];
+  if (!b && type == MIEN_DEVICE_CUDA) {
+    /* the CUDA backend is a library loaded (and registered) on first use */
+    if (mien_cuda_load() != 0) {
+      mien_set_error("device %s is not available: %s", mien_device_str(d, name, sizeof name), mien_cuda_why());
+      return NULL;
+    }
+    b = backends[type];
+  }
   if (!b) {
     mien_set_error("device %s is not available: no %s backend in this build", mien_device_str(d, name, sizeof name),
                    mien_device_type_name(type));

@@ -22,6 +22,7 @@
 
 #include "autograd.h"
 #include "backend.h"
+#include "cuda_loader.h"
 #include "dtype.h"
 #include "error.h"
 #include "image/augment.h"

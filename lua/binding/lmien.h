@@ -55,5 +55,6 @@ void lmien_register_bytes(lua_State *L); /* bytes_decode/bytes_encode (bytes_lua
 void lmien_register_image_transform(lua_State *L); /* image_warp, image_convert (image_transform_lua.c) */
 void lmien_register_dist(lua_State *L); /* dist_* collectives for mien.dist (dist_lua.c) */
 void lmien_register_video(lua_State *L); /* video_open, video_writer (video/video_lua.c; with libav only) */
+void lmien_register_cuda(lua_State *L); /* cuda_available, cuda_why, ... (cuda_lua.c) */
 
 #endif

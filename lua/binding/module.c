@@ -71,5 +71,6 @@ int luaopen_mien_core(lua_State *L) {
 #ifdef MIEN_HAVE_VIDEO /* cmake/video.cmake, when libav is found */
   lmien_register_video(L);
 #endif
+  lmien_register_cuda(L);
   return 1;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda_loader.h" /* CUDA backend */
 #include "lmien.h"
 
 typedef struct tensor_box {

@@ -30,12 +30,9 @@ end
 
 require "mien.tensor_print"
 
--- The GPU: available when a CUDA backend is registered with the core;
--- without one, asking for "cuda" is an error naming the device.
-mien.cuda = {
-  available = function() return core.device_available("cuda") end,
-  synchronize = function() end,
-}
+-- The CUDA backend (lua/mien/cuda.lua): available() is false, and why()
+-- says why, when this build or machine has no usable GPU.
+mien.cuda = require "mien.cuda"
 
 --- What this build of mien is: version, BLAS backend, threads, devices.
 -- @treturn table {version=, blas=, threads=, ...}
