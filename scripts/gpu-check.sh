@@ -62,6 +62,7 @@ step parity 30 "$kit; $parity"
 step memcheck 40 "$kit; $small compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/test_backend_ops"
 step racecheck 40 "$kit; $small compute-sanitizer --tool racecheck --error-exitcode 1 build-gpu/test_backend_ops"
 step specs_gpu 30 "$kit; busted --run=gpu -o TAP"
+step dist_nccl 40 "$kit; MIEN_BUILD=build-gpu bash scripts/gpu-check.d/dist.sh"
 step bench_mien 45 "$kit; lua5.4 bench/train_fercnn.lua --device cuda --n 6400 --epochs 1 --infer-reps 5 | tail -1 > \"$OUT/bench_mien.json\""
 step bench_torch 60 "OUT=\"$OUT\" python3 .device/torch_anchor.py | head -1 > \"$OUT/bench_torch.json\""
 

@@ -5,9 +5,10 @@
 # GPU (at least one). Prints "dist nccl: ok (...)" or says what is missing.
 set -u
 cd "$(dirname "$0")/../.."
-if [ ! -x build/dist_nccl_check ] || [ ! -f build/mien/libmien_nccl.so ]; then
+build=${MIEN_BUILD:-build} # gpu-check.sh builds into build-gpu
+if [ ! -x "$build"/dist_nccl_check ] || [ ! -f "$build"/mien/libmien_nccl.so ]; then
   echo "dist nccl: SKIP (not built: needs libopenmpi-dev and the CUDA toolkit with nccl.h)"; exit 0
 fi
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 if [ "${gpus:-0}" -lt 1 ]; then echo "dist nccl: SKIP (no GPU)"; exit 0; fi
-timeout 300 mpirun --allow-run-as-root --oversubscribe -np "$gpus" build/dist_nccl_check build/mien/libmien_nccl.so
+timeout 300 mpirun --allow-run-as-root --oversubscribe -np "$gpus" "$build"/dist_nccl_check "$build"/mien/libmien_nccl.so
