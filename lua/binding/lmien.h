@@ -51,5 +51,6 @@ void lmien_register_io(lua_State *L);
 void lmien_register_image(lua_State *L);
 void lmien_register_bytes(lua_State *L); /* bytes_decode/bytes_encode (bytes_lua.c) */
 void lmien_register_image_transform(lua_State *L); /* image_warp, image_convert (image_transform_lua.c) */
+void lmien_register_image_check(lua_State *L);     /* hardening: the pixel limit (image_check_lua.c) */
 
 #endif

@@ -80,5 +80,6 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_image(L);
   lmien_register_bytes(L);
   lmien_register_image_transform(L);
+  lmien_register_image_check(L); /* hardening: image_max_pixels, image_set_max_pixels */
   return 1;
 }
