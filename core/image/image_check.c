@@ -84,8 +84,10 @@ static int check_bmp(const char *name, const uint8_t *d, size_t len, int64_t w, 
   return 0;
 }
 
-/* PNM (binary P5/P6): the header's three numbers, then w*h*c samples. */
-static int check_pnm(const char *name, const uint8_t *d, size_t len, int64_t w, int64_t h) {
+/* PNM (binary P5/P6) header: width, height and maximum value, each after
+ * whitespace or comments, then one whitespace byte. Read here before
+ * stb_image reads it: stb 2.27 multiplies the digits into an int unchecked. */
+static int pnm_header(const char *name, const uint8_t *d, size_t len, size_t *data_start, long *maxval) {
   size_t i = 2;
   long value[3] = {0, 0, 0};
   for (int k = 0; k < 3; k++) {
@@ -98,11 +100,26 @@ static int check_pnm(const char *name, const uint8_t *d, size_t len, int64_t w, 
       }
       break;
     }
-    while (i < len && d[i] >= '0' && d[i] <= '9' && value[k] < 100000000) value[k] = value[k] * 10 + (d[i++] - '0');
+    while (i < len && d[i] >= '0' && d[i] <= '9') {
+      value[k] = value[k] * 10 + (d[i++] - '0');
+      if (value[k] > (1L << 24)) {
+        mien_set_error("'%s': PNM header number %d is too large", name, k + 1);
+        return -1;
+      }
+    }
   }
-  i++; /* the single whitespace before the samples */
-  size_t channels = d[1] == '6' ? 3 : 1, bytes = value[2] > 255 ? 2 : 1;
-  double need = (double)i + (double)w * (double)h * (double)(channels * bytes);
+  if (value[2] > 255) { /* stb_image 2.27 converts 16-bit PNM channels past its buffer */
+    mien_set_error("'%s': 16-bit PNM (maximum value %ld) is not supported", name, value[2]);
+    return -1;
+  }
+  *data_start = i + 1; /* the single whitespace before the samples */
+  *maxval = value[2];
+  return 0;
+}
+
+/* PNM samples: w*h*c bytes after the header. */
+static int check_pnm(const char *name, const uint8_t *d, size_t len, int64_t w, int64_t h, size_t data_start) {
+  double need = (double)data_start + (double)w * (double)h * (d[1] == '6' ? 3.0 : 1.0);
   if (need > (double)len) return truncated(name, "PNM", need > 1e18 ? (size_t)-1 : (size_t)need, len);
   return 0;
 }
@@ -124,7 +141,9 @@ static int check_tga(const char *name, const uint8_t *d, size_t len, int64_t w, 
 
 int mien_image_check(const char *name, const uint8_t *d, size_t len) {
   int w, h, c;
-  const int is_jpeg = len >= 2 && d[0] == 0xFF && d[1] == 0xD8;
+  size_t fill = 0; /* stb_image takes 0xFF... 0xD8 for a JPEG, as the standard allows */
+  while (fill < len && d[fill] == 0xFF) fill++;
+  const int is_jpeg = fill > 0 && fill < len && d[fill] == 0xD8;
   size_t entropy = 0;
   /* the JPEG tables first: stbi_info itself reads them */
   if (is_jpeg && mien_jpeg_check(name, d, len, &entropy) != 0) return -1;
@@ -132,6 +151,10 @@ int mien_image_check(const char *name, const uint8_t *d, size_t len) {
     mien_set_error("'%s': %zu bytes is more than an image file may have", name, len);
     return -1;
   }
+  const int is_pnm = len >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6');
+  size_t pnm_start = 0;
+  long maxval = 0;
+  if (is_pnm && pnm_header(name, d, len, &pnm_start, &maxval) != 0) return -1;
   if (!stbi_info_from_memory(d, (int)len, &w, &h, &c)) return 0; /* the decoder names the problem */
   if (mien_image_check_size(name, w, h) != 0) return -1;
   if (is_jpeg) {
@@ -141,7 +164,7 @@ int mien_image_check(const char *name, const uint8_t *d, size_t len) {
   }
   if (len >= 8 && !memcmp(d, "\x89PNG\r\n\x1a\n", 8)) return check_png(name, d, len, w, h);
   if (len >= 2 && d[0] == 'B' && d[1] == 'M') return check_bmp(name, d, len, w, h);
-  if (len >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return check_pnm(name, d, len, w, h);
+  if (is_pnm) return check_pnm(name, d, len, w, h, pnm_start);
   if (len >= 6 && !memcmp(d, "GIF8", 4)) {
     /* an LZW code of 12 bits yields at most 4096 pixels */
     if ((double)w * (double)h > 4096.0 * 8.0 / 12.0 * (double)len) return bomb(name, "GIF", w, h, len);

@@ -61,12 +61,14 @@ static size_t skip_entropy(const uint8_t *d, size_t len, size_t i) {
 }
 
 int mien_jpeg_check(const char *name, const uint8_t *d, size_t len, size_t *entropy_bytes) {
-  size_t entropy = 0;
-  if (len < 4 || d[0] != 0xFF || d[1] != 0xD8) {
+  size_t entropy = 0, i = 0;
+  /* stb_image, like the standard, allows fill bytes (0xFF) before a marker, SOI included */
+  while (i < len && d[i] == 0xFF) i++;
+  if (i == 0 || i >= len || d[i] != 0xD8) {
     mien_set_error("'%s': not a JPEG (no start-of-image marker)", name);
     return -1;
   }
-  size_t i = 2;
+  i++;
   for (;;) {
     if (i >= len) {
       mien_set_error("'%s': truncated JPEG (no end-of-image marker; %zu bytes)", name, len);

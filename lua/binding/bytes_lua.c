@@ -120,9 +120,12 @@ static int l_bytes_decode(lua_State *L) {
     minv = lua_tonumber(L, -1);
     lua_pop(L, 2);
   }
-  if (offset < 0 || (size_t)offset > len || (uint64_t)count > (len - (size_t)offset) / size)
-    luaL_error(L, "bytes_decode: %I values of %s at byte %I need more bytes than the data has (%I)",
-               (lua_Integer)count, stored_types[si].name, offset, (lua_Integer)len);
+  if (offset < 0 || (size_t)offset > len || (uint64_t)count > (len - (size_t)offset) / size) {
+    int64_t need;
+    if (__builtin_mul_overflow(count, (int64_t)size, &need)) need = INT64_MAX;
+    luaL_error(L, "bytes_decode: %I values of %s at byte %I need %I bytes, but the data has %I", (lua_Integer)count,
+               stored_types[si].name, offset, (lua_Integer)need, (lua_Integer)len);
+  }
   const unsigned char *p = s + offset;
   mien_dtype dt;
   if (quant) dt = MIEN_FLOAT32;

@@ -4,6 +4,7 @@ local core = require "mien.core"
 local dataset = require "mien.data.dataset"
 local split = require "mien.data.split"
 local loader = require "mien.data.loader"
+local fs = require "mien.util.fs"
 
 local data = {
   dataset = dataset.new,
@@ -92,6 +93,11 @@ local function decode_files(files, labels, classes, opts)
     ds.skipped = #failed
     ds.skipped_files = {}
     for _, i in ipairs(failed) do table.insert(ds.skipped_files, files[i]) end
+    -- hardening: skipping is never silent
+    if not opts.quiet then
+      io.stderr:write(string.format("mien.data: skipped %d of %d images that could not be decoded (first: %s)\n",
+        #failed, #files, files[failed[1]]))
+    end
   else
     ds.skipped = 0
     ds.skipped_files = {}
@@ -232,7 +238,11 @@ function data.manifest(csv_path, opts)
       if #fields ~= k then bad("has %d fields, expected %d", #fields, k) end
       if fields[pcol] == "" then bad("empty path") end
       if fields[lcol] == "" then bad("empty label") end
-      files[#files + 1] = path_join(base, fields[pcol])
+      -- hardening: the image must stay inside the CSV's folder unless opts.allow_outside
+      local ok, file = pcall(fs.inside, base, fields[pcol], { allow_outside = opts.allow_outside,
+        what = string.format("manifest: '%s' line %d", csv_path, line_no) })
+      if not ok then f:close(); error(file, 2) end
+      files[#files + 1] = file
       names[#names + 1] = fields[lcol]
       lines[#lines + 1] = line_no
       if gcol then groups[#groups + 1] = fields[gcol] end

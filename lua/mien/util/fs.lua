@@ -42,6 +42,8 @@ function fs.write_atomic(path, content)
 end
 
 function fs.mkdir_p(dir)
+  local has_core, core = pcall(require, "mien.core")
+  if has_core and core.is_dir(dir) then return end -- no shell for a folder that exists
   local ok = os.execute("mkdir -p " .. fs.shell_quote(dir))
   if not ok then
     error("cannot create directory " .. dir, 2)
@@ -76,10 +78,10 @@ end
 function fs.inside(folder, name, opts)
   opts = opts or {}
   if type(name) ~= "string" or name == "" then
-    error(string.format("%s: a path must be a non-empty string, got %s", opts.what or "a file", tostring(name)), 2)
+    error(string.format("%s: a path must be a non-empty string, got %s", opts.what or "a file", tostring(name)), 0)
   end
   if name:find("\0", 1, true) then
-    error(string.format("%s: path '%s' contains a NUL byte", opts.what or "a file", (name:gsub("\0", "\\0"))), 2)
+    error(string.format("%s: path '%s' contains a NUL byte", opts.what or "a file", (name:gsub("\0", "\\0"))), 0)
   end
   if opts.allow_outside then
     if name:sub(1, 1) == "/" then return name end
@@ -103,7 +105,7 @@ function fs.inside(folder, name, opts)
   end
   if why then
     error(string.format("%s: path '%s' escapes its folder '%s' (it %s); pass allow_outside = true to read it anyway",
-      opts.what or "a file", name, folder, why), 2)
+      opts.what or "a file", name, folder, why), 0)
   end
   return joined
 end
