@@ -27,7 +27,8 @@ int mien_image_check_size(const char *name, int64_t width, int64_t height) {
     return -1;
   }
   if (width > limit / height) {
-    mien_set_error("'%s': image claims %lldx%lld pixels, more than the limit of %lld (mien.image.set_max_pixels)", name,
+    mien_set_error("'%s': image claims %lldx%lld (width x height) pixels, more than the limit of %lld "
+                   "(mien.image.set_max_pixels)", name,
                    (long long)width, (long long)height, (long long)limit);
     return -1;
   }
@@ -39,7 +40,7 @@ static uint32_t le32(const uint8_t *p) { return le16(p) | le16(p + 2) << 16; }
 static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
 static int bomb(const char *name, const char *format, int64_t w, int64_t h, size_t len) {
-  mien_set_error("'%s': %s claims %lldx%lld pixels but its %zu bytes cannot encode that many (a decode bomb or a "
+  mien_set_error("'%s': %s claims %lldx%lld (width x height) pixels but its %zu bytes cannot encode that many (a decode bomb or a "
                  "truncated file)", name, format, (long long)w, (long long)h, len);
   return -1;
 }

@@ -9,8 +9,8 @@
 #include "image_check.h"
 
 /* One DHT segment's body: any number of tables, each a class/id byte, 16
- * code counts and that many symbols. */
-static int check_dht(const char *name, const uint8_t *p, size_t n, size_t at) {
+ * code counts and that many symbols. Marks defined[class][id]. */
+static int check_dht(const char *name, const uint8_t *p, size_t n, size_t at, unsigned char defined[2][4]) {
   size_t i = 0;
   while (i < n) {
     int tc = p[i] >> 4, th = p[i] & 15;
@@ -45,7 +45,30 @@ static int check_dht(const char *name, const uint8_t *p, size_t n, size_t at) {
                      total);
       return -1;
     }
+    defined[tc][th] = 1;
     i += 17 + total;
+  }
+  return 0;
+}
+
+/* An SOS header's Huffman table selectors must name tables defined before
+ * it: stb_image 2.27 decodes with whatever an undefined table's memory
+ * holds, and indexes its symbol array with the result. A progressive DC scan
+ * uses DC tables only (none when refining), an AC scan AC tables only. */
+static int check_sos(const char *name, const uint8_t *p, size_t n, size_t at, int progressive,
+                     unsigned char defined[2][4]) {
+  if (n < 1 || n < 1 + 2 * (size_t)p[0] + 3) return 0; /* stb rejects the header itself */
+  const size_t ns = p[0];
+  const int ss = p[1 + 2 * ns], ah = p[3 + 2 * ns] >> 4;
+  const int need_dc = !progressive || (ss == 0 && ah == 0), need_ac = !progressive || ss > 0;
+  for (size_t k = 0; k < ns; k++) {
+    const int td = p[2 + 2 * k] >> 4, ta = p[2 + 2 * k] & 15;
+    if (td > 3 || ta > 3) continue; /* stb rejects the selector itself */
+    if ((need_dc && !defined[0][td]) || (need_ac && !defined[1][ta])) {
+      mien_set_error("'%s': the JPEG scan at byte %zu uses Huffman table %s %d, which is not defined before it", name,
+                     at, need_dc && !defined[0][td] ? "DC" : "AC", need_dc && !defined[0][td] ? td : ta);
+      return -1;
+    }
   }
   return 0;
 }
@@ -62,6 +85,8 @@ static size_t skip_entropy(const uint8_t *d, size_t len, size_t i) {
 
 int mien_jpeg_check(const char *name, const uint8_t *d, size_t len, size_t *entropy_bytes) {
   size_t entropy = 0, i = 0;
+  unsigned char defined[2][4] = {{0}};
+  int progressive = -1; /* not known before the frame header */
   /* stb_image, like the standard, allows fill bytes (0xFF) before a marker, SOI included */
   while (i < len && d[i] == 0xFF) i++;
   if (i == 0 || i >= len || d[i] != 0xD8) {
@@ -98,7 +123,10 @@ int mien_jpeg_check(const char *name, const uint8_t *d, size_t len, size_t *entr
                      seg, len - i);
       return -1;
     }
-    if (marker == 0xC4 && check_dht(name, d + i + 2, seg - 2, i + 2) != 0) return -1;
+    if (marker == 0xC4 && check_dht(name, d + i + 2, seg - 2, i + 2, defined) != 0) return -1;
+    /* stb_image takes the first SOF0/1/2 as the frame: SOF2 is decoded progressively */
+    if ((marker == 0xC0 || marker == 0xC1 || marker == 0xC2) && progressive < 0) progressive = marker == 0xC2;
+    if (marker == 0xDA && check_sos(name, d + i + 2, seg - 2, at, progressive == 1, defined) != 0) return -1;
     i += seg;
     if (marker == 0xDA) { /* SOS: the scan's coded data follows */
       size_t end = skip_entropy(d, len, i);
