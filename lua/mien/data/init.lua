@@ -35,7 +35,8 @@ end
 
 -- One sub-folder per class (sorted names), every image decoded in parallel
 -- to size x size with `channels` channels. opts: size (default: the first
--- image's), channels (1), skip_bad (false), resize ("auto"|"bilinear"|"area"),
+-- image's), channels (1), skip_bad (false: a bad image is an error naming it;
+-- true: it is left out, and a line on stderr says how many unless quiet), resize ("auto"|"bilinear"|"area"),
 -- cache (a safetensors path, or true for a default one; see data.from_files).
 function data.image_folder(dir, opts)
   opts = opts or {}
@@ -202,7 +203,9 @@ end
 -- the CSV's folder. opts.classes fixes the class list (a label outside it is
 -- an error). The decoding options (size, channels, skip_bad, resize, cache)
 -- are those of image_folder. A row with a wrong number of fields or an
--- empty path or label is an error naming the line.
+-- empty path or label is an error naming the line, and so is a path that
+-- leaves the CSV's folder (.., absolute, a link outside) unless
+-- opts.allow_outside is true.
 function data.manifest(csv_path, opts)
   opts = opts or {}
   local f = io.open(csv_path, "r")
