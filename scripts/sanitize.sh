@@ -30,7 +30,7 @@ else
 fi
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER=$cc -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_MODULE_LINKER_FLAGS="$link" >/dev/null || exit 2
-cmake --build "$BUILD" -j2 >/dev/null 2>"$BUILD.log" || { cat "$BUILD.log"; echo "sanitizers: build: FAILED"; exit 1; }
+cmake --build "$BUILD" -j2 >/dev/null 2>"$BUILD/build.log" || { cat "$BUILD/build.log"; echo "sanitizers: build: FAILED"; exit 1; }
 
 status=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
