@@ -41,6 +41,9 @@ cmake --build "$BUILD" -j2 --target $targets >/dev/null || { cmake --build "$BUI
 # a truncated-and-rewritten file on close (ext4's auto_da_alloc).
 if [ -z "${MIEN_FUZZ_TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then MIEN_FUZZ_TMPDIR=/dev/shm; fi
 export TMPDIR=${MIEN_FUZZ_TMPDIR:-${TMPDIR:-/tmp}}
+# One OpenMP thread: libFuzzer runs one input at a time, and a thread pool
+# per parallel region (image batches) costs more than it saves there.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
