@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked_size.h"
 #include "error.h"
 
 static int64_t live_tensors;
@@ -34,34 +35,26 @@ static mien_tensor *new_header(mien_storage *s, mien_dtype dtype) {
   return t;
 }
 
-static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
+/* hardening: shape products and byte counts go through core/checked_size.h */
+static int check_shape(int ndim, const int64_t *shape, mien_dtype dtype, int64_t *numel, size_t *nbytes) {
   if (ndim < 0 || ndim > MIEN_MAX_DIMS) {
     mien_set_error("tensors have at most %d dims, got %d", MIEN_MAX_DIMS, ndim);
     return -1;
   }
-  int64_t n = 1;
-  for (int d = 0; d < ndim; d++) {
-    if (shape[d] < 0) {
-      mien_set_error("negative size %lld in dim #%d of a new tensor", (long long)shape[d], d);
-      return -1;
-    }
-    n *= shape[d];
-  }
-  *numel = n;
-  return 0;
+  return mien_checked_shape_bytes(ndim, shape, mien_dtype_size(dtype), "new tensor", numel, nbytes);
 }
 
 static mien_tensor *new_tensor(int ndim, const int64_t *shape, mien_dtype dtype, mien_device device, bool zero) {
   int64_t numel;
-  if (check_shape(ndim, shape, &numel) != 0) return NULL;
-  const size_t nbytes = (size_t)numel * mien_dtype_size(dtype);
+  size_t nbytes;
+  if (check_shape(ndim, shape, dtype, &numel, &nbytes) != 0) return NULL;
   mien_storage *s = zero ? mien_storage_new(nbytes, device) : mien_storage_new_uninit(nbytes, device);
   if (!s) return NULL;
   mien_tensor *t = new_header(s, dtype);
   mien_storage_release(s);
   if (!t) return NULL;
   t->ndim = ndim;
-  memcpy(t->shape, shape, sizeof(int64_t) * ndim);
+  if (ndim > 0) memcpy(t->shape, shape, sizeof(int64_t) * ndim); /* shape may be NULL for a scalar */
   set_contiguous_strides(t);
   return t;
 }
@@ -92,7 +85,13 @@ mien_tensor *mien_arange(double start, double stop, double step, mien_dtype dtyp
     mien_set_error("arange: step %g does not go from %g towards %g", step, start, stop);
     return NULL;
   }
-  int64_t n = (int64_t)ceil((stop - start) / step);
+  /* hardening: the count is checked as a double before it becomes an int64 */
+  const double count = ceil((stop - start) / step);
+  if (!(count >= 0 && count < 9223372036854775808.0)) {
+    mien_set_error("arange: %g values from %g to %g in steps of %g do not fit a 64-bit size", count, start, stop, step);
+    return NULL;
+  }
+  int64_t n = (int64_t)count;
   const mien_backend *b = MIEN_BACKEND_NEED(device, arange, "arange");
   mien_tensor *t = b ? mien_empty(1, &n, dtype, device) : NULL;
   if (t && b->arange(mien_data_ptr(t), dtype, n, start, step) != 0) {

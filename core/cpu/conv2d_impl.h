@@ -62,7 +62,7 @@ static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REA
 #pragma omp parallel for num_threads(nthreads) schedule(static)
   for (int64_t s = 0; s < nspans; s++) {
     const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
-    REAL *buf = scratch + mien_thread_num() * (col_size + out_size);
+    REAL *buf = scratch ? scratch + mien_thread_num() * (col_size + out_size) : NULL; /* none for 1x1 kernels */
     const REAL *col = FN(unfold_span)(g, x, n0, nb, buf);
     REAL *yn = y + n0 * p->C_out * g->out_plane;
     if (small_k) { /* span 1 */
@@ -99,7 +99,7 @@ static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, c
 #pragma omp parallel for num_threads(nthreads) schedule(static)
   for (int64_t s = 0; s < nspans; s++) {
     const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
-    REAL *buf = scratch + mien_thread_num() * (col_size + dy_size);
+    REAL *buf = scratch ? scratch + mien_thread_num() * (col_size + dy_size) : NULL; /* none for 1x1 kernels */
     const REAL *dyn = dy + n0 * p->C_out * g->out_plane;
     REAL *dxn = dx + n0 * p->C_in * g->in_plane;
     if (nb > 1) {
@@ -142,7 +142,7 @@ static int FN(backward_weight_im2col)(const conv2d_geometry *g, const REAL *x, c
   {
     const int t = mien_thread_num();
     REAL *my_dw = t == 0 ? dw : partials + (t - 1) * dw_size;
-    REAL *buf = scratch + t * (col_size + dy_size);
+    REAL *buf = scratch ? scratch + t * (col_size + dy_size) : NULL; /* none for 1x1 kernels */
     memset(my_dw, 0, sizeof(REAL) * dw_size);
 #pragma omp for schedule(static)
     for (int64_t s = 0; s < nspans; s++) {

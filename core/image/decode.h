@@ -4,6 +4,7 @@
 #ifndef MIEN_IMAGE_DECODE_H
 #define MIEN_IMAGE_DECODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Decode one file. want_channels: 0 keeps the stored channel count (1..4, so
@@ -12,6 +13,12 @@
  * mien_image_free. Returns 0, or -1 with an error naming the file. */
 int mien_image_load(const char *path, int want_channels, uint8_t **pixels, int *h, int *w, int *c);
 void mien_image_free(uint8_t *pixels);
+
+/* The same from bytes in memory (name is for messages). Both go through
+ * mien_image_check (image_check.h) first: bad Huffman tables, decode bombs,
+ * truncated files and images over the pixel limit are errors. */
+int mien_image_decode(const char *name, const uint8_t *data, size_t len, int want_channels, uint8_t **pixels, int *h,
+                      int *w, int *c);
 
 /* Size and stored channel count from the header, without decoding. */
 int mien_image_info(const char *path, int *h, int *w, int *c);

@@ -77,7 +77,7 @@ int mien_image_load_batch(const char *const *paths, int64_t n, const mien_batch_
   free(bad);
   if (n_failed) *n_failed = count;
   if (count > 0 && !opts->skip_bad) {
-    mien_set_error("image %lld of %lld: %s", (long long)first_bad, (long long)n, first_message);
+    mien_set_error("image %lld of %lld: %s", (long long)first_bad + 1, (long long)n, first_message); /* 1-based */
     return -1;
   }
   return 0;

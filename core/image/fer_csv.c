@@ -159,7 +159,7 @@ static int parse_usage(const reader *r, const char *s, mien_fer_usage *usage) {
 /* Room for one more row in split; rows are appended in file order. */
 static int reserve_row(const reader *r, mien_fer_split *split, int64_t *cap) {
   if (split->n < *cap) return 0;
-  int64_t grown = *cap ? *cap * 2 : 1024;
+  int64_t grown = *cap ? *cap * 2 : 64; /* small files (and fuzzing) stay small; doubling covers the rest */
   int64_t *labels = realloc(split->labels, sizeof(int64_t) * (size_t)grown);
   if (labels) split->labels = labels;
   uint8_t *pixels = labels ? realloc(split->pixels, (size_t)MIEN_FER_PIXELS * (size_t)grown) : NULL;
@@ -215,6 +215,11 @@ int mien_fer_csv_read(const char *path, mien_fer_data *out) {
       while ((got = next_line(&r)) == 1)
         if (r.buf[0] != '\0' && parse_row(&r, &col, out, caps) != 0) break;
       rc = got == 0 ? 0 : -1;
+      /* hardening: a header without rows is an error, not three empty splits */
+      if (rc == 0 && out->split[0].n + out->split[1].n + out->split[2].n == 0) {
+        mien_set_error("'%s': no rows after the header line", path);
+        rc = -1;
+      }
     }
   }
   gzclose(r.file);

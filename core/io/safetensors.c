@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "checked_size.h"
 #include "error.h"
 
 /* Tensor bytes go between memory and disk unchanged. */
@@ -89,20 +90,10 @@ static void st_error(const char *path, const char *fmt, ...) {
   mien_set_error("safetensors '%s': %s", path, msg);
 }
 
-/* product(shape) * elsize in *out; -1 for a negative size or overflow. */
+/* product(shape) * elsize in *out; -1 for a negative size or overflow.
+ * hardening: through core/checked_size.h (the caller writes the message). */
 static int shape_bytes(int ndim, const int64_t *shape, size_t elsize, size_t *out) {
-  int empty = 0;
-  for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0) return -1;
-    if (shape[i] == 0) empty = 1;
-  }
-  size_t total = elsize;
-  for (int i = 0; i < ndim && !empty; i++) {
-    if ((uint64_t)shape[i] > SIZE_MAX / total) return -1;
-    total *= (size_t)shape[i];
-  }
-  *out = empty ? 0 : total;
-  return 0;
+  return mien_checked_shape_bytes(ndim, shape, elsize, "safetensors", NULL, out);
 }
 
 /* "[3,4]" for error messages (cut short if it does not fit). */

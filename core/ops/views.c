@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "autograd.h"
+#include "checked_size.h"
 #include "error.h"
 #include "tensor.h"
 
@@ -23,7 +24,7 @@ static int reshape_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
 static int infer_shape(const mien_tensor *t, int ndim, const int64_t *shape, int64_t *out, const char *op) {
   int64_t numel = mien_numel(t), known = 1;
   int infer = -1;
-  if (ndim > MIEN_MAX_DIMS) {
+  if (ndim < 0 || ndim > MIEN_MAX_DIMS) {
     mien_set_error("%s: at most %d dims", op, MIEN_MAX_DIMS);
     return -1;
   }
@@ -33,7 +34,9 @@ static int infer_shape(const mien_tensor *t, int ndim, const int64_t *shape, int
     else if (shape[d] < 0) {
       mien_set_error("%s: invalid size %lld in the new shape", op, (long long)shape[d]);
       return -1;
-    } else known *= shape[d];
+    } else if (__builtin_mul_overflow(known, shape[d], &known)) { /* hardening: checked product */
+      goto mismatch;
+    }
   }
   if (infer >= 0) {
     if (known == 0 || numel % known != 0) goto mismatch;
@@ -294,9 +297,15 @@ static int expand_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
 }
 
 mien_tensor *mien_expand(mien_tensor *t, int ndim, const int64_t *shape) {
-  int64_t want[MIEN_MAX_DIMS], stride[MIEN_MAX_DIMS];
+  int64_t want[MIEN_MAX_DIMS], stride[MIEN_MAX_DIMS], numel;
   int lead = ndim - t->ndim;
+  /* hardening: at most MIEN_MAX_DIMS dims and an element count that fits */
+  if (ndim < 0 || ndim > MIEN_MAX_DIMS) {
+    mien_set_error("expand: at most %d dims, got %d", MIEN_MAX_DIMS, ndim);
+    return NULL;
+  }
   for (int d = 0; d < ndim; d++) want[d] = (shape[d] == -1 && d >= lead) ? t->shape[d - lead] : shape[d];
+  if (lead >= 0 && mien_checked_numel(ndim, want, "expand", &numel) != 0) return NULL;
   if (lead < 0 || mien_broadcast_strides(t, ndim, want, stride) != 0) {
     char a[128];
     mien_set_error("expand: a tensor of shape %s cannot be expanded to %d dims with these sizes",

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked_size.h"
 #include "lmien.h"
 
 typedef enum stored_kind { S_F32, S_F16, S_I32, S_U16, S_U8, S_F64, S_I64 } stored_kind;
@@ -81,20 +82,20 @@ static uint16_t float_to_half(float f) {
   return (uint16_t)(sign | h);
 }
 
+/* hardening: the element count goes through core/checked_size.h */
 static int64_t read_shape(lua_State *L, int arg, int64_t *shape, int *ndim) {
   luaL_checktype(L, arg, LUA_TTABLE);
-  int n = (int)luaL_len(L, arg);
-  if (n > MIEN_MAX_DIMS) luaL_error(L, "bytes_decode: a shape has at most %d dims", MIEN_MAX_DIMS);
-  int64_t count = 1;
-  for (int i = 0; i < n; i++) {
+  lua_Integer n = luaL_len(L, arg);
+  if (n < 0 || n > MIEN_MAX_DIMS) luaL_error(L, "bytes_decode: a shape has at most %d dims", MIEN_MAX_DIMS);
+  for (int i = 0; i < (int)n; i++) {
     lua_geti(L, arg, i + 1);
     if (!lua_isinteger(L, -1)) luaL_error(L, "bytes_decode: shape entry %d is not an integer", i + 1);
     shape[i] = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (shape[i] < 0) luaL_error(L, "bytes_decode: negative size in shape");
-    count *= shape[i];
   }
-  *ndim = n;
+  int64_t count = 0;
+  if (mien_checked_numel((int)n, shape, "bytes_decode", &count) != 0) lmien_error(L);
+  *ndim = (int)n;
   return count;
 }
 
@@ -119,9 +120,12 @@ static int l_bytes_decode(lua_State *L) {
     minv = lua_tonumber(L, -1);
     lua_pop(L, 2);
   }
-  if (offset < 0 || (size_t)offset > len || (size_t)count > (len - (size_t)offset) / size)
-    luaL_error(L, "bytes_decode: %d values of %s at byte %d need %d bytes, but the data has %d", (int)count,
-               stored_types[si].name, (int)offset, (int)((int64_t)count * (int64_t)size), (int)len);
+  if (offset < 0 || (size_t)offset > len || (uint64_t)count > (len - (size_t)offset) / size) {
+    int64_t need;
+    if (__builtin_mul_overflow(count, (int64_t)size, &need)) need = INT64_MAX;
+    luaL_error(L, "bytes_decode: %I values of %s at byte %I need %I bytes, but the data has %I", (lua_Integer)count,
+               stored_types[si].name, offset, (lua_Integer)need, (lua_Integer)len);
+  }
   const unsigned char *p = s + offset;
   mien_dtype dt;
   if (quant) dt = MIEN_FLOAT32;

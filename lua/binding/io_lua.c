@@ -7,6 +7,8 @@
  *     names (header order)
  * F32, F64, I64 and U8 load as float32, float64, int64 and uint8; F16/BF16 as
  * float32, the other integer types as int64, BOOL as uint8. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,7 +136,13 @@ static int l_safetensors_save(lua_State *L) {
   return 0;
 }
 
-static mien_tensor *load_one(const mien_st_tensor *e) {
+/* hardening: a tensor mien cannot hold is an error naming the file and the tensor */
+static mien_tensor *load_one(const char *path, const mien_st_tensor *e) {
+  if (e->ndim > MIEN_MAX_DIMS) {
+    mien_set_error("safetensors '%s': tensor '%s' has %d dims; mien tensors have at most %d", path, e->name, e->ndim,
+                   MIEN_MAX_DIMS);
+    return NULL;
+  }
   mien_dtype dt;
   switch (e->type) {
     case MIEN_ST_F64: dt = MIEN_FLOAT64; break;
@@ -143,7 +151,12 @@ static mien_tensor *load_one(const mien_st_tensor *e) {
     default: dt = MIEN_INT64; break;
   }
   mien_tensor *t = mien_zeros(e->ndim, e->shape, dt, MIEN_HOST);
-  if (!t) return NULL;
+  if (!t) {
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s", mien_last_error());
+    mien_set_error("safetensors '%s': tensor '%s': %s", path, e->name, reason);
+    return NULL;
+  }
   int64_t n = mien_numel(t);
   void *out = mien_data_ptr(t);
   const unsigned char *src = e->data;
@@ -167,7 +180,18 @@ static mien_tensor *load_one(const mien_st_tensor *e) {
           case MIEN_ST_I32: { int32_t x; memcpy(&x, p, 4); v = x; break; }
           case MIEN_ST_I16: { int16_t x; memcpy(&x, p, 2); v = x; break; }
           case MIEN_ST_I8: { int8_t x; memcpy(&x, p, 1); v = x; break; }
-          case MIEN_ST_U64: { uint64_t x; memcpy(&x, p, 8); v = (int64_t)x; break; }
+          case MIEN_ST_U64: {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (x > (uint64_t)INT64_MAX) { /* hardening: U64 loads as int64 only when it fits */
+              mien_release(t);
+              mien_set_error("safetensors '%s': tensor '%s' (U64): element %lld is %llu, more than int64 holds", path,
+                             e->name, (long long)i + 1, (unsigned long long)x);
+              return NULL;
+            }
+            v = (int64_t)x;
+            break;
+          }
           case MIEN_ST_U32: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
           case MIEN_ST_U16: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
           default: break;
@@ -190,7 +214,7 @@ static int l_safetensors_load(lua_State *L) {
   int n = mien_safetensors_count(st);
   for (int i = 0; i < n; i++) {
     const mien_st_tensor *e = mien_safetensors_get(st, i);
-    mien_tensor *t = e ? load_one(e) : NULL;
+    mien_tensor *t = e ? load_one(path, e) : NULL;
     if (!t) {
       mien_safetensors_close(st);
       return lmien_error(L);

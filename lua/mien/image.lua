@@ -12,6 +12,22 @@ local image = {}
 -- converts, nil keeps the file's own.
 function image.load(path, channels) return core.image_load(path, channels or 0) end
 
+--- The most pixels (width x height) an image file may claim before it is
+-- decoded; larger claims are refused as decode bombs.
+-- @treturn integer the limit (64000000 unless set)
+function image.max_pixels() return core.image_max_pixels() end
+
+--- Set the pixel limit for every later decode (image.load, image_folder,
+-- manifests, predict), process-wide.
+-- @int n a positive number of pixels
+-- @treturn integer the previous limit
+-- @usage local old = mien.image.set_max_pixels(200e6 // 1); ...; mien.image.set_max_pixels(old)
+function image.set_max_pixels(n)
+  local v = math.tointeger(n)
+  if not v or v < 1 then error("image.set_max_pixels: expected a positive integer, got " .. tostring(n), 2) end
+  return core.image_set_max_pixels(v)
+end
+
 --- PNG, or JPEG/BMP by the extension; written in one go.
 function image.write(path, img) core.image_write(path, img) end
 

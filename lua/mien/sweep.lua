@@ -39,7 +39,6 @@
 -- Returns { trials = records by index, best = best record or nil, dir = }.
 local args = require "mien.util.args"
 local fs = require "mien.util.fs"
-local json = require "mien.util.json"
 local report = require "mien.report"
 local pool = require "mien.sweep.pool"
 local ranking = require "mien.sweep.ranking"
@@ -175,13 +174,9 @@ end
 
 -- In a worker process: run the assigned trial, save it and exit.
 local function serve(o, task_path)
-  local task = json.decode(assert(fs.read(task_path)))
-  if task.dir ~= o.dir then
-    error(string.format("mien.sweep: this worker was started for the sweep in %s but reached a sweep with dir %s; "
-      .. "a script run with workers must make one mien.sweep{} call, with the same options each time it starts",
-      tostring(task.dir), tostring(o.dir)), 0)
-  end
-  local config = assert(o.space:canonical(task.config))
+  local task = store.read_task(task_path, o.dir) -- hardening: checked, the trial file inside dir
+  local config, err = o.space:canonical(task.config)
+  if not config then error(string.format("mien.sweep: task file %s: %s", task_path, tostring(err)), 0) end
   -- Worker output goes to its log file: keep tracebacks there even if quiet.
   o.quiet = false
   store.save_trial(o.dir, trial.run(o, { index = task.index, id = task.id, config = config }))

@@ -50,7 +50,8 @@ end
 
 --- One sub-folder per class (sorted names), every image decoded in parallel
 -- to size x size with `channels` channels. opts: size (default: the first
--- image's), channels (1), skip_bad (false), resize ("auto"|"bilinear"|"area"),
+-- image's), channels (1), skip_bad (false: a bad image is an error naming it;
+-- true: it is left out, and a line on stderr says how many unless quiet), resize ("auto"|"bilinear"|"area"),
 -- cache (a safetensors path, or true for a default one; see data.from_files).
 -- Files that do not decode are an error naming the file, or with skip_bad are left out: the data set's
 -- summary (tostring) then counts and names them, and ds.skipped_files lists them.
@@ -117,6 +118,11 @@ local function decode_files(files, labels, classes, opts)
     ds.skipped = #failed
     ds.skipped_files = {}
     for _, i in ipairs(failed) do table.insert(ds.skipped_files, files[i]) end
+    -- hardening: skipping is never silent
+    if not opts.quiet then
+      io.stderr:write(string.format("mien.data: skipped %d of %d images that could not be decoded (first: %s)\n",
+        #failed, #files, files[failed[1]]))
+    end
   else
     ds.skipped = 0
     ds.skipped_files = {}
@@ -238,7 +244,9 @@ end
 -- the CSV's folder. opts.classes fixes the class list (a label outside it is
 -- an error). The decoding options (size, channels, skip_bad, resize, cache)
 -- are those of image_folder. A row with a wrong number of fields or an
--- empty path or label is an error naming the line.
+-- empty path or label is an error naming the line, and so is a path that
+-- leaves the CSV's folder (.., absolute, a link outside) unless
+-- opts.allow_outside is true.
 function data.manifest(csv_path, opts)
   args.check("manifest", 1, csv_path, "string", "the path of a CSV file")
   opts = args.options("manifest", 2, opts, "{path=, label=, group=, sequence=}")
@@ -275,7 +283,11 @@ function data.manifest(csv_path, opts)
       if #fields ~= k then bad("has %d fields, expected %d", #fields, k) end
       if fields[pcol] == "" then bad("empty path") end
       if fields[lcol] == "" then bad("empty label") end
-      files[#files + 1] = path_join(base, fields[pcol])
+      -- hardening: the image must stay inside the CSV's folder unless opts.allow_outside
+      local ok, file = pcall(fs.inside, base, fields[pcol], { allow_outside = opts.allow_outside,
+        what = string.format("manifest: '%s' line %d", csv_path, line_no) })
+      if not ok then f:close(); error(file, 2) end
+      files[#files + 1] = file
       names[#names + 1] = fields[lcol]
       lines[#lines + 1] = line_no
       if gcol then groups[#groups + 1] = fields[gcol] end

@@ -115,6 +115,66 @@ function M.save_checkpoint(path, c)
   st.save(path, entries, { [M.METADATA_KEY] = M.encode_json(info) })
 end
 
+-- hardening: the metadata's structure is checked before anything uses it, so
+-- a damaged or hostile checkpoint is an error naming the file and the field.
+local function is_int(v, min) return math.type(v) == "integer" and v >= (min or 0) end
+local function is_list_of(v, pred)
+  if type(v) ~= "table" then return false end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= #v then return false end
+  for _, x in ipairs(v) do if not pred(x) then return false end end
+  return true
+end
+local function is_number(v) return type(v) == "number" end
+local function is_table(v) return type(v) == "table" end
+local function is_scalar(v)
+  local t = type(v)
+  return t == "number" or t == "string" or t == "boolean" or is_list_of(v, is_number)
+end
+local function is_int_string(v) return type(v) == "string" and math.tointeger(tonumber(v)) ~= nil end
+
+local function check_info(info, path)
+  local function bad(field, want)
+    error(string.format("load_checkpoint: %s: metadata field '%s' is not %s", path, field, want), 4)
+  end
+  if type(info) ~= "table" then bad("(top level)", "a JSON object") end
+  if info.epoch ~= nil and not is_int(info.epoch) then bad("epoch", "a non-negative integer") end
+  if info.step ~= nil and not is_int(info.step) then bad("step", "a non-negative integer") end
+  if info.history ~= nil and not is_table(info.history) then bad("history", "a list or an object") end
+  if info.extra ~= nil and not is_table(info.extra) then bad("extra", "an object") end
+  if info.rng ~= nil and not (is_table(info.rng) and is_int_string(info.rng.seed) and is_int_string(info.rng.counter)) then
+    bad("rng", "{seed=, counter=} with integers as strings")
+  end
+  local o = info.optimizer
+  if o ~= nil then
+    if not is_table(o) or (o.type ~= nil and type(o.type) ~= "string") then bad("optimizer", "an object") end
+    if not is_list_of(o.param_groups, is_table) then bad("optimizer.param_groups", "a list of objects") end
+    for gi, g in ipairs(o.param_groups) do
+      for k, v in pairs(g) do
+        local ok = type(k) == "string" and (k == "params" and is_list_of(v, is_int) or k ~= "params" and is_scalar(v))
+        if not ok then bad(string.format("optimizer.param_groups[%d].%s", gi, tostring(k)), "a number, string or list of numbers") end
+      end
+      if g.params == nil then bad(string.format("optimizer.param_groups[%d].params", gi), "a list of indices") end
+    end
+    if o.state ~= nil and not is_table(o.state) then bad("optimizer.state", "an object") end
+    for idx, plain in pairs(o.state or {}) do
+      if not is_int_string(idx) or not is_table(plain) then bad("optimizer.state." .. tostring(idx), "an object") end
+      for k, v in pairs(plain) do
+        if type(k) ~= "string" or not is_scalar(v) then bad("optimizer.state." .. idx .. "." .. tostring(k), "a scalar") end
+      end
+    end
+  end
+  local sc = info.schedule
+  if sc ~= nil then
+    if not is_table(sc) or (sc.type ~= nil and type(sc.type) ~= "string") then bad("schedule", "an object") end
+    if sc.last_epoch ~= nil and math.type(sc.last_epoch) ~= "integer" then bad("schedule.last_epoch", "an integer") end
+    for _, k in ipairs { "base_lrs", "last_lrs" } do
+      if sc[k] ~= nil and not is_list_of(sc[k], is_number) then bad("schedule." .. k, "a list of numbers") end
+    end
+  end
+end
+
 --- The checkpoint's parts without applying them.
 function M.read_checkpoint(path)
   local tensors, meta = st.load(path)
@@ -122,7 +182,11 @@ function M.read_checkpoint(path)
   if not raw then
     error("load_checkpoint: " .. path .. " has no '" .. M.METADATA_KEY .. "' metadata (not a checkpoint)", 3)
   end
-  local info = M.decode_json(raw)
+  local ok, info = pcall(M.decode_json, raw)
+  if not ok then
+    error(string.format("load_checkpoint: %s: metadata '%s' is not JSON (%s)", path, M.METADATA_KEY, tostring(info)), 3)
+  end
+  check_info(info, path)
   local msd, ostate = {}, {}
   for name, t in pairs(tensors) do
     local mname = name:match("^model%.(.+)$")

@@ -25,7 +25,16 @@ function store.prepare(dir, description)
   local path = dir .. "/sweep.json"
   local wanted = json.encode(description)
   local existing = fs.read(path)
-  if existing and json.encode(json.decode(existing)) ~= wanted then
+  local stored
+  if existing then -- hardening: a garbage sweep.json is an error naming the file
+    local ok, v = pcall(json.decode, existing)
+    if not ok or type(v) ~= "table" then
+      error(string.format("mien.sweep: %s is not a sweep description (%s); delete it or use a new dir", path,
+        ok and ("a JSON " .. type(v)) or ("not JSON: " .. tostring(v))), 0)
+    end
+    stored = json.encode(v)
+  end
+  if existing and stored ~= wanted then
     error(string.format("mien.sweep: %s holds a different sweep (space, method, seeds, objective "
       .. "or seed changed); use a new dir or delete it.\n  stored: %s\n  now:    %s", dir, existing, wanted), 0)
   end
@@ -42,7 +51,7 @@ function store.load(dir, n, space)
     if text then
       local ok, record = pcall(json.decode, text)
       if ok and type(record) == "table" and record.status == "ok" then
-        local config, err = space:canonical(record.config or {})
+        local config, err = space:canonical(type(record.config) == "table" and record.config or {})
         if not config then
           error(string.format("mien.sweep: %s: %s", path, err), 0)
         end
@@ -52,6 +61,40 @@ function store.load(dir, n, space)
     end
   end
   return records
+end
+
+--- A worker's task file, checked: the sweep dir it belongs to, and a trial
+-- index and id whose result file stays inside dir/trials.
+-- @string path the task file (dir/trials/<id>.task.json)
+-- @string dir the sweep directory this worker serves
+-- @treturn table {dir=, index=, id=, config=}
+-- @raise an error naming the task file and the bad field
+function store.read_task(path, dir)
+  local text, err = fs.read(path)
+  if not text then error(string.format("mien.sweep: cannot read the task file %s: %s", path, tostring(err)), 0) end
+  local ok, task = pcall(json.decode, text)
+  if not ok or type(task) ~= "table" then
+    error(string.format("mien.sweep: the task file %s is not a JSON object", path), 0)
+  end
+  local index = math.tointeger(task.index)
+  if not index or index < 1 then
+    error(string.format("mien.sweep: the task file %s has no positive integer index", path), 0)
+  end
+  if task.id ~= trial.id(index) then
+    error(string.format("mien.sweep: the task file %s names trial '%s', expected '%s' for index %d", path,
+      tostring(task.id), trial.id(index), index), 0)
+  end
+  fs.inside(dir .. "/trials", task.id .. ".json", { what = "mien.sweep: task file " .. path })
+  if type(task.config) ~= "table" then
+    error(string.format("mien.sweep: the task file %s has no config object", path), 0)
+  end
+  if task.dir ~= dir then
+    error(string.format("mien.sweep: this worker was started for the sweep in %s but reached a sweep with dir %s; "
+      .. "a script run with workers must make one mien.sweep{} call, with the same options each time it starts",
+      tostring(task.dir), tostring(dir)), 0)
+  end
+  task.index = index
+  return task
 end
 
 --- Write one trial's record (JSON, atomically).

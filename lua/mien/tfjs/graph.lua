@@ -735,8 +735,20 @@ end
 
 -- ---------------------------------------------------------------- loading
 
-local function node_list(topology)
-  local nodes = topology.node or {}
+-- hardening: the node list must be a list of {name=string, op=string}
+local function node_list(topology, path)
+  local nodes = topology.node
+  if type(nodes) ~= "table" or nodes[1] == nil then
+    error("tfjs graph: " .. tostring(path) .. ": modelTopology.node is not a non-empty list of nodes", 3)
+  end
+  for i, n in ipairs(nodes) do
+    if type(n) ~= "table" or type(n.name) ~= "string" or type(n.op) ~= "string" then
+      error(string.format("tfjs graph: %s: node %d has no string name and op", tostring(path), i), 3)
+    end
+    if n.input ~= nil and type(n.input) ~= "table" then
+      error(string.format("tfjs graph: %s: node '%s': input is not a list", tostring(path), n.name), 3)
+    end
+  end
   -- TF2 graphs may keep functions in a library; tfjs graph models do not use them here
   return nodes
 end
@@ -747,11 +759,12 @@ function M.from_json(model, dir, opts, path)
   local topology = model.modelTopology
   if type(topology) ~= "table" then error("tfjs graph: no modelTopology in " .. tostring(path), 2) end
   local groups = model.weightsManifest or {}
-  local weights = tfjs.read_weights(groups, dir)
+  if type(groups) ~= "table" then error("tfjs graph: weightsManifest of " .. tostring(path) .. " is not a list", 2) end
+  local weights = tfjs.read_weights(groups, dir, { source = path, allow_outside = opts.allow_outside })
 
   local graph = { nodes = {}, consts = {}, path = path and path:match("[^/]*$") or "graph", placeholders = {} }
   local names = {}
-  for _, n in ipairs(node_list(topology)) do
+  for _, n in ipairs(node_list(topology, path)) do
     local inputs = {}
     for _, s in ipairs(n.input or {}) do
       local nm = input_name(s)
@@ -849,8 +862,12 @@ function M.from_json(model, dir, opts, path)
     if sig and sig.outputs then
       outputs = {}
       for key, o in pairs(sig.outputs) do
-        local nm = input_name(o.name or key)
-        if graph.nodes[nm] then outputs[#outputs + 1] = nm end
+        local nm = input_name(type(o) == "table" and o.name or key)
+        if not graph.nodes[nm] then -- hardening: an unknown output is an error, not an empty graph
+          error(string.format("tfjs graph: %s: the signature's output '%s' is not a node of the graph", tostring(path),
+            tostring(nm)), 2)
+        end
+        outputs[#outputs + 1] = nm
       end
       table.sort(outputs)
       if #outputs == 0 then outputs = nil end
@@ -868,6 +885,7 @@ function M.from_json(model, dir, opts, path)
     end
   end
   if type(outputs) == "string" then outputs = { outputs } end
+  if #outputs == 0 then error("tfjs graph: " .. tostring(path) .. " has no output node", 2) end
 
   -- every op the outputs need must be supported, and every Const present
   local probe = setmetatable({ _graph = graph }, { __index = GraphModel })

@@ -24,6 +24,7 @@
 -- opts.layout = "tf" returns every tensor exactly as stored (TF layouts).
 local mien = require "mien"
 local core = require "mien.core"
+local fs = require "mien.util.fs"
 
 local tfjs = {}
 
@@ -54,39 +55,79 @@ local function shape_str(shape)
 end
 tfjs.shape_str = shape_str
 
-local function numel(shape)
+-- hardening: the element count of a weight, checked (Lua integers wrap)
+local function numel(shape, what)
   local n = 1
-  for _, s in ipairs(shape) do n = n * s end
+  for _, s in ipairs(shape) do
+    if s ~= 0 and n > math.maxinteger // s then
+      error(string.format("tfjs: %s: shape %s has too many elements (the product of its sizes overflows)", what,
+        shape_str(shape)), 3)
+    end
+    n = n * s
+  end
   return n
+end
+
+-- hardening: a manifest shape must be a list of non-negative integers
+local function read_shape(w, what)
+  if type(w.shape) ~= "table" then
+    error(string.format("tfjs: %s: shape must be a list of sizes, got %s %s", what, type(w.shape),
+      tostring(w.shape)), 3)
+  end
+  local shape = {}
+  for i, s in ipairs(w.shape) do
+    local v = math.tointeger(s)
+    if not v or v < 0 then error(string.format("tfjs: %s: shape[%d] = %s is not a size", what, i, tostring(s)), 3) end
+    shape[i] = v
+  end
+  local entries = 0
+  for _ in pairs(w.shape) do entries = entries + 1 end
+  if entries ~= #shape then error(string.format("tfjs: %s: shape must be a list of sizes", what), 3) end
+  return shape
 end
 
 local stored_size = { float32 = 4, float16 = 2, int32 = 4, uint16 = 2, uint8 = 1, bool = 1 }
 
 --- Reads the weights of manifest groups ({paths=, weights={{name, shape, dtype, quantization}}})
--- from the shards in dir. Returns name -> tensor (TF layout) and the list of
--- entries in file order ({name=, shape=, dtype=}).
-function tfjs.read_weights(groups, dir)
+-- from the shards in dir.
+-- @tparam table groups the decoded manifest (a list of groups)
+-- @string dir the folder the shard paths are relative to
+-- @tparam[opt] table opts `source` (nil): the manifest's path, for errors;
+--   `allow_outside` (false): let shard paths leave dir (see mien.util.fs.inside)
+-- @return name -> tensor (TF layout), and the list of entries in file order ({name=, shape=, dtype=})
+function tfjs.read_weights(groups, dir, opts)
+  opts = opts or {}
   assert(type(groups) == "table", "tfjs.read_weights: expected a list of manifest groups")
+  local source = opts.source and ("manifest '" .. opts.source .. "'") or "manifest"
   local tensors, entries = {}, {}
   for gi, group in ipairs(groups) do
+    if type(group) ~= "table" then error(string.format("tfjs: %s: group %d is not an object", source, gi), 2) end
     local parts = {}
-    for _, p in ipairs(group.paths or {}) do
-      local full = dir .. "/" .. p
+    for _, p in ipairs(type(group.paths) == "table" and group.paths or {}) do
+      local full = fs.inside(dir, p, { allow_outside = opts.allow_outside, what = "tfjs: " .. source })
       local data, err = read_file(full)
       if not data then error(string.format("tfjs: weight shard '%s' (group %d) cannot be read: %s", full, gi, tostring(err)), 2) end
       parts[#parts + 1] = data
     end
     local data = table.concat(parts)
     local offset = 0
-    for _, w in ipairs(group.weights or {}) do
-      local shape = {}
-      for i, s in ipairs(w.shape or {}) do shape[i] = math.tointeger(s) or error("tfjs: bad shape for " .. w.name, 2) end
+    for wi, w in ipairs(type(group.weights) == "table" and group.weights or {}) do
+      if type(w) ~= "table" or type(w.name) ~= "string" then
+        error(string.format("tfjs: %s: weight %d of group %d has no name", source, wi, gi), 2)
+      end
+      local what = source .. " weight '" .. w.name .. "'"
+      local shape = read_shape(w, what)
       local q = w.quantization
       local stored = q and q.dtype or w.dtype
       if not stored_size[stored] then
         error(string.format("tfjs: weight '%s' has unsupported dtype '%s'", w.name, tostring(stored)), 2)
       end
-      local need = numel(shape) * stored_size[stored]
+      local count = numel(shape, what)
+      if count > (#data - offset) // stored_size[stored] then
+        error(string.format("tfjs: %s %s (%s) needs %s values from byte %d but group %d's shards hold %d bytes",
+          what, shape_str(shape), stored, count, offset, gi, #data), 2)
+      end
+      local need = count * stored_size[stored]
       if offset + need > #data then
         error(string.format("tfjs: weight '%s' %s (%s) needs bytes %d..%d but group %d's shards hold %d bytes",
           w.name, shape_str(shape), stored, offset, offset + need, gi, #data), 2)
@@ -153,7 +194,7 @@ function tfjs.load_manifest(path, opts)
   if type(groups) ~= "table" or groups[1] == nil then
     error("tfjs: " .. path .. " is not a weights manifest (a JSON list of groups)", 2)
   end
-  local tensors, entries = tfjs.read_weights(groups, dirname(path))
+  local tensors, entries = tfjs.read_weights(groups, dirname(path), { source = path, allow_outside = opts.allow_outside })
   if opts.layout ~= "tf" then
     for name, t in pairs(tensors) do tensors[name] = tfjs.to_mien_layout(name, t, opts) end
   end

@@ -8,6 +8,7 @@ local json = require "mien.util.json"
 local progress = require "mien.train.progress"
 local args = require "mien.util.args"
 local errors = require "mien.train.errors"
+local resume = require "mien.train.resume"
 
 local train = {}
 
@@ -147,14 +148,22 @@ function train.fit(opts)
   if dir then
     fs.mkdir_p(dir)
     if writes then write_config(dir, opts, monitor, mode) end
-    if opts.resume ~= false and fs.exists(dir .. "/last.ckpt") then
-      local state = mien.io.load_checkpoint(dir .. "/last.ckpt", { model = model, optimizer = optimizer, schedule = schedule })
+    -- hardening: orphans of a killed run go; last.ckpt, else best.ckpt, else an error (see mien.train.resume)
+    local removed = writes and resume.clean_orphans(dir) or {}
+    if #removed > 0 then
+      show:message(string.format("removed %d temporary file(s) a stopped run left in %s: %s", #removed, dir,
+        table.concat(removed, ", ")))
+    end
+    local state = opts.resume ~= false
+      and resume.load(dir, { model = model, optimizer = optimizer, schedule = schedule }, mien.io.load_checkpoint)
+    if state then
       history = state.history or {}
       start_epoch = (state.epoch or 0) + 1
       step = state.step or 0
       local extra = state.extra or {}
       best, best_epoch, since_best = extra.best, extra.best_epoch, extra.since_best or 0
-      show:message(string.format("resumed from %s/last.ckpt at epoch %d", dir, start_epoch - 1))
+      if state.fallback then io.stderr:write("mien.train: " .. state.fallback .. "\n") end
+      show:message(string.format("resumed from %s at epoch %d", state.path, start_epoch - 1))
     end
   end
   if dp then dp:broadcast_model() end

@@ -1,0 +1,9 @@
+-- Fuzz driver: a TF.js weights manifest (JSON list of groups) with one shard beside it.
+package.path = package.path .. ";" .. debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua"
+local common = require "common"
+local tfjs = require "mien.tfjs"
+
+return function(bytes, dir)
+  common.shard(dir)
+  tfjs.load(common.write(dir .. "/model-weights_manifest.json", bytes))
+end
