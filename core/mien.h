@@ -22,6 +22,7 @@
 
 #include "autograd.h"
 #include "backend.h"
+#include "checked_size.h"
 #include "cuda_loader.h"
 #include "dtype.h"
 #include "error.h"
@@ -29,6 +30,7 @@
 #include "image/augment_job.h"
 #include "image/decode.h"
 #include "image/encode.h"
+#include "image/image_check.h"
 #include "image/fer_csv.h"
 #include "image/synthetic_faces.h"
 #include "image/transform.h"

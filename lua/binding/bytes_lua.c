@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checked_size.h"
 #include "lmien.h"
 
 typedef enum stored_kind { S_F32, S_F16, S_I32, S_U16, S_U8, S_F64, S_I64 } stored_kind;

@@ -1,7 +1,7 @@
 /* The image pixel limit (core/image/image_check.h):
  *   core.image_max_pixels() -> n
  *   core.image_set_max_pixels(n) -> previous n (n a positive integer) */
-#include "image/image_check.h"
+#include "mien.h"
 #include "lmien.h"
 
 static int l_image_max_pixels(lua_State *L) {

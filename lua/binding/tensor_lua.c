@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda_loader.h" /* CUDA backend */
 #include "lmien.h"
 
 typedef struct tensor_box {
