@@ -1,6 +1,8 @@
 /* The mien.Tensor userdata: lifetime, creation, conversion to and from Lua
  * tables, and the autograd fields (t.grad, t.requires_grad). */
+#include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +40,17 @@ static void account_allocation(lua_State *L, size_t nbytes, mien_device device) 
   *debt = 0;
 }
 
-/* The core's message with its 0-based positions "#N" shown 1-based, as N + 1. */
+/* The core's message with its 0-based positions "#N" shown 1-based, as N + 1.
+ * A position is "#N" after a space or '(' and before a space or punctuation,
+ * so a '#' inside a file name the message quotes ("img#3.png") stays as it is. */
+static int is_position(const char *start, const char *m, const char *end) {
+  const bool after_gap = m == start || m[-1] == ' ' || m[-1] == '(' || m[-1] == '.';
+  const bool before_gap = *end == '\0' || strchr(" ,;:.)]", *end) != NULL;
+  return after_gap && before_gap;
+}
+
 int lmien_error(lua_State *L) {
-  const char *m = mien_last_error();
+  const char *start = mien_last_error(), *m = start;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   while (*m) {
@@ -48,8 +58,12 @@ int lmien_error(lua_State *L) {
     if (m[0] == '#' && digits[0] >= '0' && digits[0] <= '9') {
       char *end;
       long long n = strtoll(m + 1, &end, 10);
-      lua_pushfstring(L, "%I", (lua_Integer)(n + 1));
-      luaL_addvalue(&b);
+      if (n == LLONG_MAX || n == LLONG_MIN || !is_position(start, m, end)) {
+        luaL_addlstring(&b, m, (size_t)(end - m)); /* not a position the core wrote: keep the text */
+      } else {
+        lua_pushfstring(L, "%I", (lua_Integer)(n + 1));
+        luaL_addvalue(&b);
+      }
       m = end;
     } else {
       luaL_addchar(&b, *m++);

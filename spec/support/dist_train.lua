@@ -27,6 +27,7 @@ for _, name in ipairs(model:state_dict_names()) do
 end
 local f = assert(io.open(string.format("%s.rank%d.json", out, mien.dist.rank()), "w"))
 local last = history[#history] or {}
+-- the epoch's image count, from images/s x seconds (a float)
 f:write(json.encode { weights = weights, stats = stats, world = mien.dist.world_size(), epochs = #history,
-  train_loss = last.train_loss, images = last.seconds and last.images_per_s * last.seconds, loader_batches = #loader })
+  train_loss = last.train_loss, images = last.seconds and math.floor(last.images_per_s * last.seconds + 0.5), loader_batches = #loader })
 f:close()
