@@ -1,4 +1,5 @@
 /* The runtime controls of the public API (mien.h). */
+#include "cpu/cache.h"
 #include "cpu/gemm.h"
 #include "mien.h"
 #include "rng.h"
@@ -38,3 +39,7 @@ void mien_set_num_threads(int n) {
   (void)n;
 #endif
 }
+
+void mien_cpu_memory(mien_cpu_memory_info *out) { mien_cpu_cache_stats(out); }
+
+size_t mien_cpu_empty_cache(void) { return mien_cpu_cache_release(); }

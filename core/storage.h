@@ -26,4 +26,15 @@ void mien_storage_release(mien_storage *s);
 /* Bytes held by live storages on one device: the binding feeds it to Lua's GC. */
 size_t mien_storage_bytes_in_use(mien_device device);
 
+/* The CPU allocator's cache of large blocks (core/cpu/cache.h): bytes handed
+ * out and parked, the most handed out at once, and requests served from the
+ * cache (hits) or by mapping fresh memory (misses). */
+typedef struct mien_cpu_memory_info {
+  size_t allocated, cached, peak;
+  uint64_t hits, misses;
+} mien_cpu_memory_info;
+void mien_cpu_memory(mien_cpu_memory_info *out);
+/* Gives every parked block back to the system; returns the bytes released. */
+size_t mien_cpu_empty_cache(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "conv2d_geometry.h"
 #include "error.h"
 #include "gemm.h"
@@ -109,11 +110,6 @@ static int64_t conv2d_span(const conv2d_geometry *g, int nthreads, size_t elem_s
   return (per_thread + rounds - 1) / rounds;
 }
 
-static void *conv2d_alloc(size_t bytes) {
-  void *buf = malloc(bytes);
-  if (!buf) mien_set_error("conv2d: out of memory (%zu bytes)", bytes);
-  return buf;
-}
 
 /* How an im2col pass splits the batch: spans of images, one per work item,
  * and each thread's scratch: the span's column matrix (none for a pointwise
@@ -135,13 +131,22 @@ static conv2d_plan conv2d_plan_of(const conv2d_geometry *g, size_t elem_size, in
   return pl;
 }
 
-/* The plan's scratch for every thread plus `extra` elements. Returns 0 with
- * *out NULL when nothing is needed, -1 (error set) when memory runs out. */
-static int conv2d_scratch(const conv2d_plan *pl, size_t elem_size, int64_t extra, void **out) {
+/* The plan's scratch for every thread plus `extra` elements, from the
+ * block cache (the same sizes come back every step), in *bytes bytes for
+ * conv2d_scratch_free. Returns 0 with *out NULL when nothing is needed, -1
+ * (error set) when memory runs out. */
+static int conv2d_scratch(const conv2d_plan *pl, size_t elem_size, int64_t extra, void **out, size_t *bytes) {
   const int64_t n = (pl->col_size + pl->planes_size) * pl->nthreads + extra;
-  *out = n ? conv2d_alloc(elem_size * (size_t)n) : NULL;
-  return n && !*out ? -1 : 0;
+  *bytes = elem_size * (size_t)n;
+  *out = n ? mien_cpu_alloc(*bytes, false) : NULL;
+  if (n && !*out) {
+    mien_set_error("conv2d: out of memory (%zu bytes of scratch)", *bytes);
+    return -1;
+  }
+  return 0;
 }
+
+static void conv2d_scratch_free(void *scratch, size_t bytes) { mien_cpu_free(scratch, bytes); }
 
 typedef float vec_f32 __attribute__((vector_size(32)));
 typedef double vec_f64 __attribute__((vector_size(32)));

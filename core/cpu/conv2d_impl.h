@@ -58,7 +58,8 @@ static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REA
   const int64_t span = pl.span, nspans = pl.nspans, col_size = pl.col_size, out_size = pl.planes_size;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
   REAL *scratch;
-  if (conv2d_scratch(&pl, sizeof(REAL), 0, (void **)&scratch) != 0) return -1;
+  size_t scratch_bytes;
+  if (conv2d_scratch(&pl, sizeof(REAL), 0, (void **)&scratch, &scratch_bytes) != 0) return -1;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
   for (int64_t s = 0; s < nspans; s++) {
     const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
@@ -82,7 +83,7 @@ static int FN(forward_im2col)(const conv2d_geometry *g, const REAL *x, const REA
            col + grp * g->col_rows * ld, ld, bias && nb == 1 ? 1 : 0, out + grp * g->group_out * ld, ld);
     if (nb > 1) FN(scatter_planes)(out, p->C_out, g->out_plane, nb, bias, yn);
   }
-  free(scratch);
+  conv2d_scratch_free(scratch, scratch_bytes);
   return 0;
 }
 
@@ -95,7 +96,8 @@ static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, c
   const int64_t span = pl.span, nspans = pl.nspans, col_size = pl.col_size, dy_size = pl.planes_size;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
   REAL *scratch;
-  if (conv2d_scratch(&pl, sizeof(REAL), 0, (void **)&scratch) != 0) return -1;
+  size_t scratch_bytes;
+  if (conv2d_scratch(&pl, sizeof(REAL), 0, (void **)&scratch, &scratch_bytes) != 0) return -1;
 #pragma omp parallel for num_threads(nthreads) schedule(static)
   for (int64_t s = 0; s < nspans; s++) {
     const int64_t n0 = s * span, nb = p->N - n0 < span ? p->N - n0 : span, ld = nb * g->out_plane;
@@ -120,7 +122,7 @@ static int FN(backward_input_im2col)(const conv2d_geometry *g, const REAL *dy, c
     for (int64_t b = 0; b < nb; b++)
       FN(col2im)(g, p->C_in, dcol + b * g->out_plane, ld, dxn + b * p->C_in * g->in_plane);
   }
-  free(scratch);
+  conv2d_scratch_free(scratch, scratch_bytes);
   return 0;
 }
 
@@ -136,7 +138,8 @@ static int FN(backward_weight_im2col)(const conv2d_geometry *g, const REAL *x, c
   const int64_t dw_size = p->C_out * g->col_rows;
   FN(gemm_fn) *gemm = FN(batch_gemm)(nthreads);
   REAL *scratch;
-  if (conv2d_scratch(&pl, sizeof(REAL), (nthreads - 1) * dw_size, (void **)&scratch) != 0) return -1;
+  size_t scratch_bytes;
+  if (conv2d_scratch(&pl, sizeof(REAL), (nthreads - 1) * dw_size, (void **)&scratch, &scratch_bytes) != 0) return -1;
   REAL *partials = scratch ? scratch + nthreads * (col_size + dy_size) : NULL; /* dw copies of threads 1.. */
 #pragma omp parallel num_threads(nthreads)
   {
@@ -166,7 +169,7 @@ static int FN(backward_weight_im2col)(const conv2d_geometry *g, const REAL *x, c
     for (int64_t i = 0; i < dw_size; i++)
       for (int u = 1; u < nthreads; u++) dw[i] += partials[(u - 1) * dw_size + i];
   }
-  free(scratch);
+  conv2d_scratch_free(scratch, scratch_bytes);
   return 0;
 }
 

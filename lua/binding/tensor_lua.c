@@ -16,9 +16,14 @@ typedef struct tensor_box {
  * it. Each new storage adds its size to a debt that is paid with GC steps;
  * and when tensor memory has grown past twice what survived the last full
  * collection (plus a floor), a full collection runs, so a training loop's
- * dead activations are freed within a step or two whatever the GC mode. */
+ * dead activations are freed within a step or two whatever the GC mode, and
+ * go back to the CPU allocator's cache for the next step's (which then
+ * touches no fresh page). The floor is 32 MB, or GC_FULL_PER_LUA_BYTE times
+ * the Lua heap when that is more: a full collection costs in proportion to
+ * the Lua heap, so this bounds its share of the time. */
 #define GC_STEP_BYTES (1u << 20)
-#define GC_FULL_FLOOR ((size_t)256 << 20)
+#define GC_FULL_FLOOR ((size_t)32 << 20)
+#define GC_FULL_PER_LUA_BYTE 32
 /* Per device: type and index (indices past the table share its last slot). */
 #define GC_INDICES 16
 static size_t gc_debt[MIEN_NUM_DEVICE_TYPES][GC_INDICES];
@@ -31,7 +36,9 @@ static void account_allocation(lua_State *L, size_t nbytes, mien_device device) 
   if (*debt < GC_STEP_BYTES) return;
   size_t in_use = mien_storage_bytes_in_use(device);
   if (in_use < *mark) *mark = in_use; /* memory freed since: lower the mark */
-  if (in_use > 2 * *mark + GC_FULL_FLOOR) {
+  const size_t lua_bytes = (size_t)lua_gc(L, LUA_GCCOUNT) << 10;
+  const size_t floor = GC_FULL_PER_LUA_BYTE * lua_bytes > GC_FULL_FLOOR ? GC_FULL_PER_LUA_BYTE * lua_bytes : GC_FULL_FLOOR;
+  if (in_use > 2 * *mark + floor) {
     lua_gc(L, LUA_GCCOLLECT);
     *mark = mien_storage_bytes_in_use(device);
   } else {
