@@ -1,5 +1,6 @@
-/* Fused, in-place optimizer updates. Each call updates one parameter and its
- * state tensors in a single pass over memory (OpenMP over elements). All
+/* Fused, in-place optimizer updates. Each call updates one parameter (or, the
+ * _many forms, n parameters) and its state tensors in a single pass over
+ * memory (OpenMP over chunks, vectorised). All
  * tensors of one call must be CPU, contiguous, of the same float dtype
  * (float32 or float64) and the same number of elements; arithmetic is done
  * in double. No autograd is recorded. Return 0, or -1 with mien_last_error(). */
@@ -40,6 +41,21 @@ int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *e
 /* mien_rmsprop_opts: backend.h */
 int mien_rmsprop_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *square_avg, mien_tensor *grad_avg,
                         mien_tensor *momentum_buf, const mien_rmsprop_opts *o);
+
+/* The same updates for n parameters in one call (multi-tensor: one pass
+ * over each, the chunks of all of them shared out to the threads), with the
+ * same hyper-parameters (and, for Adam, the same step). params[i] pairs with
+ * grads[i] and the i-th entry of each state array; a state array may be NULL
+ * where that state is optional (as above), and so may its entries. All
+ * parameters of one call are on one device and of one dtype. An error names
+ * the parameter: "parameter #2: adam: exp_avg has shape ...". */
+int mien_sgd_update_many(int n, mien_tensor *const *params, mien_tensor *const *grads, mien_tensor *const *momentum_bufs,
+                         const mien_sgd_opts *o);
+int mien_adam_update_many(int n, mien_tensor *const *params, mien_tensor *const *grads, mien_tensor *const *exp_avgs,
+                          mien_tensor *const *exp_avg_sqs, mien_tensor *const *max_exp_avg_sqs, const mien_adam_opts *o);
+int mien_rmsprop_update_many(int n, mien_tensor *const *params, mien_tensor *const *grads,
+                             mien_tensor *const *square_avgs, mien_tensor *const *grad_avgs,
+                             mien_tensor *const *momentum_bufs, const mien_rmsprop_opts *o);
 
 /* Sum of squares of a float tensor (any layout), accumulated in double. */
 int mien_sum_squares(const mien_tensor *t, double *out);

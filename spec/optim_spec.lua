@@ -231,3 +231,82 @@ describe("optimizer mechanics", function()
     end
   end)
 end)
+
+-- The multi-tensor step (update_many: one core call per group) against the
+-- per-parameter one (update): the same numbers, with tensors large enough to
+-- be split into chunks across threads, parameters that join late (another
+-- step count), mixed dtypes, and errors that name the parameter.
+describe("the multi-tensor step", function()
+  local core = require "mien.core"
+  local shapes = { { 3 }, { 70000 }, { 33, 17 }, { 1 }, { 40000 } }
+
+  local function params(dtype, seed)
+    mien.manual_seed(seed)
+    local ps = {}
+    for i, s in ipairs(shapes) do ps[i] = mien.randn(s, { dtype = dtype, requires_grad = true }) end
+    return ps
+  end
+
+  -- Runs three steps with update_many (the default) and with update per
+  -- parameter; parameter 4 has no gradient on the first step.
+  local function both(make, dtype)
+    local results = {}
+    for _, many in ipairs { true, false } do
+      local ps = params(dtype, 5)
+      local opt = make(ps)
+      if not many then opt.update_many = false end
+      for step = 1, 3 do
+        mien.manual_seed(100 + step)
+        for i, p in ipairs(ps) do
+          p.grad = (step == 1 and i == 4) and nil or mien.randn(p:shape(), { dtype = dtype })
+        end
+        opt:step()
+      end
+      results[#results + 1] = ps
+    end
+    return results[1], results[2]
+  end
+
+  for _, case in ipairs {
+    { "Adam", function(ps) return optim.Adam(ps, { lr = 0.01, weight_decay = 0.1 }) end },
+    { "AdamW amsgrad", function(ps) return optim.AdamW(ps, { lr = 0.01, amsgrad = true }) end },
+    { "SGD nesterov", function(ps) return optim.SGD(ps, { lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 0.01 }) end },
+    { "RMSProp centered", function(ps) return optim.RMSProp(ps, { lr = 0.01, momentum = 0.5, centered = true }) end },
+  } do
+    for _, dtype in ipairs { "float32", "float64" } do
+      it(case[1] .. " in " .. dtype .. " gives what the per-parameter update gives", function()
+        local a, b = both(case[2], dtype)
+        for i = 1, #shapes do
+          assert.are.equal(0, (a[i] - b[i]):abs():max():item(), case[1] .. " parameter " .. i)
+        end
+        assert.is_true((a[2] - params(dtype, 5)[2]):abs():max():item() > 0) -- they did move
+      end)
+    end
+  end
+
+  it("keeps parameters of two dtypes in one group apart", function()
+    local a = mien.tensor({ 1.0, -2.0 }, { dtype = "float64", requires_grad = true })
+    local b = mien.tensor({ 1.0, -2.0 }, { requires_grad = true })
+    local opt = optim.Adam({ a, b }, { lr = 0.1 })
+    a.grad, b.grad = mien.tensor({ 0.5, -1.0 }, { dtype = "float64" }), mien.tensor({ 0.5, -1.0 })
+    opt:step()
+    assert.is_true(math.abs(a:totable()[1] - 0.9) < 1e-7)
+    assert.is_true(math.abs(b:totable()[1] - 0.9) < 1e-6)
+  end)
+
+  it("names the parameter that does not fit", function()
+    local p = { mien.zeros(3), mien.zeros(4) }
+    local g = { mien.zeros(3), mien.zeros(4) }
+    local ok, err = pcall(core.adam_update_many, p, g, { mien.zeros(3), mien.zeros(5) }, { mien.zeros(3), mien.zeros(4) },
+      nil, { lr = 0.1, step = 1 })
+    assert.is_false(ok)
+    assert.matches("parameter 2: adam: exp_avg has shape", err, 1, true)
+    ok, err = pcall(core.sgd_update_many, p, { g[1] }, nil, { lr = 0.1 })
+    assert.is_false(ok)
+    assert.matches("the gradients has 1 tensors, the parameters 2", err, 1, true)
+    ok, err = pcall(core.sgd_update_many, p, { g[1], 7 }, nil, { lr = 0.1 })
+    assert.matches("the gradients[2] is not a tensor", err, 1, true)
+    ok, err = pcall(core.sgd_update_many, { p[1], mien.zeros(4, { dtype = "float64" }) }, g, nil, { lr = 0.1 })
+    assert.matches("one update takes one dtype and device", err, 1, true)
+  end)
+end)

@@ -1,130 +1,209 @@
-/* CPU kernels of the fused optimizer updates: one loop over the elements of
- * each parameter reads its gradient and state and writes the new state and
- * parameter, in double. Several parameters per call (multi-tensor). */
+/* CPU kernels of the fused optimizer updates: one pass over each parameter
+ * reads its gradient and state and writes the new state and parameter, in
+ * double (each state value rounded to its storage type before it is used,
+ * as a separate pass would). Multi-tensor: the parameters of one call are
+ * cut into chunks, and the chunks of all of them dealt to the threads in one
+ * parallel region, so small tensors cost no fork each and large ones are
+ * split. The loops are vectorised (AVX-512, AVX2 or SSE2, picked at load
+ * time); this file is built with -fno-math-errno so that sqrt vectorises. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "cpu/kernels.h"
+#include "cpu/threads.h"
 
-/* Below this many elements a loop is not worth the threads. */
-#define OPTIM_PAR_MIN 16384
+/* Elements per work item: a few hundred KB of traffic per chunk. */
+#define OPTIM_CHUNK 16384
 
-#define SGD_LOOP(T)                                                                     \
-  do {                                                                                  \
-    T *p = sl->param, *buf = sl->state[0];                                  \
-    const T *gr = sl->grad;                                                            \
-    const double lr = o->lr, mom = o->momentum, damp = 1.0 - o->dampening, wd = o->weight_decay; \
-    const bool nesterov = o->nesterov, first = o->first, use_mom = mom != 0.0;          \
-    _Pragma("omp parallel for schedule(static) if (n >= OPTIM_PAR_MIN)")               \
-    for (int64_t i = 0; i < n; i++) {                                                   \
-      double pi = (double)p[i];                                                         \
-      double d = (double)gr[i];                                                         \
-      if (wd != 0.0) d += wd * pi;                                                      \
-      if (use_mom) {                                                                    \
-        double b = first ? d : mom * (double)buf[i] + damp * d;                         \
-        buf[i] = (T)b;                                                                  \
-        b = (double)buf[i];                                                             \
-        d = nesterov ? d + mom * b : b;                                                 \
-      }                                                                                 \
-      p[i] = (T)(pi - lr * d);                                                          \
-    }                                                                                   \
+#if defined(__x86_64__) && defined(__ELF__) && !defined(__clang__) && __GNUC__ >= 12
+#define OPTIM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define OPTIM_MULTIVERSION
+#endif
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+typedef struct work_item {
+  int slot;
+  int64_t lo, hi;
+} work_item;
+
+typedef void (*chunk_fn)(const void *consts, const mien_optim_slot *slot, int64_t lo, int64_t hi);
+
+/* Runs fn over every chunk of every slot, in parallel when there is enough. */
+static int for_each_chunk(const char *op, int count, const mien_optim_slot *slots, const void *consts, chunk_fn fn) {
+  int64_t nitems = 0, total = 0;
+  for (int k = 0; k < count; k++) {
+    nitems += (slots[k].numel + OPTIM_CHUNK - 1) / OPTIM_CHUNK;
+    total += slots[k].numel;
+  }
+  if (nitems == 0) return 0;
+  work_item *items = malloc(sizeof *items * (size_t)nitems);
+  if (!items) return mien_cpu_error("%s: out of memory for %lld work items", op, (long long)nitems);
+  int64_t j = 0;
+  for (int k = 0; k < count; k++)
+    for (int64_t lo = 0; lo < slots[k].numel; lo += OPTIM_CHUNK)
+      items[j++] = (work_item){k, lo, lo + OPTIM_CHUNK < slots[k].numel ? lo + OPTIM_CHUNK : slots[k].numel};
+#pragma omp parallel for schedule(static) if (total > MIEN_PARALLEL_GRAIN)
+  for (int64_t i = 0; i < nitems; i++) fn(consts, &slots[items[i].slot], items[i].lo, items[i].hi);
+  free(items);
+  return 0;
+}
+
+/* ---- SGD ---- */
+
+typedef struct sgd_consts {
+  double lr, mom, damp, wd;
+  bool nesterov, first, use_mom;
+} sgd_consts;
+
+#define SGD_LOOP(T)                                                                              \
+  do {                                                                                           \
+    T *restrict p = (T *)sl->param, *restrict buf = (T *)sl->state[0];                            \
+    const T *restrict gr = (const T *)sl->grad;                                                   \
+    const double lr = k->lr, mom = k->mom, damp = k->damp, wd = k->wd;                            \
+    const bool nesterov = k->nesterov, first = k->first, use_mom = k->use_mom;                    \
+    _Pragma("omp simd") for (int64_t i = lo; i < hi; i++) {                                      \
+      const double pi = (double)p[i];                                                            \
+      double d = (double)gr[i];                                                                  \
+      if (wd != 0.0) d += wd * pi;                                                               \
+      if (use_mom) {                                                                             \
+        const T b = (T)(first ? d : mom * (double)buf[i] + damp * d);                           \
+        buf[i] = b;                                                                              \
+        d = nesterov ? d + mom * (double)b : (double)b;                                          \
+      }                                                                                          \
+      p[i] = (T)(pi - lr * d);                                                                   \
+    }                                                                                            \
   } while (0)
+
+static OPTIM_MULTIVERSION void sgd_f32(const void *c, const mien_optim_slot *sl, int64_t lo, int64_t hi) {
+  const sgd_consts *k = c;
+  SGD_LOOP(float);
+}
+static OPTIM_MULTIVERSION void sgd_f64(const void *c, const mien_optim_slot *sl, int64_t lo, int64_t hi) {
+  const sgd_consts *k = c;
+  SGD_LOOP(double);
+}
 
 int mien_cpu_sgd_update(const mien_sgd_opts *o, mien_dtype dtype, int count, const mien_optim_slot *slots) {
-  for (int k = 0; k < count; k++) {
-    const mien_optim_slot *sl = &slots[k];
-    const int64_t n = sl->numel;
-    if (dtype == MIEN_FLOAT32) SGD_LOOP(float);
-    else SGD_LOOP(double);
-  }
-  return 0;
+  const sgd_consts k = {o->lr, o->momentum, 1.0 - o->dampening, o->weight_decay, o->nesterov, o->first,
+                        o->momentum != 0.0};
+  return for_each_chunk("sgd", count, slots, &k, dtype == MIEN_FLOAT32 ? sgd_f32 : sgd_f64);
 }
 
-#define ADAM_LOOP(T)                                                                    \
-  do {                                                                                  \
-    T *p = sl->param, *m = sl->state[0], *v = sl->state[1], *vmax = sl->state[2]; \
-    const T *gr = sl->grad;                                                            \
-    _Pragma("omp parallel for schedule(static) if (n >= OPTIM_PAR_MIN)")               \
-    for (int64_t i = 0; i < n; i++) {                                                   \
-      double pi = (double)p[i];                                                         \
-      double d = (double)gr[i];                                                         \
-      if (decoupled) pi *= decay;                                                       \
-      else if (wd != 0.0) d += wd * pi;                                                 \
-      double mi = b1 * (double)m[i] + (1.0 - b1) * d;                                   \
-      double vi = b2 * (double)v[i] + (1.0 - b2) * d * d;                               \
-      m[i] = (T)mi;                                                                     \
-      v[i] = (T)vi;                                                                     \
-      mi = (double)m[i];                                                                \
-      vi = (double)v[i];                                                                \
-      double vu = vi;                                                                   \
-      if (amsgrad) {                                                                    \
-        double vm = (double)vmax[i];                                                    \
-        if (vi > vm) vm = vi;                                                           \
-        vmax[i] = (T)vm;                                                                \
-        vu = vm;                                                                        \
-      }                                                                                 \
-      double denom = sqrt(vu) / sqrt_bc2 + eps;                                         \
-      p[i] = (T)(pi - step_size * mi / denom);                                          \
-    }                                                                                   \
+/* ---- Adam / AdamW ---- */
+
+typedef struct adam_consts {
+  double b1, b2, eps, wd, step_size, inv_sqrt_bc2, decay;
+  bool l2, decoupled, amsgrad;
+} adam_consts;
+
+/* The loop with its three switches as constants, so each variant is its own
+ * straight vector loop. */
+#define ADAM_LOOP(T, L2, DECOUPLED, AMSGRAD)                                                     \
+  do {                                                                                           \
+    T *restrict p = (T *)sl->param, *restrict m = (T *)sl->state[0], *restrict v = (T *)sl->state[1]; \
+    T *restrict vmax = (T *)sl->state[2];                                                         \
+    const T *restrict gr = (const T *)sl->grad;                                                   \
+    const double b1 = k->b1, b2 = k->b2, c1 = 1.0 - k->b1, c2 = 1.0 - k->b2, eps = k->eps;        \
+    const double wd = k->wd, decay = k->decay, step_size = k->step_size, inv_sqrt_bc2 = k->inv_sqrt_bc2; \
+    _Pragma("omp simd") for (int64_t i = lo; i < hi; i++) {                                      \
+      double pi = (double)p[i];                                                                  \
+      double d = (double)gr[i];                                                                  \
+      if (DECOUPLED) pi *= decay;                                                                \
+      if (L2) d += wd * pi;                                                                      \
+      const T mt = (T)(b1 * (double)m[i] + c1 * d);                                              \
+      const T vt = (T)(b2 * (double)v[i] + c2 * d * d);                                          \
+      m[i] = mt;                                                                                 \
+      v[i] = vt;                                                                                 \
+      T vu = vt;                                                                                 \
+      if (AMSGRAD) {                                                                             \
+        vu = vmax[i] > vt ? vmax[i] : vt;                                                        \
+        vmax[i] = vu;                                                                            \
+      }                                                                                          \
+      p[i] = (T)(pi - step_size * (double)mt / (sqrt((double)vu) * inv_sqrt_bc2 + eps));         \
+    }                                                                                            \
   } while (0)
+
+#define ADAM_VARIANTS(T)                                                                         \
+  do {                                                                                           \
+    if (k->amsgrad) {                                                                            \
+      if (k->decoupled) ADAM_LOOP(T, 0, 1, 1);                                                   \
+      else if (k->l2) ADAM_LOOP(T, 1, 0, 1);                                                     \
+      else ADAM_LOOP(T, 0, 0, 1);                                                                \
+    } else {                                                                                     \
+      if (k->decoupled) ADAM_LOOP(T, 0, 1, 0);                                                   \
+      else if (k->l2) ADAM_LOOP(T, 1, 0, 0);                                                     \
+      else ADAM_LOOP(T, 0, 0, 0);                                                                \
+    }                                                                                            \
+  } while (0)
+
+static OPTIM_MULTIVERSION void adam_f32(const void *c, const mien_optim_slot *sl, int64_t lo, int64_t hi) {
+  const adam_consts *k = c;
+  ADAM_VARIANTS(float);
+}
+static OPTIM_MULTIVERSION void adam_f64(const void *c, const mien_optim_slot *sl, int64_t lo, int64_t hi) {
+  const adam_consts *k = c;
+  ADAM_VARIANTS(double);
+}
 
 int mien_cpu_adam_update(const mien_adam_opts *o, mien_dtype dtype, int count, const mien_optim_slot *slots) {
-  const double b1 = o->beta1, b2 = o->beta2, eps = o->eps, wd = o->weight_decay;
-  const double bc1 = 1.0 - pow(b1, (double)o->step), bc2 = 1.0 - pow(b2, (double)o->step);
-  const double step_size = o->lr / bc1, sqrt_bc2 = sqrt(bc2);
-  const double decay = 1.0 - o->lr * wd;
-  const bool decoupled = o->decoupled, amsgrad = o->amsgrad;
-  for (int k = 0; k < count; k++) {
-    const mien_optim_slot *sl = &slots[k];
-    const int64_t n = sl->numel;
-    if (dtype == MIEN_FLOAT32) ADAM_LOOP(float);
-    else ADAM_LOOP(double);
-  }
-  return 0;
+  const double bc1 = 1.0 - pow(o->beta1, (double)o->step), bc2 = 1.0 - pow(o->beta2, (double)o->step);
+  const adam_consts k = {o->beta1, o->beta2, o->eps, o->weight_decay, o->lr / bc1, 1.0 / sqrt(bc2),
+                         1.0 - o->lr * o->weight_decay, !o->decoupled && o->weight_decay != 0.0, o->decoupled,
+                         o->amsgrad};
+  return for_each_chunk(o->decoupled ? "adamw" : "adam", count, slots, &k, dtype == MIEN_FLOAT32 ? adam_f32 : adam_f64);
 }
 
-#define RMSPROP_LOOP(T)                                                                 \
-  do {                                                                                  \
-    T *p = sl->param, *sq = sl->state[0], *ga = sl->state[1], *buf = sl->state[2]; \
-    const T *gr = sl->grad;                                                            \
-    _Pragma("omp parallel for schedule(static) if (n >= OPTIM_PAR_MIN)")               \
-    for (int64_t i = 0; i < n; i++) {                                                   \
-      double pi = (double)p[i];                                                         \
-      double d = (double)gr[i];                                                         \
-      if (wd != 0.0) d += wd * pi;                                                      \
-      double s = alpha * (double)sq[i] + (1.0 - alpha) * d * d;                         \
-      sq[i] = (T)s;                                                                     \
-      s = (double)sq[i];                                                                \
-      double avg;                                                                       \
-      if (centered) {                                                                   \
-        double a = alpha * (double)ga[i] + (1.0 - alpha) * d;                           \
-        ga[i] = (T)a;                                                                   \
-        a = (double)ga[i];                                                              \
-        avg = sqrt(s - a * a) + eps;                                                    \
-      } else {                                                                          \
-        avg = sqrt(s) + eps;                                                            \
-      }                                                                                 \
-      if (use_mom) {                                                                    \
-        double b = mom * (double)buf[i] + d / avg;                                      \
-        buf[i] = (T)b;                                                                  \
-        b = (double)buf[i];                                                             \
-        p[i] = (T)(pi - lr * b);                                                        \
-      } else {                                                                          \
-        p[i] = (T)(pi - lr * d / avg);                                                  \
-      }                                                                                 \
-    }                                                                                   \
+/* ---- RMSProp ---- */
+
+typedef struct rmsprop_consts {
+  double lr, alpha, eps, wd, mom;
+  bool centered, use_mom;
+} rmsprop_consts;
+
+#define RMSPROP_LOOP(T)                                                                          \
+  do {                                                                                           \
+    T *restrict p = (T *)sl->param, *restrict sq = (T *)sl->state[0], *restrict ga = (T *)sl->state[1]; \
+    T *restrict buf = (T *)sl->state[2];                                                          \
+    const T *restrict gr = (const T *)sl->grad;                                                   \
+    const double lr = k->lr, alpha = k->alpha, c = 1.0 - k->alpha, eps = k->eps, wd = k->wd, mom = k->mom; \
+    const bool centered = k->centered, use_mom = k->use_mom;                                      \
+    _Pragma("omp simd") for (int64_t i = lo; i < hi; i++) {                                      \
+      const double pi = (double)p[i];                                                            \
+      double d = (double)gr[i];                                                                  \
+      if (wd != 0.0) d += wd * pi;                                                               \
+      const T s = (T)(alpha * (double)sq[i] + c * d * d);                                        \
+      sq[i] = s;                                                                                 \
+      double avg;                                                                                \
+      if (centered) {                                                                            \
+        const T a = (T)(alpha * (double)ga[i] + c * d);                                          \
+        ga[i] = a;                                                                               \
+        avg = sqrt((double)s - (double)a * (double)a) + eps;                                     \
+      } else {                                                                                   \
+        avg = sqrt((double)s) + eps;                                                             \
+      }                                                                                          \
+      if (use_mom) {                                                                             \
+        const T b = (T)(mom * (double)buf[i] + d / avg);                                         \
+        buf[i] = b;                                                                              \
+        p[i] = (T)(pi - lr * (double)b);                                                         \
+      } else {                                                                                   \
+        p[i] = (T)(pi - lr * d / avg);                                                           \
+      }                                                                                          \
+    }                                                                                            \
   } while (0)
 
+static OPTIM_MULTIVERSION void rmsprop_f32(const void *c, const mien_optim_slot *sl, int64_t lo, int64_t hi) {
+  const rmsprop_consts *k = c;
+  RMSPROP_LOOP(float);
+}
+static OPTIM_MULTIVERSION void rmsprop_f64(const void *c, const mien_optim_slot *sl, int64_t lo, int64_t hi) {
+  const rmsprop_consts *k = c;
+  RMSPROP_LOOP(double);
+}
+
 int mien_cpu_rmsprop_update(const mien_rmsprop_opts *o, mien_dtype dtype, int count, const mien_optim_slot *slots) {
-  const double lr = o->lr, alpha = o->alpha, eps = o->eps, wd = o->weight_decay, mom = o->momentum;
-  const bool centered = o->centered, use_mom = o->momentum > 0.0;
-  for (int k = 0; k < count; k++) {
-    const mien_optim_slot *sl = &slots[k];
-    const int64_t n = sl->numel;
-    if (dtype == MIEN_FLOAT32) RMSPROP_LOOP(float);
-    else RMSPROP_LOOP(double);
-  }
-  return 0;
+  const rmsprop_consts k = {o->lr, o->alpha, o->eps, o->weight_decay, o->momentum, o->centered, o->momentum > 0.0};
+  return for_each_chunk("rmsprop", count, slots, &k, dtype == MIEN_FLOAT32 ? rmsprop_f32 : rmsprop_f64);
 }
 
 /* Fixed-size blocks summed in parallel, then the block sums in order: the

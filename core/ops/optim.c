@@ -3,6 +3,8 @@
 #include "optim.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "autograd.h"
@@ -89,51 +91,133 @@ static mien_tensor *prepare_slot(const char *op, mien_tensor *param, const mien_
   return g;
 }
 
-int mien_sgd_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *momentum_buf, const mien_sgd_opts *o) {
+/* Fills slots[0..n) for one update of n parameters: every parameter on the
+ * first one's device and of its dtype, each with its state (state[k][i] must
+ * be there when need[k]; a NULL state[k] array means none). The gradients
+ * made contiguous go to grads_out[i] (release them after the update).
+ * Returns 0, or -1 with the error set (naming the parameter when n > 1). */
+static int prepare_slots(const char *op, int n, mien_tensor *const *params, mien_tensor *const *grads,
+                         mien_tensor *const *const state[3], const char *const names[3], const bool need[3],
+                         mien_optim_slot *slots, mien_tensor **grads_out) {
+  for (int i = 0; i < n; i++) grads_out[i] = NULL;
+  for (int i = 0; i < n; i++) {
+    mien_tensor *param = params[i];
+    if (!param) {
+      mien_set_error("%s: parameter #%d is missing", op, i);
+      return -1;
+    }
+    if (i > 0 && (mien_tensor_device(param) != mien_tensor_device(params[0]) || param->dtype != params[0]->dtype)) {
+      char a[32], b[32];
+      mien_set_error("%s: parameter #%d is %s on %s, parameter #0 %s on %s: one update takes one dtype and device", op,
+                     i, mien_dtype_name(param->dtype), mien_device_str(mien_tensor_device(param), a, sizeof a),
+                     mien_dtype_name(params[0]->dtype), mien_device_str(mien_tensor_device(params[0]), b, sizeof b));
+      return -1;
+    }
+    mien_tensor *st[3];
+    for (int k = 0; k < 3; k++) st[k] = state[k] ? state[k][i] : NULL;
+    grads_out[i] = prepare_slot(op, param, grads[i], st, names, need, &slots[i]);
+    if (!grads_out[i]) {
+      if (n > 1) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mien_last_error());
+        mien_set_error("parameter #%d: %s", i, msg);
+      }
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Runs one backend update over n parameters: the shared body of the entries below. */
+typedef int (*update_fn)(const mien_backend *be, const void *opts, mien_dtype dtype, int n, const mien_optim_slot *slots);
+
+static int run_update(const char *op, size_t entry, update_fn call, const void *opts, int n, mien_tensor *const *params,
+                      mien_tensor *const *grads, mien_tensor *const *const state[3], const char *const names[3],
+                      const bool need[3]) {
+  if (n < 0) {
+    mien_set_error("%s: %d parameters", op, n);
+    return -1;
+  }
+  if (n == 0) return 0;
+  if (!params[0]) {
+    mien_set_error("%s: parameter #0 is missing", op);
+    return -1;
+  }
+  const mien_backend *be = mien_backend_need(mien_tensor_device(params[0]), entry, op);
+  if (!be) return -1;
+  mien_optim_slot *slots = malloc(sizeof *slots * (size_t)n);
+  mien_tensor **g = malloc(sizeof *g * (size_t)n);
+  int rc = -1;
+  if (!slots || !g) mien_set_error("%s: out of memory for %d parameters", op, n);
+  else if (prepare_slots(op, n, params, grads, state, names, need, slots, g) == 0)
+    rc = call(be, opts, params[0]->dtype, n, slots);
+  for (int i = 0; g && i < n; i++) mien_release(g[i]);
+  free(slots);
+  free(g);
+  return rc;
+}
+
+static int call_sgd(const mien_backend *be, const void *o, mien_dtype dt, int n, const mien_optim_slot *s) {
+  return be->sgd_update(o, dt, n, s);
+}
+static int call_adam(const mien_backend *be, const void *o, mien_dtype dt, int n, const mien_optim_slot *s) {
+  return be->adam_update(o, dt, n, s);
+}
+static int call_rmsprop(const mien_backend *be, const void *o, mien_dtype dt, int n, const mien_optim_slot *s) {
+  return be->rmsprop_update(o, dt, n, s);
+}
+
+int mien_sgd_update_many(int n, mien_tensor *const *params, mien_tensor *const *grads, mien_tensor *const *momentum_bufs,
+                         const mien_sgd_opts *o) {
   if (o->nesterov && (o->momentum <= 0.0 || o->dampening != 0.0)) {
     mien_set_error("sgd: nesterov momentum needs momentum > 0 and dampening = 0");
     return -1;
   }
-  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), sgd_update, "sgd");
-  mien_tensor *const state[3] = {momentum_buf, NULL, NULL};
+  mien_tensor *const *const state[3] = {momentum_bufs, NULL, NULL};
   static const char *const names[3] = {"the momentum buffer", NULL, NULL};
   const bool need[3] = {o->momentum != 0.0, false, false};
-  mien_optim_slot slot;
-  mien_tensor *g = be ? prepare_slot("sgd", param, grad, state, names, need, &slot) : NULL;
-  int rc = g ? be->sgd_update(o, param->dtype, 1, &slot) : -1;
-  mien_release(g);
-  return rc;
+  return run_update("sgd", offsetof(mien_backend, sgd_update), call_sgd, o, n, params, grads, state, names, need);
 }
 
-int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *exp_avg, mien_tensor *exp_avg_sq,
-                     mien_tensor *max_exp_avg_sq, const mien_adam_opts *o) {
+int mien_adam_update_many(int n, mien_tensor *const *params, mien_tensor *const *grads, mien_tensor *const *exp_avgs,
+                          mien_tensor *const *exp_avg_sqs, mien_tensor *const *max_exp_avg_sqs, const mien_adam_opts *o) {
   const char *op = o->decoupled ? "adamw" : "adam";
   if (o->step < 1) {
     mien_set_error("%s: step must be >= 1, got %lld", op, o->step);
     return -1;
   }
-  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), adam_update, op);
-  mien_tensor *const state[3] = {exp_avg, exp_avg_sq, max_exp_avg_sq};
+  mien_tensor *const *const state[3] = {exp_avgs, exp_avg_sqs, max_exp_avg_sqs};
   static const char *const names[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   const bool need[3] = {true, true, o->amsgrad};
-  mien_optim_slot slot;
-  mien_tensor *g = be ? prepare_slot(op, param, grad, state, names, need, &slot) : NULL;
-  int rc = g ? be->adam_update(o, param->dtype, 1, &slot) : -1;
-  mien_release(g);
-  return rc;
+  return run_update(op, offsetof(mien_backend, adam_update), call_adam, o, n, params, grads, state, names, need);
+}
+
+int mien_rmsprop_update_many(int n, mien_tensor *const *params, mien_tensor *const *grads,
+                             mien_tensor *const *square_avgs, mien_tensor *const *grad_avgs,
+                             mien_tensor *const *momentum_bufs, const mien_rmsprop_opts *o) {
+  mien_tensor *const *const state[3] = {square_avgs, grad_avgs, momentum_bufs};
+  static const char *const names[3] = {"square_avg", "grad_avg", "the momentum buffer"};
+  const bool need[3] = {true, o->centered, o->momentum > 0.0};
+  return run_update("rmsprop", offsetof(mien_backend, rmsprop_update), call_rmsprop, o, n, params, grads, state, names,
+                    need);
+}
+
+int mien_sgd_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *momentum_buf, const mien_sgd_opts *o) {
+  mien_tensor *g = (mien_tensor *)grad;
+  return mien_sgd_update_many(1, &param, &g, momentum_buf ? &momentum_buf : NULL, o);
+}
+
+int mien_adam_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *exp_avg, mien_tensor *exp_avg_sq,
+                     mien_tensor *max_exp_avg_sq, const mien_adam_opts *o) {
+  mien_tensor *g = (mien_tensor *)grad;
+  return mien_adam_update_many(1, &param, &g, &exp_avg, &exp_avg_sq, max_exp_avg_sq ? &max_exp_avg_sq : NULL, o);
 }
 
 int mien_rmsprop_update(mien_tensor *param, const mien_tensor *grad, mien_tensor *square_avg, mien_tensor *grad_avg,
                         mien_tensor *momentum_buf, const mien_rmsprop_opts *o) {
-  const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(param), rmsprop_update, "rmsprop");
-  mien_tensor *const state[3] = {square_avg, grad_avg, momentum_buf};
-  static const char *const names[3] = {"square_avg", "grad_avg", "the momentum buffer"};
-  const bool need[3] = {true, o->centered, o->momentum > 0.0};
-  mien_optim_slot slot;
-  mien_tensor *g = be ? prepare_slot("rmsprop", param, grad, state, names, need, &slot) : NULL;
-  int rc = g ? be->rmsprop_update(o, param->dtype, 1, &slot) : -1;
-  mien_release(g);
-  return rc;
+  mien_tensor *g = (mien_tensor *)grad;
+  return mien_rmsprop_update_many(1, &param, &g, &square_avg, grad_avg ? &grad_avg : NULL,
+                                  momentum_buf ? &momentum_buf : NULL, o);
 }
 
 /* ---- helpers for gradient clipping ---- */

@@ -4,7 +4,12 @@
  *                    {lr=, beta1=, beta2=, eps=, weight_decay=, step=, amsgrad=, decoupled=})
  *   core.rmsprop_update(p, grad, square_avg, grad_avg|nil, buf|nil,
  *                       {lr=, alpha=, eps=, weight_decay=, momentum=, centered=})
- *   core.sum_squares(t) -> number;  core.clamp_(t, lo, hi) -> t */
+ *   core.sum_squares(t) -> number;  core.clamp_(t, lo, hi) -> t
+ * and their multi-tensor forms, lists of tensors in place of each tensor (a
+ * list of optional state may be nil, or hold false for a missing entry):
+ *   core.sgd_update_many(ps, grads, bufs|nil, opts)
+ *   core.adam_update_many(ps, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs|nil, opts)
+ *   core.rmsprop_update_many(ps, grads, square_avgs, grad_avgs|nil, bufs|nil, opts) */
 #include "lmien.h"
 
 static double need_number(lua_State *L, int arg, const char *key) {
@@ -59,6 +64,81 @@ static int l_rmsprop_update(lua_State *L) {
   return 0;
 }
 
+/* The n tensors of the list at arg, in an array that lives in a userdata
+ * left on the stack (so an error frees it); NULL for a nil argument when
+ * `optional`. Entries false/nil are NULL when `optional`. */
+static mien_tensor **tensor_list(lua_State *L, int arg, int n, bool optional, const char *what) {
+  if (optional && lua_isnoneornil(L, arg)) return NULL;
+  if (lua_type(L, arg) != LUA_TTABLE) luaL_error(L, "%s must be a list of tensors", what);
+  if ((lua_Integer)luaL_len(L, arg) != n)
+    luaL_error(L, "%s has %d tensors, the parameters %d", what, (int)luaL_len(L, arg), n);
+  mien_tensor **out = lua_newuserdatauv(L, sizeof *out * (size_t)(n ? n : 1), 0);
+  for (int i = 0; i < n; i++) {
+    lua_geti(L, arg, i + 1);
+    if (optional && (lua_isnil(L, -1) || (lua_isboolean(L, -1) && !lua_toboolean(L, -1)))) out[i] = NULL;
+    else if (!luaL_testudata(L, -1, LMIEN_TENSOR)) luaL_error(L, "%s[%d] is not a tensor", what, i + 1);
+    else out[i] = lmien_check(L, -1);
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+static int param_count(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer n = luaL_len(L, 1);
+  if (n > 1 << 24) luaL_error(L, "too many parameters for one update: %d", (int)n);
+  return (int)n;
+}
+
+static int l_sgd_update_many(lua_State *L) {
+  const int n = param_count(L);
+  mien_sgd_opts o;
+  o.lr = need_number(L, 4, "lr");
+  o.momentum = lmien_opt_number(L, 4, "momentum", 0);
+  o.dampening = lmien_opt_number(L, 4, "dampening", 0);
+  o.weight_decay = lmien_opt_number(L, 4, "weight_decay", 0);
+  o.nesterov = lmien_opt_bool(L, 4, "nesterov", 0);
+  o.first = lmien_opt_bool(L, 4, "first", 0);
+  mien_tensor **p = tensor_list(L, 1, n, false, "the parameters"), **g = tensor_list(L, 2, n, false, "the gradients");
+  mien_tensor **buf = tensor_list(L, 3, n, true, "the momentum buffers");
+  LMIEN_CHECK(L, mien_sgd_update_many(n, p, g, buf, &o));
+  return 0;
+}
+
+static int l_adam_update_many(lua_State *L) {
+  const int n = param_count(L);
+  mien_adam_opts o;
+  o.lr = need_number(L, 6, "lr");
+  o.beta1 = lmien_opt_number(L, 6, "beta1", 0.9);
+  o.beta2 = lmien_opt_number(L, 6, "beta2", 0.999);
+  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
+  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
+  o.step = (long long)need_number(L, 6, "step");
+  o.amsgrad = lmien_opt_bool(L, 6, "amsgrad", 0);
+  o.decoupled = lmien_opt_bool(L, 6, "decoupled", 0);
+  mien_tensor **p = tensor_list(L, 1, n, false, "the parameters"), **g = tensor_list(L, 2, n, false, "the gradients");
+  mien_tensor **m = tensor_list(L, 3, n, false, "exp_avgs"), **v = tensor_list(L, 4, n, false, "exp_avg_sqs");
+  mien_tensor **vmax = tensor_list(L, 5, n, true, "max_exp_avg_sqs");
+  LMIEN_CHECK(L, mien_adam_update_many(n, p, g, m, v, vmax, &o));
+  return 0;
+}
+
+static int l_rmsprop_update_many(lua_State *L) {
+  const int n = param_count(L);
+  mien_rmsprop_opts o;
+  o.lr = need_number(L, 6, "lr");
+  o.alpha = lmien_opt_number(L, 6, "alpha", 0.99);
+  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
+  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
+  o.momentum = lmien_opt_number(L, 6, "momentum", 0);
+  o.centered = lmien_opt_bool(L, 6, "centered", 0);
+  mien_tensor **p = tensor_list(L, 1, n, false, "the parameters"), **g = tensor_list(L, 2, n, false, "the gradients");
+  mien_tensor **sq = tensor_list(L, 3, n, false, "square_avgs"), **ga = tensor_list(L, 4, n, true, "grad_avgs");
+  mien_tensor **buf = tensor_list(L, 5, n, true, "the momentum buffers");
+  LMIEN_CHECK(L, mien_rmsprop_update_many(n, p, g, sq, ga, buf, &o));
+  return 0;
+}
+
 static int l_sum_squares(lua_State *L) {
   double s;
   LMIEN_CHECK(L, mien_sum_squares(lmien_check(L, 1), &s));
@@ -75,6 +155,8 @@ static int l_clamp_(lua_State *L) {
 void lmien_register_optim(lua_State *L) {
   static const luaL_Reg funcs[] = {{"sgd_update", l_sgd_update}, {"adam_update", l_adam_update},
                                    {"rmsprop_update", l_rmsprop_update}, {"sum_squares", l_sum_squares},
+                                   {"sgd_update_many", l_sgd_update_many}, {"adam_update_many", l_adam_update_many},
+                                   {"rmsprop_update_many", l_rmsprop_update_many},
                                    {"clamp_", l_clamp_}, {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
 }

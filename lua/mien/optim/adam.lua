@@ -23,7 +23,8 @@ local function make(name, decoupled, default_wd)
     assert(g.eps >= 0, n .. ": eps must be >= 0")
   end
 
-  function C:update(p, grad, st, g)
+  -- The state of p, created on its first step; counts the step.
+  local function advance(p, st, g)
     if not st.exp_avg then
       st.step = 0
       st.exp_avg = mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() })
@@ -31,10 +32,39 @@ local function make(name, decoupled, default_wd)
     end
     if g.amsgrad and not st.max_exp_avg_sq then st.max_exp_avg_sq = mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() }) end
     st.step = st.step + 1
-    local b1, b2 = g.betas[1], g.betas[2]
-    core.adam_update(p, grad, st.exp_avg, st.exp_avg_sq, g.amsgrad and st.max_exp_avg_sq or nil, { lr = g.lr,
-      beta1 = b1, beta2 = b2, eps = g.eps, weight_decay = g.weight_decay, step = st.step, amsgrad = g.amsgrad,
-      decoupled = decoupled })
+  end
+
+  local function opts(g, step)
+    return { lr = g.lr, beta1 = g.betas[1], beta2 = g.betas[2], eps = g.eps, weight_decay = g.weight_decay,
+      step = step, amsgrad = g.amsgrad, decoupled = decoupled }
+  end
+
+  --- One update of parameter p in place.
+  -- @tparam Tensor p the parameter
+  -- @tparam Tensor grad its gradient
+  -- @tparam table st the parameter's state (step, exp_avg, exp_avg_sq, max_exp_avg_sq)
+  -- @tparam table g its group's hyper-parameters
+  function C:update(p, grad, st, g)
+    advance(p, st, g)
+    core.adam_update(p, grad, st.exp_avg, st.exp_avg_sq, g.amsgrad and st.max_exp_avg_sq or nil, opts(g, st.step))
+  end
+
+  --- One update of a group's parameters in place, in one multi-tensor call
+  -- per device, dtype and step count.
+  -- @tparam {Tensor,...} ps the parameters
+  -- @tparam {Tensor,...} grads their gradients
+  -- @tparam {table,...} sts their states
+  -- @tparam table g the group's hyper-parameters
+  function C:update_many(ps, grads, sts, g)
+    for i, p in ipairs(ps) do advance(p, sts[i], g) end
+    for _, idx in ipairs(Optimizer.buckets(ps, function(i) return sts[i].step end)) do
+      local P, G, M, V, VM = {}, {}, {}, {}, {}
+      for k, i in ipairs(idx) do
+        local st = sts[i]
+        P[k], G[k], M[k], V[k], VM[k] = ps[i], grads[i], st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq or false
+      end
+      core.adam_update_many(P, G, M, V, g.amsgrad and VM or nil, opts(g, sts[idx[1]].step))
+    end
   end
 
   return C

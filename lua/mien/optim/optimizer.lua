@@ -85,10 +85,14 @@ end
 
 --- Applies one update to every parameter that has a gradient. closure
 -- (optional) re-evaluates the loss first and its result is returned.
+-- A subclass with update_many(ps, grads, states, group) gets each group's
+-- parameters in one call (a multi-tensor update); otherwise update(p, grad,
+-- state, group) is called per parameter.
 function Optimizer:step(closure)
   local loss
   if closure then loss = closure() end
   for _, group in ipairs(self.param_groups) do
+    local ps, grads, states = {}, {}, {}
     for _, p in ipairs(group.params) do
       local g = p.grad
       if g ~= nil then
@@ -97,11 +101,37 @@ function Optimizer:step(closure)
           st = {}
           self.state[p] = st
         end
-        self:update(p, g, st, group)
+        if self.update_many then
+          ps[#ps + 1], grads[#grads + 1], states[#states + 1] = p, g, st
+        else
+          self:update(p, g, st, group)
+        end
       end
     end
+    if #ps > 0 then self:update_many(ps, grads, states, group) end
   end
   return loss
+end
+
+--- Splits the parameters of a multi-tensor update into the lists one core
+-- call can take: the same device, dtype and key(i) (e.g. Adam's step count).
+-- @tparam {Tensor,...} ps the parameters
+-- @tparam function key key(i) -> string or number for parameter i
+-- @treturn {{integer,...},...} lists of indices into ps, in order of first appearance
+-- @usage for _, idx in ipairs(Optimizer.buckets(ps, function(i) return states[i].step end)) do ... end
+function Optimizer.buckets(ps, key)
+  local lists, index = {}, {}
+  for i, p in ipairs(ps) do
+    local k = p:device() .. "|" .. p:dtype() .. "|" .. tostring(key(i))
+    local list = index[k]
+    if not list then
+      list = {}
+      index[k] = list
+      lists[#lists + 1] = list
+    end
+    list[#list + 1] = i
+  end
+  return lists
 end
 
 --- Sets every gradient to nil (set_to_none, the default) or to zero.

@@ -19,12 +19,8 @@ function RMSProp.check_group(g, name)
   assert(g.momentum >= 0, name .. ": momentum must be >= 0")
 end
 
---- One RMSProp update of parameter p in place.
--- @tparam Tensor p the parameter
--- @tparam Tensor grad its gradient (weight decay applied)
--- @tparam table st the parameter's state (square_avg, ...)
--- @tparam table g its group's hyper-parameters
-function RMSProp:update(p, grad, st, g)
+-- The state of p, created on its first step; counts the step.
+local function advance(p, st, g)
   local function zeros() return mien.zeros(p:shape(), { dtype = p:dtype(), device = p:device() }) end
   if not st.square_avg then
     st.step = 0
@@ -33,9 +29,40 @@ function RMSProp:update(p, grad, st, g)
   if g.centered and not st.grad_avg then st.grad_avg = zeros() end
   if g.momentum > 0 and not st.momentum_buffer then st.momentum_buffer = zeros() end
   st.step = st.step + 1
+end
+
+local function opts(g)
+  return { lr = g.lr, alpha = g.alpha, eps = g.eps, weight_decay = g.weight_decay, momentum = g.momentum,
+    centered = g.centered }
+end
+
+--- One RMSProp update of parameter p in place.
+-- @tparam Tensor p the parameter
+-- @tparam Tensor grad its gradient (weight decay applied)
+-- @tparam table st the parameter's state (square_avg, ...)
+-- @tparam table g its group's hyper-parameters
+function RMSProp:update(p, grad, st, g)
+  advance(p, st, g)
   core.rmsprop_update(p, grad, st.square_avg, g.centered and st.grad_avg or nil,
-    g.momentum > 0 and st.momentum_buffer or nil, { lr = g.lr, alpha = g.alpha, eps = g.eps,
-      weight_decay = g.weight_decay, momentum = g.momentum, centered = g.centered })
+    g.momentum > 0 and st.momentum_buffer or nil, opts(g))
+end
+
+--- One RMSProp update of a group's parameters in place, in one multi-tensor
+-- call per device and dtype.
+-- @tparam {Tensor,...} ps the parameters
+-- @tparam {Tensor,...} grads their gradients
+-- @tparam {table,...} sts their states
+-- @tparam table g the group's hyper-parameters
+function RMSProp:update_many(ps, grads, sts, g)
+  for i, p in ipairs(ps) do advance(p, sts[i], g) end
+  for _, idx in ipairs(Optimizer.buckets(ps, function() return "" end)) do
+    local P, G, S, A, B = {}, {}, {}, {}, {}
+    for k, i in ipairs(idx) do
+      local st = sts[i]
+      P[k], G[k], S[k], A[k], B[k] = ps[i], grads[i], st.square_avg, st.grad_avg or false, st.momentum_buffer or false
+    end
+    core.rmsprop_update_many(P, G, S, g.centered and A or nil, g.momentum > 0 and B or nil, opts(g))
+  end
 end
 
 return RMSProp

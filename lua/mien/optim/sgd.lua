@@ -19,14 +19,9 @@ function SGD.check_group(g, name)
   end
 end
 
---- One SGD update of parameter p in place (momentum, dampening, Nesterov).
--- @tparam Tensor p the parameter
--- @tparam Tensor grad its gradient (weight decay applied)
--- @tparam table st the parameter's state (momentum_buffer)
--- @tparam table g its group's hyper-parameters
-function SGD:update(p, grad, st, g)
-  local first = false
-  local buf
+-- The momentum buffer of p (nil without momentum) and whether it is new; counts the step.
+local function advance(p, st, g)
+  local first, buf = false, nil
   if g.momentum ~= 0 then
     buf = st.momentum_buffer
     if not buf then
@@ -36,8 +31,38 @@ function SGD:update(p, grad, st, g)
     end
   end
   st.step = (st.step or 0) + 1
-  core.sgd_update(p, grad, buf, { lr = g.lr, momentum = g.momentum, dampening = g.dampening,
-    weight_decay = g.weight_decay, nesterov = g.nesterov, first = first })
+  return buf, first
+end
+
+local function opts(g, first)
+  return { lr = g.lr, momentum = g.momentum, dampening = g.dampening, weight_decay = g.weight_decay,
+    nesterov = g.nesterov, first = first }
+end
+
+--- One SGD update of parameter p in place (momentum, dampening, Nesterov).
+-- @tparam Tensor p the parameter
+-- @tparam Tensor grad its gradient (weight decay applied)
+-- @tparam table st the parameter's state (momentum_buffer)
+-- @tparam table g its group's hyper-parameters
+function SGD:update(p, grad, st, g)
+  local buf, first = advance(p, st, g)
+  core.sgd_update(p, grad, buf, opts(g, first))
+end
+
+--- One SGD update of a group's parameters in place, in one multi-tensor
+-- call per device, dtype and first step of the momentum buffer.
+-- @tparam {Tensor,...} ps the parameters
+-- @tparam {Tensor,...} grads their gradients
+-- @tparam {table,...} sts their states
+-- @tparam table g the group's hyper-parameters
+function SGD:update_many(ps, grads, sts, g)
+  local bufs, firsts = {}, {}
+  for i, p in ipairs(ps) do bufs[i], firsts[i] = advance(p, sts[i], g) end
+  for _, idx in ipairs(Optimizer.buckets(ps, function(i) return firsts[i] end)) do
+    local P, G, B = {}, {}, {}
+    for k, i in ipairs(idx) do P[k], G[k], B[k] = ps[i], grads[i], bufs[i] or false end
+    core.sgd_update_many(P, G, g.momentum ~= 0 and B or nil, opts(g, firsts[idx[1]]))
+  end
 end
 
 return SGD
