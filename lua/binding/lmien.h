@@ -56,6 +56,7 @@ void lmien_register_image_transform(lua_State *L); /* image_warp, image_convert 
 void lmien_register_dist(lua_State *L); /* dist_* collectives for mien.dist (dist_lua.c) */
 void lmien_register_video(lua_State *L); /* video_open, video_writer (video/video_lua.c; with libav only) */
 void lmien_register_cuda(lua_State *L); /* cuda_available, cuda_why, ... (cuda_lua.c) */
+void lmien_register_cpu(lua_State *L);  /* cpu_memory, cpu_empty_cache (cpu_lua.c) */
 void lmien_register_image_check(lua_State *L);     /* hardening: the pixel limit (image_check_lua.c) */
 
 #endif

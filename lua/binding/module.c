@@ -72,6 +72,7 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_video(L);
 #endif
   lmien_register_cuda(L);
+  lmien_register_cpu(L); /* the CPU allocator's cache: cpu_memory, cpu_empty_cache */
   lmien_register_image_check(L); /* hardening: image_max_pixels, image_set_max_pixels */
   return 1;
 }
