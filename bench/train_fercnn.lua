@@ -7,6 +7,10 @@
 --
 --   lua5.4 bench/train_fercnn.lua                  # 28,709 images, 2 epochs (minutes on a CPU)
 --   lua5.4 bench/train_fercnn.lua --n 1280 --epochs 1 --infer-reps 2   # a quick CPU figure
+--   lua5.4 bench/train_fercnn.lua --steps 20 --threads 2 --precision bf16   # bench/cpu_vs_torch.sh's mien side
+-- --steps N measures like bench/torch_fercnn.py instead: four fixed batches,
+-- the median (and best) of N training steps after --warmup, and inference on
+-- one --infer-batch batch (with --fuse: also after model:fuse(), where it exists).
 -- Run from the repository root after building. CPU only until the GPU
 -- backend lands (the CUDA issue adds a --device option).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -22,7 +26,28 @@ p:option("--epochs", "timed epochs (after one warm-up epoch)", "2", tonumber)
 p:option("--batch", "batch size", "64", tonumber)
 p:option("--width", "channel width multiplier", "1", tonumber)
 p:option("--infer-reps", "timed inference passes over a batch of 1024", "20", tonumber)
+-- the step-timing mode of bench/cpu_vs_torch.sh
+p:option("--steps", "time this many single training steps instead of epochs (0: epochs)", "0", tonumber)
+p:option("--warmup", "untimed steps first (with --steps)", "3", tonumber)
+p:option("--threads", "CPU threads (default: OpenMP's)", nil, tonumber)
+p:option("--precision", "fp32, or bf16 (mien.autocast, where this build has it)", "fp32")
+p:option("--infer-batch", "inference batch size", "1024", tonumber)
+p:flag("--fuse", "with --steps: inference also after model:fuse(), where this build has it")
 local a = p:parse(arg)
+if a.threads then core.set_num_threads(a.threads) end
+if a.precision ~= "fp32" and a.precision ~= "bf16" then error("--precision must be fp32 or bf16, got " .. a.precision) end
+if a.precision == "bf16" and not mien.autocast then error("--precision bf16: this build has no mien.autocast") end
+
+-- fn() under the chosen precision.
+local function in_precision(fn)
+  if a.precision == "bf16" then return mien.autocast("bf16", fn) end
+  return fn()
+end
+
+if a.steps > 0 then
+  dofile("bench/train_fercnn_steps.lua")(a, in_precision)
+  return
+end
 
 mien.manual_seed(0)
 local images = (mien.rand({ a.n, 48, 48, 1 }) * 256):floor():clamp(0, 255):byte():contiguous()
@@ -58,7 +83,7 @@ table.sort(times)
 local t = times[#times // 2 + 1]
 
 model:eval()
-local x = mien.rand({ math.min(1024, a.n), 1, 48, 48 })
+local x = mien.rand({ math.min(a.infer_batch, a.n), 1, 48, 48 })
 local ti = mien.no_grad(function()
   model(x):close()
   local t0 = core.now()
