@@ -49,6 +49,10 @@ MIEN_API void mien_rng_get_state(uint64_t *seed, uint64_t *counter);
 MIEN_API void mien_rng_set_state(uint64_t seed, uint64_t counter);
 /* What the CPU's GEMM runs on: "openblas" or "builtin". */
 MIEN_API const char *mien_blas_name(void);
+/* OpenBLAS's kernel set ("SkylakeX", "Cooperlake", "Haswell", ...; a CPU
+ * OpenBLAS does not know gets the one its AVX-512/AVX2 features call for,
+ * unless OPENBLAS_CORETYPE says otherwise), or "builtin". */
+MIEN_API const char *mien_blas_core(void);
 /* The CPU backend's threads (OpenMP; 1 without it). */
 MIEN_API int mien_num_threads(void);
 MIEN_API void mien_set_num_threads(int n);

@@ -1,4 +1,5 @@
 /* The runtime controls of the public API (mien.h). */
+#include "cpu/blas_core.h"
 #include "cpu/cache.h"
 #include "cpu/gemm.h"
 #include "mien.h"
@@ -23,6 +24,8 @@ void mien_rng_set_state(uint64_t seed, uint64_t counter) {
 }
 
 const char *mien_blas_name(void) { return mien_gemm_backend(); }
+
+const char *mien_blas_core(void) { return mien_cpu_blas_core(); }
 
 int mien_num_threads(void) {
 #ifdef _OPENMP

@@ -1,6 +1,8 @@
 /* GEMM dispatch: OpenBLAS when available, otherwise the built-in kernel. */
 #include "gemm.h"
 
+#include "blas_core.h"
+
 #ifdef MIEN_HAVE_CBLAS
 #include <cblas.h>
 #include <limits.h>
@@ -20,6 +22,7 @@ void mien_gemm_f32(int transA, int transB, int64_t M, int64_t N, int64_t K, floa
   if (M <= 0 || N <= 0) return;
 #ifdef MIEN_HAVE_CBLAS
   if (fits_cblas(M, N, K, lda, ldb, ldc)) {
+    mien_cpu_blas_pick_core(); /* OpenBLAS's fast kernels on CPUs it does not know */
     cblas_sgemm(CblasRowMajor, cblas_trans(transA), cblas_trans(transB), (int)M, (int)N, (int)K, alpha, A,
                 (int)lda, B, (int)ldb, beta, C, (int)ldc);
     return;
@@ -33,6 +36,7 @@ void mien_gemm_f64(int transA, int transB, int64_t M, int64_t N, int64_t K, doub
   if (M <= 0 || N <= 0) return;
 #ifdef MIEN_HAVE_CBLAS
   if (fits_cblas(M, N, K, lda, ldb, ldc)) {
+    mien_cpu_blas_pick_core();
     cblas_dgemm(CblasRowMajor, cblas_trans(transA), cblas_trans(transB), (int)M, (int)N, (int)K, alpha, A,
                 (int)lda, B, (int)ldb, beta, C, (int)ldc);
     return;

@@ -35,11 +35,12 @@ require "mien.tensor_print"
 mien.cuda = require "mien.cuda"
 
 --- What this build of mien is: version, BLAS backend, threads, devices.
--- @treturn table {version=, blas=, threads=, ...}
+-- @treturn table {version=, blas=, blas_core= (OpenBLAS's kernel set), threads=, ...}
 function mien.info()
   return {
     version = mien._VERSION,
     blas = core.blas_backend(),
+    blas_core = core.blas_core(),
     threads = core.num_threads(),
     cuda = mien.cuda.available(),
   }

@@ -6,7 +6,7 @@ return {
     local mien = require "mien"
     local info = mien.info()
     print(string.format("mien %s", info.version))
-    print(string.format("blas     %s", info.blas))
+    print(string.format("blas     %s (%s kernels)", info.blas, info.blas_core))
     print(string.format("threads  %d", info.threads))
     print(string.format("cuda     %s", info.cuda and "available" or "not available (CPU build or no GPU)"))
   end,
