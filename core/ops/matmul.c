@@ -73,7 +73,8 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
   oshape[bn] = M;
   oshape[bn + 1] = N;
   const mien_backend *be = MIEN_BACKEND_NEED(mien_tensor_device(a), gemm, "matmul");
-  mien_tensor *out = be ? mien_zeros(bn + 2, oshape, a->dtype, mien_tensor_device(a)) : NULL;
+  /* gemm with beta 0 writes every element of out, K == 0 included (C = 0): no zero-fill first */
+  mien_tensor *out = be ? mien_empty(bn + 2, oshape, a->dtype, mien_tensor_device(a)) : NULL;
   if (!out) return NULL;
   int ta = 0, tb = 0;
   int64_t lda = 1, ldb = 1;
