@@ -42,7 +42,10 @@ table.sort(order, function(a, b)
 end)
 
 local cols = { "mien fp32", "mien bf16", "mien fp32 fused", "mien bf16 fused", "torch fp32", "torch bf16" }
-local function fmt(v) return v and string.format("%.0f", v) or "n/a" end
+local function fmt(v)
+  if not v then return "n/a" end
+  return string.format(v >= 100 and "%.0f" or "%.1f", v)
+end
 print("FER CNN images/s, median of the interleaved runs (n/a: not in this build; fused: inference only)")
 print("| width | threads | task | " .. table.concat(cols, " | ") .. " | mien best / torch best |")
 print("|---|---|---|" .. string.rep("---|", #cols) .. "---|")
