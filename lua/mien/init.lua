@@ -55,15 +55,13 @@ end
 -- Without AVX512_BF16 (or with `MIEN_NO_BF16=1`) everything runs in float32
 -- after a one-line notice; `mien.info().bf16` says which path runs.
 -- @string precision "bf16", or "float32" to switch autocast off inside
--- @func fn the work to run
+-- @param fn the work to run (a function or a module)
 -- @param ... arguments for fn
 -- @return what fn returns
 -- @usage local loss = mien.autocast("bf16", function() return F.cross_entropy(model(x), y) end)
 -- loss:backward()
 function mien.autocast(precision, fn, ...)
-  if type(fn) ~= "function" then
-    error("autocast: argument 2 must be a function, got " .. type(fn), 2)
-  end
+  require("mien.util.args").check("autocast", 2, fn, "callable", "a function or module")
   local outer = core.autocast_set(precision)
   local results = table.pack(pcall(fn, ...))
   core.autocast_set(outer)
