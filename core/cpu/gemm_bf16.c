@@ -46,14 +46,6 @@
 #define DMC 128
 #define DNC 128
 
-static inline float elem(const float *X, int64_t ld, int trans, int64_t r, int64_t c) {
-  return trans ? X[c * ld + r] : X[r * ld + c];
-}
-
-static inline uint32_t pair_of(float lo, float hi) {
-  return (uint32_t)mien_f32_to_bf16(lo) | (uint32_t)mien_f32_to_bf16(hi) << 16;
-}
-
 static inline __mmask16 cols_mask(int64_t cols) {
   return cols >= 16 ? (__mmask16)0xffff : cols > 0 ? (__mmask16)((1u << cols) - 1) : 0;
 }
@@ -69,21 +61,42 @@ TARGET static inline void store_row(float *c, __m512 acc, int64_t cols, float al
 /* --- nn --- */
 
 /* Rows [m0, m0 + mb) and k [k0, k0 + kb) of op(A) as MR-row panels of
- * kp = ceil(kb / 2) pairs: Ap[panel][kk][r]. */
-static void pack_a_pairs(const float *A, int64_t lda, int transA, int64_t m0, int64_t mb, int64_t k0, int64_t kb,
-                         uint32_t *Ap) {
+ * kp = ceil(kb / 2) pairs: Ap[panel][kk][r]; rows past mb and the odd k are 0. */
+TARGET static void pack_a_pairs(const float *A, int64_t lda, int transA, int64_t m0, int64_t mb, int64_t k0, int64_t kb,
+                                uint32_t *Ap) {
   const int64_t kp = (kb + 1) / 2;
+  if (transA) { /* op(A)[m][k] = A[k][m]: 8 rows are 8 consecutive floats of A's rows k and k + 1 */
+    static const uint16_t interleave[16] = {0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15};
+    const __m256i idx = _mm256_loadu_si256((const __m256i *)interleave);
+    for (int64_t ip = 0; ip < mb; ip += MR) {
+      uint32_t *dst = Ap + ip * kp;
+      const __mmask8 m = mb - ip >= MR ? (__mmask8)0xff : (__mmask8)((1u << (mb - ip)) - 1);
+      for (int64_t kk = 0; kk < kp; kk++) {
+        const float *r0 = A + (k0 + 2 * kk) * lda + m0 + ip;
+        const __m256 x0 = _mm256_maskz_loadu_ps(m, r0);
+        const __m256 x1 = _mm256_maskz_loadu_ps(2 * kk + 1 < kb ? m : 0, r0 + lda);
+        const __m256i p = _mm256_permutexvar_epi16(idx, (__m256i)_mm256_cvtne2ps_pbh(x1, x0));
+        _mm256_storeu_si256((__m256i *)(dst + kk * MR), p);
+      }
+    }
+    return;
+  }
+  /* op(A)[m][k] = A[m][k]: 32 floats of a row are 16 pairs, scattered MR apart */
+  const __m512i stride = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                            _mm512_set1_epi32(MR));
   for (int64_t ip = 0; ip < mb; ip += MR) {
     uint32_t *dst = Ap + ip * kp;
     for (int r = 0; r < MR; r++) {
-      if (ip + r >= mb) {
-        for (int64_t kk = 0; kk < kp; kk++) dst[kk * MR + r] = 0;
-        continue;
-      }
-      const int64_t m = m0 + ip + r;
-      for (int64_t kk = 0; kk < kp; kk++) {
-        const int64_t k = k0 + 2 * kk;
-        dst[kk * MR + r] = pair_of(elem(A, lda, transA, m, k), 2 * kk + 1 < kb ? elem(A, lda, transA, m, k + 1) : 0);
+      for (int64_t k = 0; k < 2 * kp; k += 32) {
+        const __mmask16 pairs = cols_mask((2 * kp - k) / 2);
+        __m512i p = _mm512_setzero_si512();
+        if (ip + r < mb) {
+          const float *row = A + (m0 + ip + r) * lda + k0;
+          const __m512 lo = _mm512_maskz_loadu_ps(cols_mask(kb - k), row + k);
+          const __m512 hi = _mm512_maskz_loadu_ps(cols_mask(kb - k - 16), row + k + 16);
+          p = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+        }
+        _mm512_mask_i32scatter_epi32(dst + (k / 2) * MR + r, pairs, stride, p, 4);
       }
     }
   }
@@ -182,7 +195,7 @@ static void gemm_nn_part(const gemm_args *g, int64_t m_lo, int64_t m_hi, int64_t
 
 /* --- dot --- */
 
-/* Rows [r0, r0 + rb) of X (element (r, k) = elem(X, ld, trans, r, k)) over
+/* Rows [r0, r0 + rb) of X (element (r, k) at X[r * ld + k], or X[k * ld + r] when trans) over
  * k [k0, k0 + kb), rounded to bf16 into rows of kbp (kb rounded up to 32)
  * values; rows up to a multiple of `pad` are zero. */
 TARGET static void pack_rows(const float *X, int64_t ld, int trans, int64_t r0, int64_t rb, int64_t k0, int64_t kb,
@@ -205,6 +218,16 @@ TARGET static void pack_rows(const float *X, int64_t ld, int trans, int64_t r0, 
   }
 }
 
+/* The sums of the lanes of a, b, c and d, in elements 0, 4, 8 and 12: a tree
+ * of 128-bit lane shuffles, then pairs within the lanes. */
+TARGET static inline __m512 sum4(__m512 a, __m512 b, __m512 c, __m512 d) {
+  const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+  const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xee));
+  const __m512 s = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xdd));
+  const __m512 t = _mm512_add_ps(s, _mm512_permute_ps(s, 0x4e));
+  return _mm512_add_ps(t, _mm512_permute_ps(t, 0xb1));
+}
+
 TARGET static void kernel_dot(int64_t kbp, const uint16_t *Ap, const uint16_t *Bp, float *C, int64_t ldc, int64_t mr,
                               int64_t nr, float alpha, float beta) {
   __m512 acc[DM][DN];
@@ -219,11 +242,17 @@ TARGET static void kernel_dot(int64_t kbp, const uint16_t *Ap, const uint16_t *B
       for (int i = 0; i < DM; i++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], a[i], b);
     }
   }
+  const __m512 zero = _mm512_setzero_ps();
   for (int64_t i = 0; i < mr; i++)
-    for (int64_t j = 0; j < nr; j++) {
-      float *c = C + i * ldc + j;
-      const float s = alpha * _mm512_reduce_add_ps(acc[i][j]);
-      *c = beta != 0 ? s + beta * *c : s;
+    for (int j0 = 0; j0 < nr; j0 += 4) {
+      float sums[16];
+      _mm512_storeu_ps(sums, sum4(acc[i][j0], acc[i][j0 + 1], j0 + 2 < DN ? acc[i][j0 + 2] : zero,
+                                  j0 + 3 < DN ? acc[i][j0 + 3] : zero));
+      for (int64_t j = j0; j < nr && j < j0 + 4; j++) {
+        float *c = C + i * ldc + j;
+        const float s = alpha * sums[4 * (j - j0)];
+        *c = beta != 0 ? s + beta * *c : s;
+      }
     }
 }
 
