@@ -8,8 +8,8 @@
  * unchanged. An op records the mode in its autograd node, so its backward
  * runs in the forward's precision wherever backward is called. A device
  * without bf16 entries runs the ops in float32; the CPU without AVX512_BF16
- * (or with MIEN_NO_BF16=1 in the environment) does too, after a one-line
- * notice on stderr. */
+ * (or with MIEN_NO_BF16=1 in the environment) does too; mien_bf16_path()
+ * says which (the Lua mien.autocast prints it once when it falls back). */
 #ifndef MIEN_AUTOCAST_H
 #define MIEN_AUTOCAST_H
 

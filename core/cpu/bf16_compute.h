@@ -1,6 +1,6 @@
 /* The CPU backend's bf16 entries (backend.h, "bf16 compute"): the AVX512-BF16
- * kernels when mien_cpu_has_bf16(), else the float32 kernels after a one-line
- * notice on stderr (once per process). Private to core/cpu. */
+ * kernels when mien_cpu_has_bf16(), else the float32 kernels (the core never
+ * prints: mien.autocast gives the one-line notice). Private to core/cpu. */
 #ifndef MIEN_CPU_BF16_COMPUTE_H
 #define MIEN_CPU_BF16_COMPUTE_H
 

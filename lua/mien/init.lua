@@ -46,6 +46,8 @@ function mien.info()
   }
 end
 
+local bf16_notice_given = false -- the fallback notice, once per process
+
 --- Runs fn(...) with conv2d, linear and matmul computing in bf16 (mixed precision).
 -- Inside, those ops on float32 tensors multiply bf16-rounded inputs and sum in
 -- float32 (AVX512-BF16's vdpbf16ps); their results, the weights, batch norm,
@@ -63,6 +65,10 @@ end
 function mien.autocast(precision, fn, ...)
   require("mien.util.args").check("autocast", 2, fn, "callable", "a function or module")
   local outer = core.autocast_set(precision)
+  if precision ~= "float32" and not bf16_notice_given and not core.bf16_path():find("^avx512_bf16") then
+    bf16_notice_given = true
+    io.stderr:write("mien: bf16 autocast runs in float32 on this machine: " .. core.bf16_path() .. "\n")
+  end
   local results = table.pack(pcall(fn, ...))
   core.autocast_set(outer)
   if not results[1] then error(results[2], 0) end
