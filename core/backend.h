@@ -311,7 +311,9 @@ typedef struct mien_backend {
                              const float *bias /*nullable*/, float *y);
   int (*conv2d_backward_input_bf16)(const mien_conv2d_params *p, const float *dy, const float *w, float *dx);
   int (*conv2d_backward_weight_bf16)(const mien_conv2d_params *p, const float *x, const float *dy, float *dw);
-  /* One line on what the bf16 entries run on (for `mien info`); may be NULL. */
+  /* One line on what the bf16 entries run on (for `mien info`). Non-NULL also
+   * says that the backend stores bfloat16 (copy_strided and fill convert it);
+   * NULL: no bfloat16 tensors on this device. */
   const char *(*bf16_path)(void);
 } mien_backend;
 

@@ -1205,7 +1205,8 @@ static const op_case cases[] = {
     CASE(index_select), CASE(index_add), CASE(gather), CASE(scatter_add), CASE(cat),
     CASE(sgd_update), CASE(adam_update), CASE(rmsprop_update),
     CASE(resize), CASE(warp_affine), CASE(augment_batch),
-    {"copy_bf16", offsetof(mien_backend, copy_strided), case_copy_bf16}, CASE(gemm_bf16),
+    /* a backend with a bf16 path stores bfloat16 (copy_strided converts it) */
+    {"copy_bf16", offsetof(mien_backend, bf16_path), case_copy_bf16}, CASE(gemm_bf16),
     CASE(conv2d_forward_bf16), CASE(conv2d_backward_input_bf16), CASE(conv2d_backward_weight_bf16),
 };
 
