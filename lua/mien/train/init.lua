@@ -43,7 +43,7 @@ function train.evaluate(model, loader, opts)
   local preds, targets, probs = {}, {}, {}
   mien.no_grad(function()
     for x, y in loader(opts.epoch or 1) do
-      local out = mien.autocast(precision, model, x)
+      local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local b = y:size(1)
       total = total + loss_fn(out, y):item() * b
       right = right + correct(out, y)
@@ -189,7 +189,8 @@ function train.fit(opts)
     for x, y in loader(epoch) do
       b = b + 1
       optimizer:zero_grad()
-      local out = mien.autocast(precision, model, x)
+      -- float32 calls the model directly, so its errors keep their whole traceback
+      local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local loss = loss_fn(out, y)
       local lv = loss:item()
       local finite = lv == lv and lv ~= math.huge and lv ~= -math.huge
