@@ -45,3 +45,25 @@ for _, c in ipairs(cases) do
   print(string.format("%-26s fwd %.1f GFLOP/s, fwd+bwd %.1f GFLOP/s (%.0f%% of sgemm)", c.name, flops / tf / 1e9, g,
     100 * g / sgemm))
 end
+
+-- bf16 mixed precision (mien.autocast): the same GEMM and convolutions with
+-- bf16 products and float32 sums, beside float32 sgemm.
+print("bf16 path: " .. mien.info().bf16)
+local function bf16(fn) return function() return mien.autocast("bf16", fn) end end
+local tb = best_of(5, bf16(function() return a:matmul(b) end))
+print(string.format("bf16 gemm %dx%dx%d: %.1f GFLOP/s (%.2fx sgemm)", n, n, n, 2 * n ^ 3 / tb / 1e9,
+  2 * n ^ 3 / tb / 1e9 / sgemm))
+for _, c in ipairs(cases) do
+  local x = mien.randn({ c.n, c.cin, c.hw, c.hw }, { requires_grad = true })
+  local w = mien.randn({ c.cout, c.cin, c.k, c.k }, { requires_grad = true })
+  local bias = mien.zeros({ c.cout }, { requires_grad = true })
+  local flops = 2 * c.n * c.cout * c.hw * c.hw * c.cin * c.k * c.k
+  local tf = best_of(3, bf16(function() return mien.F.conv2d(x, w, bias, { padding = c.k // 2 }) end))
+  local tfb = best_of(3, bf16(function()
+    x.grad, w.grad, bias.grad = nil, nil, nil
+    mien.F.conv2d(x, w, bias, { padding = c.k // 2 }):sum():backward()
+  end))
+  local g = 3 * flops / tfb / 1e9
+  print(string.format("bf16 %-21s fwd %.1f GFLOP/s, fwd+bwd %.1f GFLOP/s (%.0f%% of sgemm)", c.name, flops / tf / 1e9,
+    g, 100 * g / sgemm))
+end

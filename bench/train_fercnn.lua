@@ -64,7 +64,7 @@ local function epoch(e)
   model:train()
   local n, t0 = 0, core.now()
   for x, y in loader(e) do
-    local loss = mien.F.cross_entropy(model(x), y)
+    local loss = mien.F.cross_entropy(in_precision(function() return model(x) end), y)
     optimizer:zero_grad()
     loss:backward()
     optimizer:step()
@@ -85,14 +85,15 @@ local t = times[#times // 2 + 1]
 model:eval()
 local x = mien.rand({ math.min(a.infer_batch, a.n), 1, 48, 48 })
 local ti = mien.no_grad(function()
-  model(x):close()
+  in_precision(function() model(x):close() end)
   local t0 = core.now()
-  for _ = 1, a.infer_reps do model(x):close() end
+  for _ = 1, a.infer_reps do in_precision(function() model(x):close() end) end
   return (core.now() - t0) / a.infer_reps
 end)
 
 print(json.encode {
-  name = string.format("mien fercnn fp32 cpu bs%d width %g", a.batch, a.width),
+  name = string.format("mien fercnn %s cpu bs%d width %g", a.precision == "float32" and "fp32" or a.precision, a.batch,
+    a.width),
   train_img_s = math.floor(n / t + 0.5), epoch_s = math.floor(t * 1000 + 0.5) / 1000,
   first_epoch_s = math.floor(warm * 100 + 0.5) / 100, infer_img_s = math.floor(x:size(1) / ti + 0.5),
   threads = core.num_threads(), images = a.n,

@@ -1,7 +1,8 @@
 -- CPU time of one training step of the FER CNN (examples/fer_cnn.lua) with
 -- Adam at batch 64 on synthetic faces, split into forward (model + loss),
 -- backward and optimizer step (zero_grad + step), for width 1 and 0.125.
--- Run: lua5.4 bench/train_step.lua [reps] [warm-up seconds]   (from the repository root, after building)
+-- Run: lua5.4 bench/train_step.lua [reps] [warm-up seconds] [precisions]   (from the repository root, after building)
+-- precisions: a comma list of float32 (the default) and bf16 (mien.autocast, mixed precision).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/?.so;" .. package.cpath
 local mien = require "mien"
@@ -9,6 +10,8 @@ local core = require "mien.core"
 
 local reps = tonumber(arg[1]) or 10
 local warmup_s = tonumber(arg[2]) or 3
+local precisions = {}
+for p in (arg[3] or "float32"):gmatch("[^,]+") do precisions[#precisions + 1] = p end
 local batch = 64
 local fer_cnn = dofile("examples/fer_cnn.lua")
 
@@ -16,7 +19,7 @@ local fer_cnn = dofile("examples/fer_cnn.lua")
 -- Warm-up steps run first for warmup_s seconds (and at least three): until
 -- the collector's first full collections, dead activations pile up and every
 -- step maps fresh memory, which a long training run no longer does.
-local function time_steps(width)
+local function time_steps(width, precision)
   mien.manual_seed(1)
   local faces = mien.data.synthetic_faces { n = batch * 4, size = 48, seed = 1 }
   local loader = mien.data.loader(faces, { batch = batch, augment = { flip = 0.5 }, seed = 1 })
@@ -31,7 +34,7 @@ local function time_steps(width)
     i = i + 1
     local x, y = table.unpack(batches[(i - 1) % #batches + 1])
     local t0 = core.now()
-    local loss = mien.F.cross_entropy(model(x), y)
+    local loss = mien.F.cross_entropy(mien.autocast(precision, model, x), y)
     loss:item() -- forward ends with the loss on the host
     local t1 = core.now()
     loss:backward()
@@ -57,8 +60,12 @@ if f then
   print("load average: " .. f:read("l"):match("^(%S+ %S+ %S+)"))
   f:close()
 end
+if precisions[2] or precisions[1] ~= "float32" then print("bf16 path: " .. mien.info().bf16) end
 for _, width in ipairs { 1, 0.125 } do
-  local b = time_steps(width)
-  print(string.format("width %-5g fwd %7.1f ms  bwd %7.1f ms  step %6.1f ms  total %7.1f ms  %7.1f images/s", width,
-    1e3 * b.forward, 1e3 * b.backward, 1e3 * b.step, 1e3 * b.total, batch / b.total))
+  for _, precision in ipairs(precisions) do
+    local b = time_steps(width, precision)
+    print(string.format("width %-5g fwd %7.1f ms  bwd %7.1f ms  step %6.1f ms  total %7.1f ms  %7.1f images/s%s", width,
+      1e3 * b.forward, 1e3 * b.backward, 1e3 * b.step, 1e3 * b.total, batch / b.total,
+      precision == "float32" and "" or ("  " .. precision)))
+  end
 end

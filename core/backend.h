@@ -301,6 +301,20 @@ typedef struct mien_backend {
                      int zero_border);
   int (*augment_batch)(const mien_augment_params *p, const uint8_t *src, int64_t n_src, int h, int w, int c,
                        const int64_t *indices /*nullable*/, int64_t batch, uint64_t seed, uint64_t base, float *out);
+
+  /* --- bf16 compute for autocast (autocast.h); optional: NULL runs the op in float32 ---
+   * float32 operands and results; the products take bf16-rounded inputs and
+   * sum in float32. Semantics otherwise as gemm and the conv2d entries. */
+  int (*gemm_bf16)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const float *A,
+                   int64_t lda, const float *B, int64_t ldb, double beta, float *C, int64_t ldc);
+  int (*conv2d_forward_bf16)(const mien_conv2d_params *p, const float *x, const float *w,
+                             const float *bias /*nullable*/, float *y);
+  int (*conv2d_backward_input_bf16)(const mien_conv2d_params *p, const float *dy, const float *w, float *dx);
+  int (*conv2d_backward_weight_bf16)(const mien_conv2d_params *p, const float *x, const float *dy, float *dw);
+  /* One line on what the bf16 entries run on (for `mien info`). Non-NULL also
+   * says that the backend stores bfloat16 (copy_strided and fill convert it);
+   * NULL: no bfloat16 tensors on this device. */
+  const char *(*bf16_path)(void);
 } mien_backend;
 
 /* --- the registry --- */

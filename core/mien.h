@@ -20,6 +20,7 @@
 #define MIEN_API
 #endif
 
+#include "autocast.h"
 #include "autograd.h"
 #include "backend.h"
 #include "checked_size.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16.h"
 #include "checked_size.h"
 #include "error.h"
 
@@ -48,6 +49,12 @@ static mien_tensor *new_tensor(int ndim, const int64_t *shape, mien_dtype dtype,
   int64_t numel;
   size_t nbytes;
   if (check_shape(ndim, shape, dtype, &numel, &nbytes) != 0) return NULL;
+  if (dtype == MIEN_BFLOAT16 && mien_device_type_of(device) != MIEN_DEVICE_CPU) { /* bf16: a CPU storage type */
+    char dev[32];
+    mien_set_error("bfloat16: not available on %s (bfloat16 tensors live on the cpu)",
+                   mien_device_str(device, dev, sizeof dev));
+    return NULL;
+  }
   mien_storage *s = zero ? mien_storage_new(nbytes, device) : mien_storage_new_uninit(nbytes, device);
   if (!s) return NULL;
   mien_tensor *t = new_header(s, dtype);
@@ -180,12 +187,13 @@ static int64_t element_offset(const mien_tensor *t, const int64_t *index) {
 double mien_get(const mien_tensor *t, const int64_t *index) {
   const size_t es = mien_dtype_size(t->dtype);
   const char *at = (const char *)t->storage->data + (size_t)element_offset(t, index) * es;
-  union { float f; double d; int64_t i; uint8_t u; } v;
+  union { float f; double d; int64_t i; uint8_t u; mien_bf16 h; } v;
   if (t->storage->backend->copy_to_host(&v, at, es) != 0) return NAN;
   switch (t->dtype) {
     case MIEN_FLOAT32: return v.f;
     case MIEN_FLOAT64: return v.d;
     case MIEN_INT64: return (double)v.i;
+    case MIEN_BFLOAT16: return mien_bf16_to_f32(v.h);
     default: return v.u;
   }
 }
@@ -193,11 +201,12 @@ double mien_get(const mien_tensor *t, const int64_t *index) {
 void mien_set(mien_tensor *t, const int64_t *index, double value) {
   const size_t es = mien_dtype_size(t->dtype);
   char *at = (char *)t->storage->data + (size_t)element_offset(t, index) * es;
-  union { float f; double d; int64_t i; uint8_t u; } v;
+  union { float f; double d; int64_t i; uint8_t u; mien_bf16 h; } v;
   switch (t->dtype) {
     case MIEN_FLOAT32: v.f = (float)value; break;
     case MIEN_FLOAT64: v.d = value; break;
     case MIEN_INT64: v.i = (int64_t)value; break;
+    case MIEN_BFLOAT16: v.h = mien_f32_to_bf16((float)value); break;
     default: v.u = (uint8_t)value; break;
   }
   t->storage->backend->copy_from_host(at, &v, es);

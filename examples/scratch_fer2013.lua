@@ -11,6 +11,9 @@ p:option("--batch", "Batch size.", "64", tonumber)
 p:option("--lr", "Initial learning rate.", "5e-4", tonumber)
 p:option("--dir", "Output folder.", "runs/scratch_fer2013")
 p:option("--seed", "Random seed.", "1", tonumber)
+p:option("--precision", "float32, or bf16 (mixed precision: mien.autocast).", "float32")
+p:option("--width", "Channel width multiplier of the CNN.", "1", tonumber)
+p:option("--subset", "Train on this many images (a stratified share; 0: all).", "0", tonumber)
 local a = p:parse(arg)
 
 mien.manual_seed(a.seed)
@@ -19,12 +22,15 @@ local train_ds = mien.data.image_folder(a.data .. "/train", { size = 48, cache =
 local test_ds = mien.data.image_folder(a.data .. "/publictest", { size = 48, cache = true })
 print(train_ds)
 
-local model_opts = { classes = #train_ds.classes }
+if a.subset > 0 and a.subset < #train_ds then
+  train_ds = train_ds:subset((mien.data.stratified_split(train_ds, { val = 1 - a.subset / #train_ds, seed = a.seed })))
+end
+local model_opts = { classes = #train_ds.classes, width = a.width }
 local model = dofile(here .. "/fer_cnn.lua")(model_opts)
 local optimizer = mien.optim.Adam(model:parameters(), { lr = a.lr })
 local schedule = mien.optim.ReduceLROnPlateau(optimizer, { mode = "max", factor = 0.1, patience = 2 })
 local history = mien.train.fit {
-  model = model, optimizer = optimizer, schedule = schedule, epochs = a.epochs, dir = a.dir,
+  model = model, optimizer = optimizer, schedule = schedule, epochs = a.epochs, dir = a.dir, precision = a.precision,
   train = mien.data.loader(train_ds, { batch = a.batch, augment = { flip = 0.5 }, seed = a.seed }),
   val = mien.data.loader(test_ds, { batch = 512, shuffle = false }),
   early_stopping = { monitor = "val_acc", patience = 6 },
@@ -39,5 +45,5 @@ print(string.format("publictest accuracy %.2f%%", 100 * r.acc))
 print(mien.metrics.classification_report(cm, test_ds.classes))
 print(mien.metrics.format_confusion(cm, test_ds.classes, { normalize = true }))
 mien.report.run { dir = a.dir, title = "FER2013 CNN from scratch", history = history,
-  config = { epochs = a.epochs, batch = a.batch, lr = a.lr, seed = a.seed },
+  config = { epochs = a.epochs, batch = a.batch, lr = a.lr, seed = a.seed, precision = a.precision, width = a.width },
   metrics = { publictest_acc = r.acc }, confusion = { matrix = cm, classes = test_ds.classes } }

@@ -2,7 +2,8 @@
 -- API has no undocumented function either (the Lua side: spec/docs_spec.lua).
 local H = require "spec.support.helpers"
 
-local HEADERS = { "core/tensor.h", "core/dtype.h", "core/error.h", "core/storage.h", "core/autograd.h", "core/mien.h" }
+local HEADERS = { "core/tensor.h", "core/dtype.h", "core/error.h", "core/storage.h", "core/autograd.h", "core/mien.h",
+  "core/autocast.h" }
 local DOC = "docs/c_api.md"
 
 -- The functions a header declares (or defines inline): mien_name( at the

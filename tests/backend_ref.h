@@ -69,6 +69,17 @@ static void ref_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double a
     }
 }
 
+/* --- bfloat16: v (as a float32) rounded to 8 significant bits, ties to even --- */
+
+static double ref_bf16(double v) {
+  const float f = (float)v;
+  if (f != f || isinf(f) || f == 0) return f;
+  if (fabs(f) < 0x1p-126) return (float)(nearbyint(f * 0x1p133) * 0x1p-133); /* subnormal: a fixed step */
+  int e;
+  const double m = frexp(f, &e); /* f = m 2^e, 0.5 <= |m| < 1 */
+  return (float)ldexp(nearbyint(ldexp(m, 8)), e - 8); /* past the largest bf16: inf */
+}
+
 /* --- conv2d: y[n,co,oh,ow] = b[co] + sum x[n,ci,ih,iw] w[co,ci',kh,kw] --- */
 
 /* Calls visit(x index, w index, y index) for every term of the sum. */

@@ -1060,6 +1060,126 @@ static result case_augment_batch(void) {
   return close_to(got, want, 4 * oh * ow, 1e-5, "augment_batch") ? PASS : FAIL;
 }
 
+/* --- bfloat16: conversions, and the bf16 compute entries ---
+ * The compute entries take float32 inputs as they are; the result must match
+ * the float64 reference on bf16-rounded inputs (the bf16 kernels) or on the
+ * inputs themselves (the float32 fallback of a CPU without AVX512_BF16), within
+ * the float32 tolerance either way: rounding inside the kernel is exact, so
+ * only the float32 sums differ. */
+
+static uint16_t host_bf16_bits(double v) { /* v already rounded to bf16 */
+  const float f = (float)v;
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return (uint16_t)(u >> 16);
+}
+
+static result case_copy_bf16(void) {
+  const int64_t n = 257;
+  double *h = edgy_values(n), *want = host(n), *got = host(n);
+  h[11] = 1.0 + 0x1p-8, h[12] = 1.0 + 3 * 0x1p-8, h[13] = 3.4e38, h[14] = 1e-39; /* ties, overflow, subnormal */
+  for (int t = 0; t < 2; t++) {
+    const mien_dtype dt = float_types[t];
+    void *src = upload(dt, h, n), *b16 = dev_alloc((size_t)n * 2), *back = dev_alloc((size_t)n * mien_dtype_size(dt));
+    int64_t shape[1] = {n}, stride[1] = {1};
+    mien_strided s_src = strided(src, dt, 1, shape, stride), s_b16 = strided(b16, MIEN_BFLOAT16, 1, shape, stride);
+    mien_strided s_back = strided(back, dt, 1, shape, stride);
+    if (be->copy_strided(&s_b16, &s_src) != 0 || be->copy_strided(&s_back, &s_b16) != 0) return FAIL;
+    uint16_t *bits = malloc((size_t)n * 2);
+    be->copy_to_host(bits, b16, (size_t)n * 2);
+    download(dt, back, n, got);
+    for (int64_t i = 0; i < n; i++) want[i] = ref_bf16(h[i]);
+    bool bits_ok = true;
+    for (int64_t i = 0; i < n; i++) /* NaN: any NaN bits; the rest exact */
+      if (want[i] == want[i] && bits[i] != host_bf16_bits(want[i])) bits_ok = false;
+    free(bits);
+    if (!bits_ok) {
+      snprintf(why, sizeof why, "copy to bfloat16: wrong bits");
+      return FAIL;
+    }
+    if (!close_to(got, want, n, 0, "bfloat16 round trip")) return FAIL;
+  }
+  return PASS;
+}
+
+/* got within tol of want_rounded or of want_exact. */
+static bool close_either(const double *got, const double *want_rounded, const double *want_exact, int64_t n,
+                         double tol, const char *what) {
+  if (close_to(got, want_exact, n, tol, what)) return true;
+  return close_to(got, want_rounded, n, tol, what);
+}
+
+static double *rounded_copy(const double *h, int64_t n) {
+  double *r = host(n);
+  for (int64_t i = 0; i < n; i++) r[i] = ref_bf16(h[i]);
+  return r;
+}
+
+static result case_gemm_bf16(void) {
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++) {
+      const int64_t M = 13, N = 50, K = 71;
+      const int64_t lda = (ta ? M : K) + 2, ldb = (tb ? K : N) + 1, ldc = N + 3, na = (ta ? K : M) * lda,
+                    nb = (tb ? N : K) * ldb, nc = M * ldc;
+      double *A = random_values(na, -1, 1), *B = random_values(nb, -1, 1), *C = random_values(nc, -1, 1);
+      void *dA = upload(MIEN_FLOAT32, A, na), *dB = upload(MIEN_FLOAT32, B, nb), *dC = upload(MIEN_FLOAT32, C, nc);
+      double *want_r = host(nc), *want_u = host(nc), *got = host(nc);
+      memcpy(want_r, C, sizeof(double) * (size_t)nc);
+      memcpy(want_u, C, sizeof(double) * (size_t)nc);
+      if (be->gemm_bf16(ta, tb, M, N, K, 0.75, dA, lda, dB, ldb, -0.5, dC, ldc) != 0) return FAIL;
+      ref_gemm(ta, tb, M, N, K, 0.75, rounded_copy(A, na), lda, rounded_copy(B, nb), ldb, -0.5, want_r, ldc);
+      ref_gemm(ta, tb, M, N, K, 0.75, A, lda, B, ldb, -0.5, want_u, ldc);
+      download(MIEN_FLOAT32, dC, nc, got);
+      for (int64_t r = 0; r < M; r++) /* the padding of C must stay as it was */
+        for (int64_t j = N; j < ldc; j++) want_r[r * ldc + j] = want_u[r * ldc + j] = C[r * ldc + j];
+      if (!close_either(got, want_r, want_u, nc, tolerance(MIEN_FLOAT32) * 4, "gemm_bf16")) return FAIL;
+    }
+  return PASS;
+}
+
+/* conv_shapes (the small-K and depthwise paths) and one whose column matrix
+ * (288 rows) goes through the GEMM. */
+static result conv_bf16_cases(int which) {
+  static const mien_conv2d_params gemm_shape = {2, 32, 6, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  const size_t nshapes = sizeof conv_shapes / sizeof *conv_shapes;
+  for (size_t k = 0; k <= nshapes; k++) {
+    const mien_conv2d_params *p = k < nshapes ? &conv_shapes[k] : &gemm_shape;
+    int64_t OH, OW;
+    if (mien_conv2d_out_size(p, &OH, &OW) != 0) return FAIL;
+    const int64_t nx = p->N * p->C_in * p->H * p->W, nw = p->C_out * (p->C_in / p->groups) * p->KH * p->KW;
+    const int64_t ny = p->N * p->C_out * OH * OW, n_out = which == 0 ? ny : which == 1 ? nx : nw;
+    double *x = random_values(nx, -1, 1), *w = random_values(nw, -1, 1), *b = random_values(p->C_out, -1, 1);
+    double *dy = random_values(ny, -1, 1);
+    void *dx_ = upload(MIEN_FLOAT32, x, nx), *dw_ = upload(MIEN_FLOAT32, w, nw), *db_ = upload(MIEN_FLOAT32, b, p->C_out);
+    void *ddy = upload(MIEN_FLOAT32, dy, ny), *out = dev_alloc((size_t)n_out * 4);
+    double *xr = rounded_copy(x, nx), *wr = rounded_copy(w, nw), *dyr = rounded_copy(dy, ny);
+    double *want_r = host(n_out), *want_u = host(n_out), *got = host(n_out);
+    int rc;
+    switch (which) {
+      case 0:
+        rc = be->conv2d_forward_bf16(p, dx_, dw_, db_, out);
+        for (int64_t i = 0; i < ny; i++) want_r[i] = want_u[i] = b[(i / (OH * OW)) % p->C_out];
+        REF_CONV_TERMS(p, OH, OW, want_r[yi] += xr[xi] * wr[wi]; want_u[yi] += x[xi] * w[wi]);
+        break;
+      case 1:
+        rc = be->conv2d_backward_input_bf16(p, ddy, dw_, out);
+        REF_CONV_TERMS(p, OH, OW, want_r[xi] += dyr[yi] * wr[wi]; want_u[xi] += dy[yi] * w[wi]);
+        break;
+      default:
+        rc = be->conv2d_backward_weight_bf16(p, dx_, ddy, out);
+        REF_CONV_TERMS(p, OH, OW, want_r[wi] += dyr[yi] * xr[xi]; want_u[wi] += dy[yi] * x[xi]);
+        break;
+    }
+    if (rc != 0) return FAIL;
+    download(MIEN_FLOAT32, out, n_out, got);
+    if (!close_either(got, want_r, want_u, n_out, tolerance(MIEN_FLOAT32) * 10, "conv2d bf16")) return FAIL;
+  }
+  return PASS;
+}
+static result case_conv2d_forward_bf16(void) { return conv_bf16_cases(0); }
+static result case_conv2d_backward_input_bf16(void) { return conv_bf16_cases(1); }
+static result case_conv2d_backward_weight_bf16(void) { return conv_bf16_cases(2); }
+
 /* --- the table of cases: one per entry (or group of entries) of backend.h --- */
 
 typedef struct {
@@ -1085,6 +1205,9 @@ static const op_case cases[] = {
     CASE(index_select), CASE(index_add), CASE(gather), CASE(scatter_add), CASE(cat),
     CASE(sgd_update), CASE(adam_update), CASE(rmsprop_update),
     CASE(resize), CASE(warp_affine), CASE(augment_batch),
+    /* a backend with a bf16 path stores bfloat16 (copy_strided converts it) */
+    {"copy_bf16", offsetof(mien_backend, bf16_path), case_copy_bf16}, CASE(gemm_bf16),
+    CASE(conv2d_forward_bf16), CASE(conv2d_backward_input_bf16), CASE(conv2d_backward_weight_bf16),
 };
 
 int main(void) {

@@ -175,3 +175,21 @@ typedef double vec_f64 __attribute__((vector_size(32)));
 #include "conv2d_depthwise_impl.h"
 #include "conv2d_smallk_impl.h"
 #include "conv2d_impl.h"
+#undef REAL
+#undef VEC
+#undef FN
+#undef GEMM
+#undef GEMM_BUILTIN
+
+/* --- bf16 compute (conv2d_bf16.h): float32 arrays, the im2col GEMMs in bf16 --- */
+#include "conv2d_bf16.h"
+#include "gemm_bf16.h"
+#define REAL float
+#define VEC vec_f32
+#define FN(name) name##_bf16
+#define GEMM mien_gemm_bf16
+#define GEMM_BUILTIN mien_gemm_bf16
+#include "im2col_impl.h"
+#include "conv2d_depthwise_impl.h"
+#include "conv2d_smallk_impl.h"
+#include "conv2d_impl.h"

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu/bf16_storage.h"
 #include "cpu/kernels.h"
 #include "cpu/dtype_dispatch.h"
 #include "cpu/iter.h"
@@ -216,6 +217,7 @@ int mien_cpu_axpy(const mien_strided *out, const mien_strided *b, double alpha) 
   })
 
 int mien_cpu_copy_strided(const mien_strided *dst, const mien_strided *src) {
+  if (dst->dtype == MIEN_BFLOAT16 || src->dtype == MIEN_BFLOAT16) return mien_cpu_copy_bf16(dst, src); /* bf16 */
   const int64_t *strides[2] = {dst->stride, src->stride};
   mien_iter it;
   mien_iter_init(&it, dst->ndim, dst->shape, 2, strides);
@@ -224,6 +226,7 @@ int mien_cpu_copy_strided(const mien_strided *dst, const mien_strided *src) {
 }
 
 int mien_cpu_fill(const mien_strided *t, double value) {
+  if (t->dtype == MIEN_BFLOAT16) return mien_cpu_fill_bf16(t, value); /* bf16 */
   const int64_t *strides[1] = {t->stride};
   mien_iter it;
   mien_iter_init(&it, t->ndim, t->shape, 1, strides);

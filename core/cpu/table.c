@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "cpu/batchnorm.h"
+#include "cpu/bf16_compute.h"
+#include "cpu/bf16_storage.h"
+#include "cpu/cpu_features.h"
 #include "cpu/cache.h"
 #include "cpu/conv2d.h"
 #include "cpu/gemm.h"
@@ -148,15 +151,15 @@ static mien_backend cpu = {
     .copy_from_host = cpu_copy,
     .copy_strided = mien_cpu_copy_strided,
     .fill = mien_cpu_fill,
-    .arange = mien_cpu_arange,
-    .binary = mien_cpu_binary,
-    .unary = mien_cpu_unary,
-    .where = mien_cpu_where,
-    .masked_grad = mien_cpu_masked_grad,
-    .axpy = mien_cpu_axpy,
-    .reduce = mien_cpu_reduce,
-    .arg_reduce = mien_cpu_arg_reduce,
-    .sum_squares = mien_cpu_sum_squares,
+    .arange = mien_cpu_arange_guarded, /* bf16: refused */
+    .binary = mien_cpu_binary_guarded, /* bf16: refused */
+    .unary = mien_cpu_unary_guarded, /* bf16: refused */
+    .where = mien_cpu_where_guarded, /* bf16: refused */
+    .masked_grad = mien_cpu_masked_grad_guarded, /* bf16: refused */
+    .axpy = mien_cpu_axpy_guarded, /* bf16: refused */
+    .reduce = mien_cpu_reduce_guarded, /* bf16: refused */
+    .arg_reduce = mien_cpu_arg_reduce_guarded, /* bf16: refused */
+    .sum_squares = mien_cpu_sum_squares_guarded, /* bf16: refused */
     .gemm = cpu_gemm,
     .gemm_batched = cpu_gemm_batched,
     .conv2d_forward = conv_fwd,
@@ -175,21 +178,27 @@ static mien_backend cpu = {
     .softmax_backward = mien_cpu_softmax_backward,
     .cross_entropy_forward = mien_cpu_cross_entropy_forward,
     .cross_entropy_backward = mien_cpu_cross_entropy_backward,
-    .uniform = mien_cpu_uniform,
-    .normal = mien_cpu_normal,
-    .bernoulli = mien_cpu_bernoulli,
+    .uniform = mien_cpu_uniform_guarded, /* bf16: refused */
+    .normal = mien_cpu_normal_guarded, /* bf16: refused */
+    .bernoulli = mien_cpu_bernoulli_guarded, /* bf16: refused */
     .dropout = mien_cpu_dropout,
-    .index_select = mien_cpu_index_select,
-    .index_add = mien_cpu_index_add,
-    .gather = mien_cpu_gather,
-    .scatter_add = mien_cpu_scatter_add,
-    .cat = mien_cpu_cat,
+    .index_select = mien_cpu_index_select_guarded, /* bf16: refused */
+    .index_add = mien_cpu_index_add_guarded, /* bf16: refused */
+    .gather = mien_cpu_gather_guarded, /* bf16: refused */
+    .scatter_add = mien_cpu_scatter_add_guarded, /* bf16: refused */
+    .cat = mien_cpu_cat_guarded, /* bf16: refused */
     .sgd_update = mien_cpu_sgd_update,
     .adam_update = mien_cpu_adam_update,
     .rmsprop_update = mien_cpu_rmsprop_update,
     .resize = cpu_resize,
     .warp_affine = mien_warp_affine_u8,
     .augment_batch = mien_augment_batch,
+    /* bf16 compute (bf16_compute.c) */
+    .gemm_bf16 = mien_cpu_gemm_bf16,
+    .conv2d_forward_bf16 = mien_cpu_conv2d_forward_bf16,
+    .conv2d_backward_input_bf16 = mien_cpu_conv2d_backward_input_bf16,
+    .conv2d_backward_weight_bf16 = mien_cpu_conv2d_backward_weight_bf16,
+    .bf16_path = mien_cpu_bf16_path,
 };
 
 int mien_cpu_backend_register(void) { return mien_backend_register(&cpu); }

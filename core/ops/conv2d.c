@@ -1,6 +1,7 @@
 /* The conv2d op: checks, autograd, and the backend's conv2d entries. */
 #include <string.h>
 
+#include "autocast.h"
 #include "autograd.h"
 #include "error.h"
 #include "nn.h"
@@ -42,14 +43,21 @@ static int conv2d_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   mien_tensor *gc = be ? mien_contiguous(g) : NULL;
   if (!gc) return -1;
   const mien_dtype dt = x->dtype;
+  const bool bf16 = n->i[7] != 0; /* the forward ran under bf16 autocast */
   int rc = 0;
   if (mien_node_needs_grad(n, 0)) {
     gin[0] = MIEN_BACKEND_NEED(dev, conv2d_backward_input, "conv2d backward") ? mien_empty(x->ndim, x->shape, dt, dev) : NULL;
-    rc = gin[0] ? be->conv2d_backward_input(&p, dt, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0])) : -1;
+    if (gin[0] && bf16 && be->conv2d_backward_input_bf16)
+      rc = be->conv2d_backward_input_bf16(&p, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0]));
+    else
+      rc = gin[0] ? be->conv2d_backward_input(&p, dt, mien_data_ptr(gc), mien_data_ptr(w), mien_data_ptr(gin[0])) : -1;
   }
   if (rc == 0 && mien_node_needs_grad(n, 1)) {
     gin[1] = MIEN_BACKEND_NEED(dev, conv2d_backward_weight, "conv2d backward") ? mien_empty(w->ndim, w->shape, dt, dev) : NULL;
-    rc = gin[1] ? be->conv2d_backward_weight(&p, dt, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1])) : -1;
+    if (gin[1] && bf16 && be->conv2d_backward_weight_bf16)
+      rc = be->conv2d_backward_weight_bf16(&p, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1]));
+    else
+      rc = gin[1] ? be->conv2d_backward_weight(&p, dt, mien_data_ptr(x), mien_data_ptr(gc), mien_data_ptr(gin[1])) : -1;
   }
   if (rc == 0 && n->ninputs > 2 && mien_node_needs_grad(n, 2)) {
     gin[2] = MIEN_BACKEND_NEED(dev, conv2d_backward_bias, "conv2d backward") ? mien_empty(1, &p.C_out, dt, dev) : NULL;
@@ -94,7 +102,11 @@ mien_tensor *mien_conv2d(mien_tensor *x, mien_tensor *w, mien_tensor *b, const m
   int64_t shape[4] = {p.N, p.C_out, OH, OW};
   mien_tensor *y = xc && wc && (!b || bc) ? mien_empty(4, shape, x->dtype, dev) : NULL;
   int rc = -1;
-  if (y)
+  const bool bf16 = mien_autocast_get() == MIEN_PRECISION_BF16 && x->dtype == MIEN_FLOAT32 && be->conv2d_forward_bf16;
+  if (y && bf16)
+    rc = be->conv2d_forward_bf16(&p, mien_data_ptr(xc), mien_data_ptr(wc), bc ? mien_data_ptr(bc) : NULL,
+                                 mien_data_ptr(y));
+  else if (y)
     rc = be->conv2d_forward(&p, x->dtype, mien_data_ptr(xc), mien_data_ptr(wc), bc ? mien_data_ptr(bc) : NULL,
                             mien_data_ptr(y));
   if (rc == 0) {
@@ -109,6 +121,7 @@ mien_tensor *mien_conv2d(mien_tensor *x, mien_tensor *w, mien_tensor *b, const m
         n->i[4 + k] = o->dilation[k];
       }
       n->i[6] = o->groups;
+      n->i[7] = bf16;
     }
   } else {
     mien_release(y);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "autocast.h"
 #include "autograd.h"
 #include "error.h"
 #include "tensor.h"
@@ -26,7 +27,7 @@ static bool as_gemm_operand(const mien_tensor *m, int *trans, int64_t *ld) {
   return false;
 }
 
-static int matmul_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
+static int matmul_backward_products(mien_node *n, mien_tensor *g, mien_tensor **gin) {
   mien_tensor *a = n->saved[0], *b = n->saved[1];
   if (mien_node_needs_grad(n, 0)) {
     mien_tensor *bt = mien_transpose(b, -1, -2);
@@ -45,6 +46,14 @@ static int matmul_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
     if (!gin[1]) return -1;
   }
   return 0;
+}
+
+/* The gradients' products run in the forward's precision (n->i[0]). */
+static int matmul_backward(mien_node *n, mien_tensor *g, mien_tensor **gin) {
+  const mien_precision outer = mien_autocast_set(n->i[0] ? MIEN_PRECISION_BF16 : MIEN_PRECISION_FLOAT32);
+  const int rc = matmul_backward_products(n, g, gin);
+  mien_autocast_set(outer);
+  return rc;
 }
 
 static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
@@ -88,6 +97,7 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
   }
   as_gemm_operand(ca, &ta, &lda);
   as_gemm_operand(cb, &tb, &ldb);
+  const bool bf16 = mien_autocast_get() == MIEN_PRECISION_BF16 && a->dtype == MIEN_FLOAT32 && be->gemm_bf16;
   for (int64_t i = 0; i < nbatch; i++) {
     int64_t rem = i, offa = 0, offb = 0;
     for (int d = bn - 1; d >= 0; d--) {
@@ -98,9 +108,11 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
       if (db >= 0 && cb->shape[db] != 1) offb += idx * cb->stride[db];
     }
     const size_t es = mien_dtype_size(a->dtype);
-    if (be->gemm(a->dtype, ta, tb, M, N, K, 1.0, (const char *)mien_data_ptr(ca) + (size_t)offa * es, lda,
-                 (const char *)mien_data_ptr(cb) + (size_t)offb * es, ldb, 0.0,
-                 (char *)mien_data_ptr(out) + (size_t)(i * M * N) * es, N > 0 ? N : 1) != 0) {
+    const void *pa = (const char *)mien_data_ptr(ca) + (size_t)offa * es;
+    const void *pb = (const char *)mien_data_ptr(cb) + (size_t)offb * es;
+    void *pc = (char *)mien_data_ptr(out) + (size_t)(i * M * N) * es;
+    if ((bf16 ? be->gemm_bf16(ta, tb, M, N, K, 1.0, pa, lda, pb, ldb, 0.0, pc, N > 0 ? N : 1)
+              : be->gemm(a->dtype, ta, tb, M, N, K, 1.0, pa, lda, pb, ldb, 0.0, pc, N > 0 ? N : 1)) != 0) {
       mien_release(ca);
       mien_release(cb);
       mien_release(out);
@@ -114,6 +126,7 @@ static mien_tensor *matmul_nd(mien_tensor *a, mien_tensor *b) {
   if (n) {
     mien_node_save(n, 0, a);
     mien_node_save(n, 1, b);
+    n->i[0] = bf16;
   }
   return out;
 }

@@ -58,5 +58,6 @@ void lmien_register_video(lua_State *L); /* video_open, video_writer (video/vide
 void lmien_register_cuda(lua_State *L); /* cuda_available, cuda_why, ... (cuda_lua.c) */
 void lmien_register_cpu(lua_State *L);  /* cpu_memory, cpu_empty_cache (cpu_lua.c) */
 void lmien_register_image_check(lua_State *L);     /* hardening: the pixel limit (image_check_lua.c) */
+void lmien_register_autocast(lua_State *L); /* autocast_set/get, bf16_path (autocast_lua.c) */
 
 #endif

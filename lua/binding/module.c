@@ -79,5 +79,6 @@ int luaopen_mien_core(lua_State *L) {
   lmien_register_cuda(L);
   lmien_register_cpu(L); /* the CPU allocator's cache: cpu_memory, cpu_empty_cache */
   lmien_register_image_check(L); /* hardening: image_max_pixels, image_set_max_pixels */
+  lmien_register_autocast(L);    /* bf16: autocast_set, autocast_get, bf16_path */
   return 1;
 }

@@ -168,7 +168,7 @@ mien_dtype lmien_dtype_from_name(lua_State *L, const char *name) {
   if (strcmp(name, "double") == 0) return MIEN_FLOAT64;
   if (strcmp(name, "long") == 0) return MIEN_INT64;
   if (strcmp(name, "byte") == 0) return MIEN_UINT8;
-  luaL_error(L, "unknown dtype '%s' (float32, float64, int64 or uint8)", name);
+  luaL_error(L, "unknown dtype '%s' (float32, float64, int64, uint8 or bfloat16)", name);
   return MIEN_FLOAT32;
 }
 
@@ -372,7 +372,7 @@ static void push_table(lua_State *L, const mien_tensor *t, int dim, int64_t *ind
   for (int64_t i = 0; i < t->shape[dim]; i++) {
     index[dim] = i;
     if (dim + 1 < t->ndim) push_table(L, t, dim + 1, index);
-    else if (mien_dtype_is_float(t->dtype)) lua_pushnumber(L, mien_get(t, index));
+    else if (mien_dtype_is_floating(t->dtype)) lua_pushnumber(L, mien_get(t, index));
     else lua_pushinteger(L, (lua_Integer)mien_get(t, index));
     lua_rawseti(L, -2, i + 1);
   }
@@ -382,7 +382,7 @@ static int l_totable(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
   int64_t index[MIEN_MAX_DIMS] = {0};
   if (t->ndim == 0) {
-    if (mien_dtype_is_float(t->dtype)) lua_pushnumber(L, mien_get(t, index));
+    if (mien_dtype_is_floating(t->dtype)) lua_pushnumber(L, mien_get(t, index));
     else lua_pushinteger(L, (lua_Integer)mien_get(t, index));
     return 1;
   }
@@ -394,7 +394,7 @@ static int l_item(lua_State *L) {
   mien_tensor *t = lmien_check(L, 1);
   double v;
   LMIEN_CHECK(L, mien_item(t, &v));
-  if (mien_dtype_is_float(t->dtype)) lua_pushnumber(L, v);
+  if (mien_dtype_is_floating(t->dtype)) lua_pushnumber(L, v);
   else lua_pushinteger(L, (lua_Integer)v);
   return 1;
 }
@@ -471,7 +471,7 @@ static int l_index(lua_State *L) {
     if (t->ndim == 1) {
       int64_t idx = i - 1;
       double v = mien_get(t, &idx);
-      if (mien_dtype_is_float(t->dtype)) lua_pushnumber(L, v);
+      if (mien_dtype_is_floating(t->dtype)) lua_pushnumber(L, v);
       else lua_pushinteger(L, (lua_Integer)v);
       return 1;
     }

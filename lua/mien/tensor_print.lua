@@ -96,7 +96,7 @@ local function tensor_tostring(t)
   if t:device() ~= "cpu" then t = t:cpu() end
   local values = {}
   gather(t, values)
-  local is_float = t:dtype() == "float32" or t:dtype() == "float64"
+  local is_float = t:dtype() == "float32" or t:dtype() == "float64" or t:dtype() == "bfloat16"
   local fmt = number_format(values, is_float)
   local width = 1
   for _, v in ipairs(values) do width = math.max(width, #fmt(v)) end

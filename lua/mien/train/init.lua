@@ -25,7 +25,8 @@ end
 -- mode without gradients. Returns {loss=, acc=, n=, preds=, targets=, probs=}.
 -- @param model a module (any callable x -> logits [B,C])
 -- @param loader a loader (mien.data.loader or mien.features.loader)
--- @tparam[opt] table opts loss (cross entropy), keep_predictions (false: no preds, targets, probs), epoch (1)
+-- @tparam[opt] table opts loss (cross entropy), keep_predictions (false: no preds, targets, probs), epoch (1),
+-- precision ("float32"; "bf16": the model runs under mien.autocast)
 -- @treturn table loss (mean), acc, n; with keep_predictions also preds {label,...}, targets {label,...}
 -- and probs {{p_1..p_C},...} (softmax), all 1-based
 -- @usage local r = mien.train.evaluate(model, test_loader, {keep_predictions = true})
@@ -33,15 +34,16 @@ end
 function train.evaluate(model, loader, opts)
   args.check("evaluate", 1, model, "callable", "a model")
   args.check("evaluate", 2, loader, "callable", "a loader (mien.data.loader or features.loader)")
-  opts = args.options("evaluate", 3, opts, "{loss=, keep_predictions=, epoch=}")
+  opts = args.options("evaluate", 3, opts, "{loss=, keep_predictions=, epoch=, precision=}")
   local loss_fn = opts.loss or default_loss
+  local precision = opts.precision or "float32"
   local was_training = model.training
   model:eval()
   local total, right, n = 0, 0, 0
   local preds, targets, probs = {}, {}, {}
   mien.no_grad(function()
     for x, y in loader(opts.epoch or 1) do
-      local out = model(x)
+      local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local b = y:size(1)
       total = total + loss_fn(out, y):item() * b
       right = right + correct(out, y)
@@ -114,9 +116,12 @@ end
 -- default 8), quiet, recipe {script=, opts=, classes=, input={size=, channels=, mean=, std=}}: how
 -- to rebuild the model, kept in the checkpoints so `mien eval` and `mien predict`
 -- can load them (all fields: mien.train.recipe). dist = true (or {bucket_mb=, sync_batchnorm=}): data-parallel
--- over the processes of an mpirun/srun job (see mien.train.dist).
+-- over the processes of an mpirun/srun job (see mien.train.dist). precision = "bf16": the model's forward
+-- (and so its backward) runs under mien.autocast("bf16"): conv2d and linear multiply in bf16 and sum in
+-- float32; weights, optimizer, batch norm and the loss stay float32.
 -- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
--- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes
+-- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes,
+-- precision ("float32" or "bf16")
 -- @treturn {table,...} history: per epoch {epoch=, train_loss=, train_acc=, val_loss=, val_acc=, lr=,
 -- seconds=, images_per_s=}
 -- @usage local history = mien.train.fit {model = net, optimizer = opt, train = loader, val = val_loader, epochs = 20}
@@ -127,6 +132,10 @@ function train.fit(opts)
   local loader = assert(opts.train, "fit: train loader is required")
   local epochs = opts.epochs or 10
   local loss_fn = opts.loss or default_loss
+  local precision = opts.precision or "float32"
+  if precision ~= "float32" and precision ~= "bf16" then
+    error(string.format("fit: precision must be \"float32\" or \"bf16\", got %s", tostring(precision)), 2)
+  end
   local schedule = opts.schedule
   local dir = opts.dir
   local es = opts.early_stopping
@@ -180,7 +189,8 @@ function train.fit(opts)
     for x, y in loader(epoch) do
       b = b + 1
       optimizer:zero_grad()
-      local out = model(x)
+      -- float32 calls the model directly, so its errors keep their whole traceback
+      local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local loss = loss_fn(out, y)
       local lv = loss:item()
       local finite = lv == lv and lv ~= math.huge and lv ~= -math.huge
@@ -207,7 +217,7 @@ function train.fit(opts)
     local row = { epoch = epoch, step = step, train_loss = total / math.max(n, 1), train_acc = right / math.max(n, 1),
       lr = current_lr(optimizer), seconds = seconds, images_per_s = n / seconds }
     if opts.val then
-      local v = train.evaluate(model, opts.val, { loss = loss_fn })
+      local v = train.evaluate(model, opts.val, { loss = loss_fn, precision = precision })
       if dp then v = dp:reduce_evaluation(v) end
       row.val_loss, row.val_acc = v.loss, v.acc
     end
