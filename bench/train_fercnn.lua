@@ -7,10 +7,11 @@
 --
 --   lua5.4 bench/train_fercnn.lua                  # 28,709 images, 2 epochs (minutes on a CPU)
 --   lua5.4 bench/train_fercnn.lua --n 1280 --epochs 1 --infer-reps 2   # a quick CPU figure
--- Run from the repository root after building. CPU only until the GPU
--- backend lands (the CUDA issue adds a --device option).
+--   lua5.4 bench/train_fercnn.lua --device cuda    # on a GPU: resident data set, augmentation on the GPU
+-- Run from the repository root after building (--device cuda uses
+-- MIEN_BUILD's build, default build/, e.g. MIEN_BUILD=build-gpu).
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/?.so;" .. package.cpath
+package.cpath = (os.getenv("MIEN_BUILD") or "build") .. "/?.so;" .. package.cpath
 local mien = require "mien"
 local core = require "mien.core"
 local argparse = require "argparse"
@@ -22,6 +23,7 @@ p:option("--epochs", "timed epochs (after one warm-up epoch)", "2", tonumber)
 p:option("--batch", "batch size", "64", tonumber)
 p:option("--width", "channel width multiplier", "1", tonumber)
 p:option("--infer-reps", "timed inference passes over a batch of 1024", "20", tonumber)
+p:option("--device", "cpu or cuda (the data set resident there, augmented there)", "cpu"):choices { "cpu", "cuda" }
 local a = p:parse(arg)
 
 mien.manual_seed(0)
@@ -31,9 +33,12 @@ local ds = { images = images, labels = labels }
 setmetatable(ds, { __len = function() return a.n end })
 
 local fer_cnn = dofile("examples/fer_cnn.lua")
-local model = fer_cnn { classes = 7, width = a.width, dropout = 0.25 }
+local model = fer_cnn { classes = 7, width = a.width, dropout = 0.25 }:to(a.device)
 local optimizer = mien.optim.Adam(model:parameters(), { lr = 5e-4 })
-local loader = mien.data.loader(ds, { batch = a.batch, augment = { flip = 0.5 }, drop_last = true, seed = 0 })
+local loader = mien.data.loader(ds, { batch = a.batch, augment = { flip = 0.5 }, drop_last = true, seed = 0,
+  device = a.device ~= "cpu" and a.device or nil })
+-- the time of queued device work is counted where it ends
+local function sync() if a.device ~= "cpu" then mien.cuda.synchronize() end end
 
 local function epoch(e)
   model:train()
@@ -45,6 +50,7 @@ local function epoch(e)
     optimizer:step()
     n = n + x:size(1)
   end
+  sync()
   return n, core.now() - t0
 end
 
@@ -58,16 +64,18 @@ table.sort(times)
 local t = times[#times // 2 + 1]
 
 model:eval()
-local x = mien.rand({ math.min(1024, a.n), 1, 48, 48 })
+local x = mien.rand({ math.min(1024, a.n), 1, 48, 48 }):to(a.device)
 local ti = mien.no_grad(function()
   model(x):close()
+  sync()
   local t0 = core.now()
   for _ = 1, a.infer_reps do model(x):close() end
+  sync()
   return (core.now() - t0) / a.infer_reps
 end)
 
 print(json.encode {
-  name = string.format("mien fercnn fp32 cpu bs%d width %g", a.batch, a.width),
+  name = string.format("mien fercnn fp32 %s bs%d width %g", a.device, a.batch, a.width),
   train_img_s = math.floor(n / t + 0.5), epoch_s = math.floor(t * 1000 + 0.5) / 1000,
   first_epoch_s = math.floor(warm * 100 + 0.5) / 100, infer_img_s = math.floor(x:size(1) / ti + 0.5),
   threads = core.num_threads(), images = a.n,

@@ -50,7 +50,7 @@ step() {
 }
 
 kit='[ -f .device/kit/setup.sh ] && . .device/kit/setup.sh'
-build='if [ -f build-gpu/cuda/nvcc-flags.txt ] && [ "$(head -1 build-gpu/cuda/nvcc-version.txt 2>/dev/null)" = "$(nvcc --version | tail -1)" ]; then echo "reusing the carried build-gpu"; cmake --build build-gpu -j16; else cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DMIEN_CUDA=ON && cmake --build build-gpu -j16; fi'
+build='if [ -f build-gpu/cuda/nvcc-flags.txt ] && [ "$(head -1 build-gpu/cuda/nvcc-version.txt 2>/dev/null)" = "$(nvcc --version | tail -1)" ]; then echo "reusing the carried build-gpu"; cmake --build build-gpu -j16; else cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DMIEN_CUDA=ON -DMIEN_TIFF=OFF && cmake --build build-gpu -j16; fi'
 parity='if [ -x build-gpu/test_backend_ops ]; then build-gpu/test_backend_ops; else echo "no parity harness in this build (tests/test_backend_ops.c comes with the backend table)"; exit 1; fi'
 small='MIEN_TEST_SMALL=1'
 
@@ -63,7 +63,7 @@ step memcheck 40 "$kit; $small compute-sanitizer --tool memcheck --error-exitcod
 step racecheck 40 "$kit; $small compute-sanitizer --tool racecheck --error-exitcode 1 build-gpu/test_backend_ops"
 step specs_gpu 30 "$kit; busted --run=gpu -o TAP"
 step dist_nccl 40 "$kit; MIEN_BUILD=build-gpu bash scripts/gpu-check.d/dist.sh"
-step bench_mien 45 "$kit; lua5.4 bench/train_fercnn.lua --device cuda --n 6400 --epochs 1 --infer-reps 5 | tail -1 > \"$OUT/bench_mien.json\""
+step bench_mien 45 "$kit; MIEN_BUILD=build-gpu lua5.4 bench/train_fercnn.lua --device cuda --n 6400 --epochs 1 --infer-reps 5 | tail -1 > \"$OUT/bench_mien.json\""
 step bench_torch 60 "OUT=\"$OUT\" python3 .device/torch_anchor.py | head -1 > \"$OUT/bench_torch.json\""
 
 [ $dry -eq 1 ] && exit 0

@@ -4,7 +4,9 @@
  * fails with cudaErrorInsufficientDriver and leaves the count at -1), and
  * only then fills the table: memory through the stream-ordered caching
  * allocator over cudaMalloc, the kernels of table.cu, GEMM through cuBLAS
- * and convolution through cuDNN (conv_cudnn.cu). */
+ * and convolution through cuDNN (conv_cudnn.cu) when it is built in
+ * (MIEN_WITH_CUDNN), with our own im2col kernels (conv.cu) otherwise and
+ * wherever cuDNN has no algorithm. */
 #include <cublas_v2.h>
 #include <stdio.h>
 
@@ -19,7 +21,9 @@ static mien_caching_alloc *pools[MIEN_CUDA_MAX_DEVICES];
 static cublasHandle_t blas[MIEN_CUDA_MAX_DEVICES];
 static int current_device;
 
+#ifdef MIEN_WITH_CUDNN
 extern "C" void mien_cuda_fill_conv(mien_backend *b);
+#endif
 
 static int cuda_fail(const char *what, cudaError_t e) {
   return mien_k_fail("%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
@@ -147,7 +151,9 @@ extern "C" __attribute__((visibility("default"))) int mien_cuda_backend_init(int
   mien_cuda_fill_kernels(&table);
   table.gemm = cuda_gemm;
   table.gemm_batched = cuda_gemm_batched;
+#ifdef MIEN_WITH_CUDNN
   mien_cuda_fill_conv(&table);
+#endif
   mien_k_mem.alloc = scratch_alloc;
   mien_k_mem.free = cuda_free;
   mien_k_mem.to_host = cuda_to_host;
