@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One call on a GPU machine: probe the device, set up the kit (Lua, busted,
 # stb), build with CUDA (or reuse a carried build whose nvcc matches), then
-# run the backend parity harness with real CUDA, compute-sanitizer memcheck
-# and racecheck on small sizes, the FER CNN benchmark beside PyTorch's, and
-# the gpu-tagged specs. Logs and summary.json go to $OUT (default
+# run the backend parity harness with real CUDA (then again with our own
+# GEMM and convolution kernels in place of cuBLAS/cuDNN:
+# MIEN_CUDA_OWN_KERNELS=1), compute-sanitizer memcheck and racecheck (the
+# latter on our kernels) on small sizes, the FER CNN benchmark beside
+# PyTorch's, and the gpu-tagged specs. Logs and summary.json go to $OUT (default
 # ./gpu-check-out). Every step has a time limit; the whole fits in 7 minutes.
 #
 #   bash scripts/gpu-check.sh            # on the GPU machine
@@ -59,8 +61,9 @@ step kit 20 "$kit && lua5.4 -v && busted --version"
 step build 200 "$kit; $build"
 step ctest 40 "$kit; ctest --test-dir build-gpu -E 'valgrind|spill' --output-on-failure"
 step parity 30 "$kit; $parity"
+step parity_own 20 "$kit; MIEN_CUDA_OWN_KERNELS=1 build-gpu/test_backend_ops"
 step memcheck 40 "$kit; $small compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/test_backend_ops"
-step racecheck 40 "$kit; $small compute-sanitizer --tool racecheck --error-exitcode 1 build-gpu/test_backend_ops"
+step racecheck 40 "$kit; $small MIEN_CUDA_OWN_KERNELS=1 compute-sanitizer --tool racecheck --error-exitcode 1 build-gpu/test_backend_ops"
 step specs_gpu 30 "$kit; busted --run=gpu -o TAP"
 step dist_nccl 40 "$kit; MIEN_BUILD=build-gpu bash scripts/gpu-check.d/dist.sh"
 step bench_mien 45 "$kit; MIEN_BUILD=build-gpu lua5.4 bench/train_fercnn.lua --device cuda --n 6400 --epochs 1 --infer-reps 5 | tail -1 > \"$OUT/bench_mien.json\""
