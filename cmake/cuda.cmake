@@ -3,9 +3,14 @@
 # built by the host C++ compiler into the CPU grid emulator for the tests.
 #   MIEN_CUDA=AUTO (default): build the backend when nvcc is found
 #   MIEN_CUDA=ON: nvcc is required;  MIEN_CUDA=OFF: CPU only
+#   MIEN_CUDNN=AUTO (default): convolution through cuDNN when it is found,
+#     else (and =OFF) through our own im2col kernels (kernels/conv.cu);
+#     =ON: cuDNN is required
 # The emulator tests are built either way: they need only the host compiler.
 set(MIEN_CUDA AUTO CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
 set_property(CACHE MIEN_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(MIEN_CUDNN AUTO CACHE STRING "Convolution through cuDNN in the CUDA backend: AUTO, ON or OFF")
+set_property(CACHE MIEN_CUDNN PROPERTY STRINGS AUTO ON OFF)
 set(MIEN_CUDA_ARCH "-gencode=arch=compute_90,code=[sm_90,compute_90]" CACHE STRING "nvcc target (H100/H200)")
 
 enable_language(CXX)
@@ -33,6 +38,7 @@ foreach(cu ${MIEN_KERNEL_SOURCES})
 endforeach()
 add_library(mien_cuda_emu STATIC ${MIEN_EMU_WRAPPERS} ${MIEN_KERNEL_DIR}/emu/emu.cpp ${MIEN_KERNEL_DIR}/emu/emu_backend.cpp)
 target_include_directories(mien_cuda_emu PUBLIC ${MIEN_KERNEL_DIR} ${CMAKE_SOURCE_DIR}/core)
+target_link_libraries(mien_cuda_emu PUBLIC mien_cuda_plan) # conv.cu's im2col plan
 target_compile_options(mien_cuda_emu PUBLIC ${MIEN_EMU_SANITIZE} -g -O1 PRIVATE -Wall -Wextra)
 target_link_options(mien_cuda_emu PUBLIC ${MIEN_EMU_SANITIZE})
 
@@ -91,20 +97,36 @@ get_filename_component(MIEN_CUDA_HOME ${MIEN_NVCC} DIRECTORY)
 get_filename_component(MIEN_CUDA_HOME ${MIEN_CUDA_HOME} DIRECTORY)
 find_library(MIEN_CUDART cudart HINTS ${MIEN_CUDA_HOME}/lib64 ${MIEN_CUDA_HOME}/lib)
 find_library(MIEN_CUBLAS cublas HINTS ${MIEN_CUDA_HOME}/lib64 ${MIEN_CUDA_HOME}/lib)
-find_library(MIEN_CUDNN cudnn HINTS ${MIEN_CUDA_HOME}/lib64 ${MIEN_CUDA_HOME}/lib)
+find_library(MIEN_CUDNN_LIB cudnn HINTS ${MIEN_CUDA_HOME}/lib64 ${MIEN_CUDA_HOME}/lib)
 find_path(MIEN_CUDNN_INCLUDE cudnn.h HINTS ${MIEN_CUDA_HOME}/include)
-if(NOT MIEN_CUDART OR NOT MIEN_CUBLAS OR NOT MIEN_CUDNN OR NOT MIEN_CUDNN_INCLUDE)
+if(NOT MIEN_CUDART OR NOT MIEN_CUBLAS)
   if(MIEN_CUDA STREQUAL "ON")
-    message(FATAL_ERROR "mien: MIEN_CUDA=ON but cudart/cuBLAS/cuDNN were not found under ${MIEN_CUDA_HOME}")
+    message(FATAL_ERROR "mien: MIEN_CUDA=ON but cudart/cuBLAS were not found under ${MIEN_CUDA_HOME}")
   endif()
-  message(STATUS "mien: nvcc found but not cuBLAS/cuDNN, CUDA backend not built (CPU only)")
+  message(STATUS "mien: nvcc found but not cudart/cuBLAS, CUDA backend not built (CPU only)")
   return()
 endif()
-message(STATUS "mien: CUDA backend with ${MIEN_NVCC} (${MIEN_CUDA_ARCH})")
+set(MIEN_CUDNN_USED OFF)
+if(NOT MIEN_CUDNN STREQUAL "OFF")
+  if(MIEN_CUDNN_LIB AND MIEN_CUDNN_INCLUDE)
+    set(MIEN_CUDNN_USED ON)
+  elseif(MIEN_CUDNN STREQUAL "ON")
+    message(FATAL_ERROR "mien: MIEN_CUDNN=ON but cuDNN was not found under ${MIEN_CUDA_HOME}")
+  endif()
+endif()
+if(MIEN_CUDNN_USED)
+  message(STATUS "mien: CUDA backend with ${MIEN_NVCC} (${MIEN_CUDA_ARCH}), convolution through cuDNN")
+else()
+  message(STATUS "mien: CUDA backend with ${MIEN_NVCC} (${MIEN_CUDA_ARCH}), convolution on our im2col kernels (no cuDNN)")
+  list(FILTER MIEN_DEVICE_SOURCES EXCLUDE REGEX "/conv_cudnn\\.cu$")
+endif()
 
 # Warnings are errors, and so is a register spilled to local memory.
 set(MIEN_NVCC_FLAGS ${MIEN_CUDA_ARCH} -std=c++17 -O3 --fmad=false -Werror all-warnings -Xptxas -warn-spills,-Werror
-    --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_KERNEL_DIR}/plan -I${MIEN_CUDNN_INCLUDE})
+    --resource-usage -Xcompiler -fPIC,-Wall -I${MIEN_KERNEL_DIR} -I${CMAKE_SOURCE_DIR}/core -I${MIEN_KERNEL_DIR}/plan)
+if(MIEN_CUDNN_USED)
+  list(APPEND MIEN_NVCC_FLAGS -DMIEN_WITH_CUDNN -I${MIEN_CUDNN_INCLUDE})
+endif()
 # the nvcc that built this tree, for scripts/gpu-check.sh (reuse a carried build only with the same one)
 execute_process(COMMAND ${MIEN_NVCC} --version OUTPUT_VARIABLE nvcc_version OUTPUT_STRIP_TRAILING_WHITESPACE)
 string(REGEX REPLACE ".*\n" "" nvcc_version "${nvcc_version}")
@@ -130,7 +152,10 @@ set_source_files_properties(${MIEN_CUDA_OBJECTS} PROPERTIES EXTERNAL_OBJECT TRUE
 add_library(mien_cuda SHARED ${MIEN_CUDA_OBJECTS} ${MIEN_PLAN_SOURCES})
 target_include_directories(mien_cuda PRIVATE ${MIEN_KERNEL_DIR}/plan ${CMAKE_SOURCE_DIR}/core)
 set_target_properties(mien_cuda PROPERTIES LINKER_LANGUAGE CXX LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/mien)
-target_link_libraries(mien_cuda PRIVATE ${MIEN_CUDART} ${MIEN_CUBLAS} ${MIEN_CUDNN})
+target_link_libraries(mien_cuda PRIVATE ${MIEN_CUDART} ${MIEN_CUBLAS})
+if(MIEN_CUDNN_USED)
+  target_link_libraries(mien_cuda PRIVATE ${MIEN_CUDNN_LIB})
+endif()
 # the report of every kernel: registers, shared memory, stack (build/cuda-resource-usage.txt)
 add_custom_command(TARGET mien_cuda POST_BUILD
   COMMAND cat ${MIEN_CUDA_REPORTS} > ${CMAKE_BINARY_DIR}/cuda-resource-usage.txt VERBATIM)

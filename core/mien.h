@@ -29,6 +29,7 @@
 #include "error.h"
 #include "image/augment.h"
 #include "image/augment_job.h"
+#include "image/augment_tensor.h"
 #include "image/decode.h"
 #include "image/encode.h"
 #include "image/image_check.h"

@@ -184,18 +184,26 @@ static int64_t element_offset(const mien_tensor *t, const int64_t *index) {
 }
 
 /* One element moves through the backend's host copies, as 8 bytes at most. */
-double mien_get(const mien_tensor *t, const int64_t *index) {
+/* Element `index` of t read into *out as a double: 0, or -1 when the
+ * device copy fails (its error set). */
+static int read_element(const mien_tensor *t, const int64_t *index, double *out) {
   const size_t es = mien_dtype_size(t->dtype);
   const char *at = (const char *)t->storage->data + (size_t)element_offset(t, index) * es;
   union { float f; double d; int64_t i; uint8_t u; mien_bf16 h; } v;
-  if (t->storage->backend->copy_to_host(&v, at, es) != 0) return NAN;
+  if (t->storage->backend->copy_to_host(&v, at, es) != 0) return -1;
   switch (t->dtype) {
-    case MIEN_FLOAT32: return v.f;
-    case MIEN_FLOAT64: return v.d;
-    case MIEN_INT64: return (double)v.i;
-    case MIEN_BFLOAT16: return mien_bf16_to_f32(v.h);
-    default: return v.u;
+    case MIEN_FLOAT32: *out = v.f; break;
+    case MIEN_FLOAT64: *out = v.d; break;
+    case MIEN_INT64: *out = (double)v.i; break;
+    case MIEN_BFLOAT16: *out = mien_bf16_to_f32(v.h); break;
+    default: *out = v.u; break;
   }
+  return 0;
+}
+
+double mien_get(const mien_tensor *t, const int64_t *index) {
+  double v;
+  return read_element(t, index, &v) == 0 ? v : NAN;
 }
 
 void mien_set(mien_tensor *t, const int64_t *index, double value) {
@@ -220,9 +228,7 @@ int mien_item(const mien_tensor *t, double *out) {
     return -1;
   }
   int64_t zero[MIEN_MAX_DIMS] = {0};
-  mien_clear_error();
-  *out = mien_get(t, zero);
-  return *out != *out && mien_last_error()[0] ? -1 : 0;
+  return read_element(t, zero, out); /* a NaN element is a value, not an error */
 }
 
 /* --- descriptors and broadcasting --- */

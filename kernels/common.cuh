@@ -12,11 +12,13 @@
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
 #define MIEN_HD __host__ __device__ __forceinline__
+#define MIEN_UNROLL _Pragma("unroll") /* a loop of constant trip count, fully unrolled */
 #define MIEN_LAUNCH(kernel, grid, block, stream, ...) \
   (kernel<<<(grid), (block), 0, (cudaStream_t)(stream)>>>(__VA_ARGS__), mien_k_status(#kernel))
 #else
 #include "emu/cuda_emu.h"
 #define MIEN_HD inline
+#define MIEN_UNROLL
 #define MIEN_LAUNCH(kernel, grid, block, stream, ...) \
   ((void)(stream), mien_k_status_emu(#kernel, mien_emu::launch((grid), (block), [&] { kernel(__VA_ARGS__); })))
 #endif

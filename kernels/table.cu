@@ -1,7 +1,8 @@
-/* The kernel entries of the CUDA backend table. Memory entries, GEMM and
- * convolution come from the device side (device/backend_cuda.cu) or from
- * the emulated backend (emu/emu_backend.cpp); entries left NULL here give
- * the core's "not available on cuda:N". */
+/* The kernel entries of the CUDA backend table: every entry but memory,
+ * which comes from the device side (device/backend_cuda.cu) or from the
+ * emulated backend (emu/emu_backend.cpp). GEMM and convolution here are our
+ * own kernels (gemm.cu, conv.cu); the device side puts cuBLAS and, when
+ * built in, cuDNN in front of them. */
 #include "common.cuh"
 
 extern "C" {
@@ -46,6 +47,16 @@ int mien_cuda_cat(const mien_strided *, int, const mien_strided *, int);
 int mien_cuda_sgd_update(const mien_sgd_opts *, mien_dtype, int, const mien_optim_slot *);
 int mien_cuda_adam_update(const mien_adam_opts *, mien_dtype, int, const mien_optim_slot *);
 int mien_cuda_rmsprop_update(const mien_rmsprop_opts *, mien_dtype, int, const mien_optim_slot *);
+int mien_cuda_gemm(mien_dtype, bool, bool, int64_t, int64_t, int64_t, double, const void *, int64_t, const void *,
+                   int64_t, double, void *, int64_t);
+int mien_cuda_gemm_batched(mien_dtype, bool, bool, int64_t, int64_t, int64_t, double, const void *, int64_t, int64_t,
+                           const void *, int64_t, int64_t, double, void *, int64_t, int64_t, int64_t);
+int mien_cuda_conv2d_forward(const mien_conv2d_params *, mien_dtype, const void *, const void *, const void *, void *);
+int mien_cuda_conv2d_backward_input(const mien_conv2d_params *, mien_dtype, const void *, const void *, void *);
+int mien_cuda_conv2d_backward_weight(const mien_conv2d_params *, mien_dtype, const void *, const void *, void *);
+int mien_cuda_conv2d_backward_bias(const mien_conv2d_params *, mien_dtype, const void *, void *);
+int mien_cuda_resize(mien_dtype, const void *, int, int, int, void *, int, int, mien_resize_mode);
+int mien_cuda_warp_affine(const uint8_t *, int, int, int, const double *, uint8_t *, int, int, int);
 int mien_cuda_augment_batch(const mien_augment_params *, const uint8_t *, int64_t, int, int, int, const int64_t *,
                             int64_t, uint64_t, uint64_t, float *);
 }
@@ -62,6 +73,12 @@ extern "C" void mien_cuda_fill_kernels(mien_backend *b) {
   b->reduce = mien_cuda_reduce;
   b->arg_reduce = mien_cuda_arg_reduce;
   b->sum_squares = mien_cuda_sum_squares;
+  b->gemm = mien_cuda_gemm;
+  b->gemm_batched = mien_cuda_gemm_batched;
+  b->conv2d_forward = mien_cuda_conv2d_forward;
+  b->conv2d_backward_input = mien_cuda_conv2d_backward_input;
+  b->conv2d_backward_weight = mien_cuda_conv2d_backward_weight;
+  b->conv2d_backward_bias = mien_cuda_conv2d_backward_bias;
   b->max_pool2d_forward = mien_cuda_max_pool2d_forward;
   b->max_pool2d_backward = mien_cuda_max_pool2d_backward;
   b->avg_pool2d_forward = mien_cuda_avg_pool2d_forward;
@@ -86,5 +103,7 @@ extern "C" void mien_cuda_fill_kernels(mien_backend *b) {
   b->sgd_update = mien_cuda_sgd_update;
   b->adam_update = mien_cuda_adam_update;
   b->rmsprop_update = mien_cuda_rmsprop_update;
+  b->resize = mien_cuda_resize;
+  b->warp_affine = mien_cuda_warp_affine;
   b->augment_batch = mien_cuda_augment_batch;
 }

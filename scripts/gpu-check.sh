@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One call on a GPU machine: probe the device, set up the kit (Lua, busted,
 # stb), build with CUDA (or reuse a carried build whose nvcc matches), then
-# run the backend parity harness with real CUDA, compute-sanitizer memcheck
-# and racecheck on small sizes, the FER CNN benchmark beside PyTorch's, and
-# the gpu-tagged specs. Logs and summary.json go to $OUT (default
+# run the backend parity harness with real CUDA (then again with our own
+# GEMM and convolution kernels in place of cuBLAS/cuDNN:
+# MIEN_CUDA_OWN_KERNELS=1), compute-sanitizer memcheck and racecheck (the
+# latter on our kernels) on small sizes, the FER CNN benchmark beside
+# PyTorch's, and the gpu-tagged specs. Logs and summary.json go to $OUT (default
 # ./gpu-check-out). Every step has a time limit; the whole fits in 7 minutes.
 #
 #   bash scripts/gpu-check.sh            # on the GPU machine
@@ -50,7 +52,7 @@ step() {
 }
 
 kit='[ -f .device/kit/setup.sh ] && . .device/kit/setup.sh'
-build='if [ -f build-gpu/cuda/nvcc-flags.txt ] && [ "$(head -1 build-gpu/cuda/nvcc-version.txt 2>/dev/null)" = "$(nvcc --version | tail -1)" ]; then echo "reusing the carried build-gpu"; cmake --build build-gpu -j16; else cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DMIEN_CUDA=ON && cmake --build build-gpu -j16; fi'
+build='if [ -f build-gpu/cuda/nvcc-flags.txt ] && [ "$(head -1 build-gpu/cuda/nvcc-version.txt 2>/dev/null)" = "$(nvcc --version | tail -1)" ]; then echo "reusing the carried build-gpu"; cmake --build build-gpu -j16; else cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DMIEN_CUDA=ON -DMIEN_TIFF=OFF && cmake --build build-gpu -j16; fi'
 parity='if [ -x build-gpu/test_backend_ops ]; then build-gpu/test_backend_ops; else echo "no parity harness in this build (tests/test_backend_ops.c comes with the backend table)"; exit 1; fi'
 small='MIEN_TEST_SMALL=1'
 
@@ -59,11 +61,12 @@ step kit 20 "$kit && lua5.4 -v && busted --version"
 step build 200 "$kit; $build"
 step ctest 40 "$kit; ctest --test-dir build-gpu -E 'valgrind|spill' --output-on-failure"
 step parity 30 "$kit; $parity"
+step parity_own 20 "$kit; MIEN_CUDA_OWN_KERNELS=1 build-gpu/test_backend_ops"
 step memcheck 40 "$kit; $small compute-sanitizer --tool memcheck --error-exitcode 1 build-gpu/test_backend_ops"
-step racecheck 40 "$kit; $small compute-sanitizer --tool racecheck --error-exitcode 1 build-gpu/test_backend_ops"
+step racecheck 40 "$kit; $small MIEN_CUDA_OWN_KERNELS=1 compute-sanitizer --tool racecheck --error-exitcode 1 build-gpu/test_backend_ops"
 step specs_gpu 30 "$kit; busted --run=gpu -o TAP"
 step dist_nccl 40 "$kit; MIEN_BUILD=build-gpu bash scripts/gpu-check.d/dist.sh"
-step bench_mien 45 "$kit; lua5.4 bench/train_fercnn.lua --device cuda --n 6400 --epochs 1 --infer-reps 5 | tail -1 > \"$OUT/bench_mien.json\""
+step bench_mien 45 "$kit; MIEN_BUILD=build-gpu lua5.4 bench/train_fercnn.lua --device cuda --n 6400 --epochs 1 --infer-reps 5 | tail -1 > \"$OUT/bench_mien.json\""
 step bench_torch 60 "OUT=\"$OUT\" python3 .device/torch_anchor.py | head -1 > \"$OUT/bench_torch.json\""
 
 [ $dry -eq 1 ] && exit 0

@@ -22,6 +22,11 @@ describe("mien.cuda", function()
     assert.matches(mien.cuda.why(), err, 1, true)
   end)
 
+  it("synchronizes without error (nothing to wait for without a GPU)", function()
+    assert.has_no.errors(function() mien.cuda.synchronize() end)
+    assert.has_no.errors(function() mien.cuda.synchronize(0) end)
+  end)
+
   it("reports memory figures as a table of byte counts", function()
     local m = mien.cuda.memory()
     for _, k in ipairs {"allocated", "reserved", "peak", "requested"} do

@@ -4,9 +4,13 @@
  * fails with cudaErrorInsufficientDriver and leaves the count at -1), and
  * only then fills the table: memory through the stream-ordered caching
  * allocator over cudaMalloc, the kernels of table.cu, GEMM through cuBLAS
- * and convolution through cuDNN (conv_cudnn.cu). */
+ * and convolution through cuDNN (conv_cudnn.cu) when it is built in
+ * (MIEN_WITH_CUDNN), with our own im2col kernels (conv.cu) otherwise and
+ * wherever cuDNN has no algorithm. */
 #include <cublas_v2.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "caching_alloc.h"
 #include "common.cuh"
@@ -19,7 +23,9 @@ static mien_caching_alloc *pools[MIEN_CUDA_MAX_DEVICES];
 static cublasHandle_t blas[MIEN_CUDA_MAX_DEVICES];
 static int current_device;
 
+#ifdef MIEN_WITH_CUDNN
 extern "C" void mien_cuda_fill_conv(mien_backend *b);
+#endif
 
 static int cuda_fail(const char *what, cudaError_t e) {
   return mien_k_fail("%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
@@ -145,9 +151,16 @@ extern "C" __attribute__((visibility("default"))) int mien_cuda_backend_init(int
   table.copy_to_host = cuda_to_host;
   table.copy_from_host = cuda_from_host;
   mien_cuda_fill_kernels(&table);
-  table.gemm = cuda_gemm;
-  table.gemm_batched = cuda_gemm_batched;
-  mien_cuda_fill_conv(&table);
+  /* MIEN_CUDA_OWN_KERNELS=1 keeps our GEMM and convolution in the table, so
+   * that they can be checked on a GPU (scripts/gpu-check.sh) */
+  const char *own = getenv("MIEN_CUDA_OWN_KERNELS");
+  if (!own || strcmp(own, "1") != 0) {
+    table.gemm = cuda_gemm;
+    table.gemm_batched = cuda_gemm_batched;
+#ifdef MIEN_WITH_CUDNN
+    mien_cuda_fill_conv(&table);
+#endif
+  }
   mien_k_mem.alloc = scratch_alloc;
   mien_k_mem.free = cuda_free;
   mien_k_mem.to_host = cuda_to_host;

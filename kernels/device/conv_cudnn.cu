@@ -1,19 +1,31 @@
-/* conv2d through cuDNN 9 (only API that cuDNN 9.14 has): descriptors from
- * conv_plan.c, the algorithm chosen once per shape and pass by cuDNN's
- * heuristics (cached in a mien_conv_cache), the workspace taken from the
- * backend's allocator. The bias passes use our own kernels. */
+/* conv2d through cuDNN 9 (built in with MIEN_CUDNN, cmake/cuda.cmake):
+ * descriptors from conv_plan.c, the algorithm chosen once per shape and pass
+ * by cuDNN's heuristics (cached in a mien_conv_cache), the workspace taken
+ * from the backend's allocator. Where cuDNN has no algorithm for a shape or
+ * says it is not supported (mien_conv_falls_back), the pass runs on our own
+ * im2col kernels (conv.cu), and the cache remembers that. The bias passes
+ * are ours too. */
 #include <cudnn.h>
 
 #include "common.cuh"
 #include "conv_plan.h"
 
-extern "C" int mien_cuda_binary(mien_binary_op, const mien_strided *, const mien_strided *, const mien_strided *);
-extern "C" int mien_cuda_reduce(mien_reduce_op, const mien_strided *, const mien_strided *, const bool *);
+extern "C" int mien_cuda_conv2d_add_bias(const mien_conv2d_params *, mien_dtype, const void *, void *);
+extern "C" int mien_cuda_conv2d_forward(const mien_conv2d_params *, mien_dtype, const void *, const void *,
+                                        const void *, void *);
+extern "C" int mien_cuda_conv2d_backward_input(const mien_conv2d_params *, mien_dtype, const void *, const void *,
+                                               void *);
+extern "C" int mien_cuda_conv2d_backward_weight(const mien_conv2d_params *, mien_dtype, const void *, const void *,
+                                                void *);
+
+/* run()'s answer when the pass must take our kernels instead */
+#define FALL_BACK 1
 
 enum { PASS_FORWARD, PASS_DATA, PASS_FILTER };
 
 static cudnnHandle_t handle;
 static mien_conv_cache cache;
+static int last_status; /* of the last cuDNN call that failed */
 
 struct descriptors {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;
@@ -36,7 +48,10 @@ static void params_array(const mien_conv2d_params *p, int64_t a[14]) {
 #define DNN(call)                                                                         \
   do {                                                                                    \
     const cudnnStatus_t s_ = (call);                                                      \
-    if (s_ != CUDNN_STATUS_SUCCESS) return mien_k_fail("conv2d: %s: %s", #call, cudnnGetErrorString(s_)); \
+    if (s_ != CUDNN_STATUS_SUCCESS) {                                                     \
+      last_status = (int)s_;                                                              \
+      return mien_k_fail("conv2d: %s: %s", #call, cudnnGetErrorString(s_));               \
+    }                                                                                     \
   } while (0)
 
 static int setup(const mien_conv2d_params *p, mien_dtype dtype, descriptors &d, int64_t prm[14]) {
@@ -61,14 +76,10 @@ static int setup(const mien_conv2d_params *p, mien_dtype dtype, descriptors &d, 
   return 0;
 }
 
-/* The cached (algo, workspace) of this shape and pass, asking cuDNN once. */
-static int choose(const int64_t prm[14], mien_dtype dtype, int pass, descriptors &d, int *algo, size_t *ws) {
-  int64_t key[16];
-  mien_conv_cache_key(prm, (int)dtype, pass, key);
-  if (const mien_conv_cache_entry *e = mien_conv_cache_find(&cache, key)) {
-    *algo = e->algo, *ws = e->workspace;
-    return 0;
-  }
+/* cuDNN's first choice for the pass: 0, FALL_BACK when it finds none, or -1
+ * (with last_status) when a call fails. */
+static int choose_uncached(mien_dtype dtype, int pass, descriptors &d, int *algo, size_t *ws) {
+  (void)dtype;
   int found = 0;
   if (pass == PASS_FORWARD) {
     cudnnConvolutionFwdAlgoPerf_t perf;
@@ -86,19 +97,35 @@ static int choose(const int64_t prm[14], mien_dtype dtype, int pass, descriptors
     *algo = (int)perf.algo;
     DNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, d.x, d.y, d.conv, d.w, perf.algo, ws));
   }
-  if (found < 1) return mien_k_fail("conv2d: cuDNN found no algorithm for this shape");
-  mien_conv_cache_put(&cache, key, *algo, *ws);
-  return 0;
+  return found < 1 ? FALL_BACK : 0;
 }
 
-/* Runs one pass with its workspace from the allocator. */
+/* The cached (algo, workspace) of this shape and pass, asking cuDNN once;
+ * FALL_BACK (also cached, as algo -1) when it has no algorithm. */
+static int choose(const int64_t prm[14], mien_dtype dtype, int pass, descriptors &d, int *algo, size_t *ws) {
+  int64_t key[16];
+  mien_conv_cache_key(prm, (int)dtype, pass, key);
+  if (const mien_conv_cache_entry *e = mien_conv_cache_find(&cache, key)) {
+    *algo = e->algo, *ws = e->workspace;
+    return e->algo < 0 ? FALL_BACK : 0;
+  }
+  int rc = choose_uncached(dtype, pass, d, algo, ws);
+  if (rc < 0 && !mien_conv_falls_back(last_status)) return -1;
+  if (rc != 0) *algo = -1, *ws = 0;
+  mien_conv_cache_put(&cache, key, *algo, *ws);
+  return *algo < 0 ? FALL_BACK : 0;
+}
+
+/* Runs one pass with its workspace from the allocator: 0, -1, or FALL_BACK
+ * when cuDNN cannot do it. */
 static int run(const mien_conv2d_params *p, mien_dtype dtype, int pass, const void *a, const void *b, void *out) {
   descriptors d;
   int64_t prm[14];
   if (setup(p, dtype, d, prm) != 0) return -1;
   int algo = 0;
   size_t ws = 0;
-  if (choose(prm, dtype, pass, d, &algo, &ws) != 0) return -1;
+  const int chosen = choose(prm, dtype, pass, d, &algo, &ws);
+  if (chosen != 0) return chosen;
   void *work = ws ? mien_k_mem.alloc(ws) : nullptr;
   if (ws && !work) return -1;
   const double one = 1.0, zero = 0.0;
@@ -115,49 +142,30 @@ static int run(const mien_conv2d_params *p, mien_dtype dtype, int pass, const vo
     s = cudnnConvolutionBackwardFilter(handle, al, d.x, a, d.y, b, d.conv, (cudnnConvolutionBwdFilterAlgo_t)algo, work,
                                        ws, be, d.w, out);
   if (work) mien_k_mem.free(work, ws);
-  return s == CUDNN_STATUS_SUCCESS ? 0 : mien_k_fail("conv2d: cuDNN pass %d: %s", pass, cudnnGetErrorString(s));
-}
-
-/* y [N,C,OH,OW] as a strided operand, and the bias [C] broadcast over it. */
-static void y_and_bias(const mien_conv2d_params *p, mien_dtype dtype, void *y, const void *bias, mien_strided *sy,
-                       mien_strided *sb) {
-  const int64_t oh = (p->H + 2 * p->pad_h - p->dil_h * (p->KH - 1) - 1) / p->stride_h + 1;
-  const int64_t ow = (p->W + 2 * p->pad_w - p->dil_w * (p->KW - 1) - 1) / p->stride_w + 1;
-  const int64_t shape[4] = {p->N, p->C_out, oh, ow};
-  *sy = mien_strided{};
-  sy->data = y, sy->dtype = dtype, sy->ndim = 4;
-  for (int d = 0; d < 4; d++) sy->shape[d] = shape[d];
-  sy->stride[3] = 1, sy->stride[2] = ow, sy->stride[1] = oh * ow, sy->stride[0] = p->C_out * oh * ow;
-  *sb = *sy;
-  sb->data = (void *)bias;
-  sb->stride[0] = 0, sb->stride[1] = 1, sb->stride[2] = 0, sb->stride[3] = 0;
+  if (s == CUDNN_STATUS_SUCCESS) return 0;
+  if (mien_conv_falls_back((int)s)) return FALL_BACK;
+  return mien_k_fail("conv2d: cuDNN pass %d: %s", pass, cudnnGetErrorString(s));
 }
 
 static int conv_forward(const mien_conv2d_params *p, mien_dtype dtype, const void *x, const void *w, const void *bias,
                         void *y) {
-  if (run(p, dtype, PASS_FORWARD, x, w, y) != 0) return -1;
-  if (!bias) return 0;
-  mien_strided sy, sb;
-  y_and_bias(p, dtype, y, bias, &sy, &sb);
-  return mien_cuda_binary(MIEN_ADD, &sy, &sy, &sb);
+  const int rc = run(p, dtype, PASS_FORWARD, x, w, y);
+  if (rc == FALL_BACK) return mien_cuda_conv2d_forward(p, dtype, x, w, bias, y);
+  if (rc != 0) return -1;
+  return bias ? mien_cuda_conv2d_add_bias(p, dtype, bias, y) : 0;
 }
 static int conv_backward_input(const mien_conv2d_params *p, mien_dtype dtype, const void *dy, const void *w, void *dx) {
-  return run(p, dtype, PASS_DATA, dy, w, dx);
+  const int rc = run(p, dtype, PASS_DATA, dy, w, dx);
+  return rc == FALL_BACK ? mien_cuda_conv2d_backward_input(p, dtype, dy, w, dx) : rc;
 }
 static int conv_backward_weight(const mien_conv2d_params *p, mien_dtype dtype, const void *x, const void *dy, void *dw) {
-  return run(p, dtype, PASS_FILTER, x, dy, dw);
-}
-static int conv_backward_bias(const mien_conv2d_params *p, mien_dtype dtype, const void *dy, void *db) {
-  mien_strided sdy, sdb;
-  y_and_bias(p, dtype, (void *)dy, db, &sdy, &sdb);
-  sdb.shape[0] = sdb.shape[2] = sdb.shape[3] = 1; /* [1,C,1,1] */
-  const bool reduced[4] = {true, false, true, true};
-  return mien_cuda_reduce(MIEN_SUM, &sdb, &sdy, reduced);
+  const int rc = run(p, dtype, PASS_FILTER, x, dy, dw);
+  return rc == FALL_BACK ? mien_cuda_conv2d_backward_weight(p, dtype, x, dy, dw) : rc;
 }
 
+/* Puts cuDNN in front of our convolution (the bias pass stays ours). */
 extern "C" void mien_cuda_fill_conv(mien_backend *b) {
   b->conv2d_forward = conv_forward;
   b->conv2d_backward_input = conv_backward_input;
   b->conv2d_backward_weight = conv_backward_weight;
-  b->conv2d_backward_bias = conv_backward_bias;
 }

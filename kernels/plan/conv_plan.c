@@ -37,6 +37,8 @@ int mien_conv_plan_make(const int64_t p[14], mien_conv_plan *plan, char *err, si
   return 0;
 }
 
+int mien_conv_falls_back(int cudnn_status) { return cudnn_status >= 3000 && cudnn_status < 4000; }
+
 void mien_conv_cache_key(const int64_t p[14], int dtype, int pass, int64_t key[16]) {
   memcpy(key, p, 14 * sizeof *key);
   key[14] = dtype;

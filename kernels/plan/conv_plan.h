@@ -32,6 +32,12 @@ typedef struct mien_conv_cache {
   int count, next; /* next: the slot replaced when full (round robin) */
 } mien_conv_cache;
 
+/* Whether a cuDNN status means "not supported for this case" (cuDNN 9's
+ * CUDNN_STATUS_NOT_SUPPORTED family, 3000..3999): the pass then runs on our
+ * own kernels instead of failing. */
+int mien_conv_falls_back(int cudnn_status);
+
+/* The cache: algo -1 records that cuDNN had no algorithm (our kernels run). */
 void mien_conv_cache_key(const int64_t p[14], int dtype, int pass, int64_t key[16]);
 const mien_conv_cache_entry *mien_conv_cache_find(const mien_conv_cache *c, const int64_t key[16]);
 void mien_conv_cache_put(mien_conv_cache *c, const int64_t key[16], int algo, size_t workspace);

@@ -38,11 +38,21 @@ static int l_cuda_empty_cache(lua_State *L) {
   return 1;
 }
 
+/* Waits for the work queued on cuda:index; nothing to do without CUDA. */
+static int l_cuda_synchronize(lua_State *L) {
+  const int index = (int)luaL_optinteger(L, 1, 0);
+  if (mien_cuda_load() != 0) return 0;
+  const mien_backend *be = mien_backend_for(mien_device_make(MIEN_DEVICE_CUDA, index));
+  if (!be || (be->synchronize && be->synchronize() != 0)) lmien_error(L);
+  return 0;
+}
+
 void lmien_register_cuda(lua_State *L) {
   static const luaL_Reg funcs[] = {{"cuda_available", l_cuda_available},
                                    {"cuda_why", l_cuda_why},
                                    {"cuda_memory", l_cuda_memory},
                                    {"cuda_empty_cache", l_cuda_empty_cache},
+                                   {"cuda_synchronize", l_cuda_synchronize},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
 }

@@ -437,6 +437,25 @@ static int l_augment_batch(lua_State *L) {
   return 1;
 }
 
+/* core.augment_tensor(images uint8 [N,H,W,C] on any device, indices int64
+ * (1-based, host) or nil, spec, seed, base) -> float32 [B,C,OH,OW] on the
+ * images' device, through that device's backend (the resident loader). */
+static int l_augment_tensor(lua_State *L) {
+  mien_tensor *src = lmien_check(L, 1);
+  if (src->ndim != 4) luaL_error(L, "augment: images must be a uint8 [N,H,W,C] tensor");
+  mien_tensor *idx = lua_isnoneornil(L, 2) ? NULL : lmien_check_host(L, 2, "augment");
+  mien_augment_params p;
+  read_augment(L, 3, (int)src->shape[1], (int)src->shape[2], &p);
+  const uint64_t seed = (uint64_t)luaL_checkinteger(L, 4), base = (uint64_t)luaL_checkinteger(L, 5);
+  mien_tensor *zidx = idx ? mien_binary_scalar(MIEN_SUB, idx, 1, false) : NULL;
+  if (idx && !zidx) lmien_error(L);
+  mien_tensor *out = mien_augment_tensor(&p, src, zidx, seed, base);
+  mien_release(zidx);
+  if (!out) lmien_error(L);
+  lmien_push(L, out);
+  return 1;
+}
+
 /* A batch being augmented on a background thread (augment_job.h). The
  * userdata owns the job and its output tensor; __gc and __close join the
  * thread, so no worker outlives the tensors it writes. */
@@ -555,7 +574,7 @@ void lmien_register_image(lua_State *L) {
       {"synthetic_face_aus", l_synthetic_face_aus},
       {"listdir", l_listdir}, {"is_dir", l_is_dir}, {"realpath", l_realpath},
       {"files_fingerprint", l_files_fingerprint}, {"augment_batch", l_augment_batch}, {"augment_draw", l_augment_draw},
-      {"augment_batch_async", l_augment_batch_async}, {NULL, NULL}};
+      {"augment_batch_async", l_augment_batch_async}, {"augment_tensor", l_augment_tensor}, {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
   register_augment_job(L);
 }

@@ -35,8 +35,12 @@ function cuda.empty_cache()
   return core.cuda_empty_cache()
 end
 
---- Waits for the work queued on the GPU (nothing to wait for without one).
-function cuda.synchronize()
+--- Waits for the work queued on a GPU (nothing to wait for without one),
+-- e.g. before reading a clock: kernels run after their launch returns.
+-- @tparam[opt=0] integer index the device (0-based, as in "cuda:0")
+-- @usage mien.cuda.synchronize(); local t = os.clock()
+function cuda.synchronize(index)
+  core.cuda_synchronize(index or 0)
 end
 
 return cuda

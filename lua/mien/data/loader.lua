@@ -10,6 +10,16 @@
 -- Leaving the loop early is fine: the pending batch is joined when the
 -- loop's to-be-closed value closes (or, for an abandoned iterator, by the GC).
 --
+-- Resident mode (`device = "cuda"`, or "cpu"): the uint8 images and the
+-- targets are copied to the device once, when the loader is made, and every
+-- batch is augmented there by that device's backend (the augment_batch entry
+-- of the backend table), so x and y come out on the device. The batches are
+-- the same as without it, bit for bit (the GPU kernel reproduces the CPU's
+-- augmentation). "cpu" runs this same path on the CPU backend (that is how
+-- it is tested without a GPU); with no usable GPU, "cuda" raises the
+-- driver's reason (mien.cuda.why()). No prefetch thread: the device queues
+-- the work itself.
+--
 --   local loader = mien.data.loader(ds, {
 --     batch = 64,          -- images per batch
 --     shuffle = true,      -- a new seeded order every epoch
@@ -19,6 +29,7 @@
 --                          -- erase=, size=, channels=, mean=, std= (see mien.data.augment)
 --     indices = nil,       -- draw only these 1-based images of ds (e.g. from stratified_split)
 --     prefetch = true, threads = nil,
+--     device = nil,        -- "cuda" (or "cpu"): keep the data set on that device and augment there
 --   })
 --   for x, y in loader() do ... end   -- x float32 [B,C,H,W] (0..1 without mean/std), y int64 [B], 1-based
 --   #loader                            -- batches per epoch
@@ -32,12 +43,12 @@ Loader.__index = Loader
 
 -- opts: batch (64), shuffle (true), seed, drop_last, augment, indices,
 -- prefetch, threads, targets (the data set's field that gives y: "labels",
--- or e.g. "targets" for FER+ vote shares).
+-- or e.g. "targets" for FER+ vote shares), device (resident mode).
 local function new(ds, opts)
   args.check("loader", 1, ds, "dataset")
-  opts = args.options("loader", 2, opts, "{batch=, shuffle=, seed=, augment=, indices=, prefetch=}")
+  opts = args.options("loader", 2, opts, "{batch=, shuffle=, seed=, augment=, indices=, prefetch=, device=}")
   args.fields("loader", opts, { batch = "integer", shuffle = "boolean", seed = "integer", augment = "table",
-    indices = "table", prefetch = "boolean", drop_last = "boolean" })
+    indices = "table", prefetch = "boolean", drop_last = "boolean", device = "string" })
   local self = setmetatable({
     ds = ds,
     batch = opts.batch or 64,
@@ -50,12 +61,22 @@ local function new(ds, opts)
     threads = opts.threads,
     sampler = opts.sampler, -- data-parallel: this rank's shard of each epoch (mien.dist.sampler)
     targets = opts.targets or "labels",
+    device = opts.device,
     epoch = 0,
   }, Loader)
   if not mien.is_tensor(ds[self.targets]) then
     error(string.format("loader: the data set has no '%s' tensor to use as targets", self.targets), 2)
   end
   assert(self.batch >= 1, "loader: batch must be >= 1")
+  if self.device then
+    -- uploaded once; the images' :to() raises "device cuda:0 is not available (<driver's reason>)"
+    local ok, err = pcall(function()
+      self.resident = { images = ds.images:to(self.device), targets = ds[self.targets]:to(self.device) }
+    end)
+    if not ok then
+      error(string.format("loader: cannot keep the data set on %s: %s", self.device, tostring(err)), 2)
+    end
+  end
   return self
 end
 
@@ -81,6 +102,10 @@ end
 -- the data set's `targets` tensor (e.g. FER+ vote shares) -- from 1-based indices.
 function Loader:make_batch(list, stream_base)
   local idx = mien.tensor(list, { dtype = "int64" })
+  if self.resident then
+    local r = self.resident
+    return core.augment_tensor(r.images, idx, self.augment, self.seed, stream_base), r.targets:index_select(1, idx)
+  end
   local x = core.augment_batch(self.ds.images, idx, self.augment, self.seed, stream_base)
   return x, self.ds[self.targets]:index_select(1, idx)
 end
@@ -106,7 +131,7 @@ function Loader:__call(epoch)
     local list = table.move(order, first, math.min(first + self.batch - 1, #order), 1, {})
     return list, self.epoch * blocks_per_epoch + 4 * (first - 1)
   end
-  if not self.prefetch then
+  if not self.prefetch or self.resident then
     return function()
       b = b + 1
       if b > nb then return nil end

@@ -17,9 +17,13 @@ local function default_loss(out, y) return mien.F.cross_entropy(out, y) end
 -- y: class indices [B], or target distributions [B,C] (scored by their top class)
 local function hard(y) return y:dim() == 2 and y:argmax(2) or y end
 
+-- the number of right predictions, as an int64 scalar on the model's device
 local function correct(out, y)
-  return out:argmax(2):eq(hard(y)):sum():item()
+  return out:argmax(2):eq(hard(y)):sum()
 end
+
+-- acc + v for running sums kept on the device (acc nil: the first term)
+local function add(acc, v) return acc and acc + v or v end
 
 --- Loss, accuracy and (optionally) predictions of model over a loader, in eval
 -- mode without gradients. Returns {loss=, acc=, n=, preds=, targets=, probs=}.
@@ -40,13 +44,14 @@ function train.evaluate(model, loader, opts)
   local was_training = model.training
   model:eval()
   local total, right, n = 0, 0, 0
+  local loss_sum, right_sum -- on the device: read once, after the last batch
   local preds, targets, probs = {}, {}, {}
   mien.no_grad(function()
     for x, y in loader(opts.epoch or 1) do
       local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local b = y:size(1)
-      total = total + loss_fn(out, y):item() * b
-      right = right + correct(out, y)
+      loss_sum = add(loss_sum, loss_fn(out, y):double() * b)
+      right_sum = add(right_sum, correct(out, y))
       n = n + b
       if opts.keep_predictions then
         local p = mien.F.softmax(out, 2)
@@ -57,6 +62,7 @@ function train.evaluate(model, loader, opts)
       end
     end
   end)
+  if loss_sum then total, right = loss_sum:item(), right_sum:item() end
   if was_training then model:train() end
   return { loss = total / math.max(n, 1), acc = right / math.max(n, 1), n = n,
     preds = preds, targets = targets, probs = probs }
@@ -119,9 +125,14 @@ end
 -- over the processes of an mpirun/srun job (see mien.train.dist). precision = "bf16": the model's forward
 -- (and so its backward) runs under mien.autocast("bf16"): conv2d and linear multiply in bf16 and sum in
 -- float32; weights, optimizer, batch norm and the loss stay float32.
+-- log_every (default 10): the running loss and accuracy are summed on the
+-- model's device and read (two :item() calls, which wait for the device) once
+-- every log_every batches and at the end of the epoch; that is also when the
+-- progress line is redrawn and the NaN guard looks (before that batch's
+-- backward pass): log_every = 1 checks every batch.
 -- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
--- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes,
--- precision ("float32" or "bf16")
+-- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe,
+-- classes, precision ("float32" or "bf16"), log_every (10)
 -- @treturn {table,...} history: per epoch {epoch=, train_loss=, train_acc=, val_loss=, val_acc=, lr=,
 -- seconds=, images_per_s=}
 -- @usage local history = mien.train.fit {model = net, optimizer = opt, train = loader, val = val_loader, epochs = 20}
@@ -131,6 +142,8 @@ function train.fit(opts)
   local optimizer = assert(opts.optimizer, "fit: optimizer is required")
   local loader = assert(opts.train, "fit: train loader is required")
   local epochs = opts.epochs or 10
+  local log_every = opts.log_every or 10
+  assert(math.type(log_every) == "integer" and log_every >= 1, "fit: log_every must be an integer >= 1")
   local loss_fn = opts.loss or default_loss
   local precision = opts.precision or "float32"
   if precision ~= "float32" and precision ~= "bf16" then
@@ -186,31 +199,41 @@ function train.fit(opts)
     model:train()
     local t0 = core.now()
     local total, right, n, b, nb = 0, 0, 0, 0, #loader
+    local loss_sum, right_sum, first = nil, nil, 1 -- sums on the device since the epoch began; first unread batch
+    -- reads the sums into total and right; a message when the loss is no longer finite
+    local function read_sums()
+      total, right = loss_sum:item(), right_sum:item()
+      local finite = total == total and total ~= math.huge and total ~= -math.huge
+      if dp then finite = dp:all_finite(total) end -- every rank stops together
+      local unread = first == b and "batch " .. b or string.format("batches %d-%d", first, b)
+      first = b + 1
+      if finite then return nil end
+      return string.format("loss became %s at epoch %d, %s; stopped%s", tostring(total), epoch, unread,
+        dir and (", the last good checkpoint is " .. dir .. "/last.ckpt") or "")
+    end
     for x, y in loader(epoch) do
       b = b + 1
       optimizer:zero_grad()
       -- float32 calls the model directly, so its errors keep their whole traceback
       local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local loss = loss_fn(out, y)
-      local lv = loss:item()
-      local finite = lv == lv and lv ~= math.huge and lv ~= -math.huge
-      if dp then finite = dp:all_finite(lv) end -- every rank stops together
-      if not finite then
-        stopped = string.format("loss became %s at epoch %d, batch %d; stopped%s", tostring(lv), epoch, b,
-          dir and (", the last good checkpoint is " .. dir .. "/last.ckpt") or "")
-        break
+      local bs = y:size(1)
+      loss_sum = add(loss_sum, loss:detach():double() * bs) -- in double, as the Lua sum it replaces
+      right_sum = add(right_sum, correct(out, y))
+      n = n + bs
+      if b % log_every == 0 or b == nb then
+        stopped = read_sums()
+        if stopped then break end
+        local elapsed = core.now() - t0
+        show:batch(epoch, epochs, b, nb, total / n, right / n, n / elapsed, elapsed)
       end
       loss:backward()
       if dp then dp:reduce_gradients() end
       optimizer:step()
       if schedule and schedule.per_batch then schedule:step() end
       step = step + 1
-      local bs = y:size(1)
-      total, n = total + lv * bs, n + bs
-      right = right + correct(out, y)
-      local elapsed = core.now() - t0
-      show:batch(epoch, epochs, b, nb, total / n, right / n, n / elapsed, elapsed)
     end
+    if not stopped and first <= b then stopped = read_sums() end -- a loader that gave more batches than #loader
     if stopped then break end
     local seconds = core.now() - t0
     if dp then total, right, n = dp:sum(total, right, n) end
