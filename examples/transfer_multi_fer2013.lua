@@ -77,6 +77,7 @@ local function take(ds, n, seed)
   local _, keep = mien.data.stratified_split(ds, { val = n / #ds, seed = seed })
   return ds:subset(keep)
 end
+local test_all = #test_ds
 train_ds = take(train_ds, a.subset, a.seed)
 test_ds = take(test_ds, a.test_subset, a.seed + 1)
 local classes = train_ds.classes
@@ -158,12 +159,27 @@ local acc, preds = result.tta or result.plain, result.preds
 if not preds then acc, preds = transfer.evaluate_views(head, fte, yte, 1) end
 local tta = views == 2 and "flip" or nil
 local model = transfer.model(backbones, head, tta)
+-- `mien eval` on a test subset needs it as a folder: copies of its images under DIR/publictest_subset
+local eval_data = a.data .. "/publictest"
+local function write_subset(ds, dir)
+  local fs = require "mien.util.fs"
+  for i, file in ipairs(assert(ds.files, "the test set has no file names")) do
+    local class = ds.classes[ds.labels[i]]
+    fs.mkdir_p(dir .. "/" .. class)
+    local src = assert(io.open(file, "rb"))
+    local bytes = src:read("a")
+    src:close()
+    fs.write_atomic(dir .. "/" .. class .. "/" .. file:match("([^/]+)$"), bytes)
+  end
+  return dir
+end
 if a.dir then
   local path = a.dir .. "/head.ckpt"
   require("mien.util.fs").mkdir_p(a.dir)
+  if #test_ds < test_all then eval_data = write_subset(test_ds, a.dir .. "/publictest_subset") end
   mien.io.save_checkpoint(path, { model = head, epoch = a.epochs, history = result.history,
     extra = { recipe = transfer.multi_recipe(backbones, head_opts, classes, { tta = tta }) } })
-  print(string.format("saved %s (PublicTest %.2f%%): mien eval %s --data %s/publictest", path, 100 * acc, path, a.data))
+  print(string.format("saved %s (PublicTest %.2f%%): mien eval %s --data %s", path, 100 * acc, path, eval_data))
 end
 
 -- 4. fine-tuning the top blocks of one backbone
@@ -186,8 +202,7 @@ if a.finetune_epochs > 0 then
     local path = a.dir .. "/finetune.ckpt"
     mien.io.save_checkpoint(path, { model = model, epoch = a.finetune_epochs, history = r.history,
       extra = { recipe = transfer.multi_recipe(backbones, head_opts, classes, { tta = tta, holds = "model" }) } })
-    print(string.format("saved %s (PublicTest %.2f%%): mien eval %s --data %s/publictest", path, 100 * acc, path,
-      a.data))
+    print(string.format("saved %s (PublicTest %.2f%%): mien eval %s --data %s", path, 100 * acc, path, eval_data))
   end
 end
 
