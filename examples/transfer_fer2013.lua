@@ -1,7 +1,9 @@
 -- FER2013 with a pretrained face backbone (transfer learning).
 --   1. the frozen backbone turns every 48x48 grey face (upscaled, grey copied to
 --      RGB, normalised as the backbone expects) into a feature vector, once;
---      the features are cached as safetensors (--cache) for later runs;
+--      the features are cached as safetensors under --cache (default
+--      $MIEN_CACHE/features or ~/.cache/mien/features) for later runs, with a
+--      progress line (rate, ETA) every 1000 images in logs;
 --   2. a head of dense layers, with dropout before and after each, trains on
 --      the cached features (Adam, --lr, --batch), validated on PublicTest;
 --   3. optionally (--finetune-epochs N) the top --finetune-blocks blocks of
@@ -29,7 +31,7 @@ local p = argparse("transfer_fer2013", "FER2013 with a pretrained face backbone:
 p:option("--data", "FER2013 folder with train/ and publictest/", "../shared/data/fer2013")
 p:option("--backbone", "a mien.models name (models.list())", "faceapi_expression")
 p:option("--weights", "weights folder (face-api/, human-models/)")
-p:option("--cache", "folder for cached features", "cache")
+p:option("--cache", "folder for cached features (default: mien.data.cache_dir()/features, never next to the data)")
 p:option("--lr", "head learning rate (Adam)", "1e-3", tonumber)
 p:option("--batch", "head batch size", "256", tonumber)
 p:option("--epochs", "head epochs", "30", tonumber)
@@ -72,12 +74,13 @@ print(string.format("backbone %s: input %dx%d x%d (%s), %d-d features", a.backbo
   backbone.input.size[2], backbone.input.channels, backbone.normalization, backbone.feature_dim))
 local augment = { rotation = 10, zoom = { 0.9, 1.1 }, shift = 0.08, flip = 0.5, brightness = 0.1,
   contrast = { 0.8, 1.2 } }
+local cache = a.cache or ((mien.data.cache_dir() or os.getenv("TMPDIR") or "/tmp") .. "/features")
 local tag = string.format("%s_%d", a.backbone, #train_ds)
 local ftr, ytr = features.extract(backbone, train_ds, { batch = a.extract_batch, views = a.views,
   augment = a.views > 1 and augment or nil, seed = a.seed, verbose = true,
-  path = string.format("%s/fer2013_train_%s_v%d.safetensors", a.cache, tag, a.views) })
+  path = string.format("%s/fer2013_train_%s_v%d.safetensors", cache, tag, a.views) })
 local fte, yte = features.extract(backbone, test_ds, { batch = a.extract_batch, verbose = true,
-  path = string.format("%s/fer2013_publictest_%s_%d.safetensors", a.cache, a.backbone, #test_ds) })
+  path = string.format("%s/fer2013_publictest_%s_%d.safetensors", cache, a.backbone, #test_ds) })
 print(string.format("features: train [%d, %d], publictest [%d, %d] (%.1f s so far)", ftr:size(1), ftr:size(2),
   fte:size(1), fte:size(2), mien.core.now() - t0))
 

@@ -11,7 +11,9 @@
 --     input = nil,          -- the augment_batch spec {size=, channels=, mean=, std=}; default backbone.input
 --     path = nil,           -- a .safetensors cache: loaded when it matches, else computed and saved
 --     indices = nil,        -- only these 1-based images of ds (default all)
---     verbose = false,
+--     verbose = false,      -- progress: a redrawn line on a terminal, else a flushed line
+--     progress_every = 1000, --   every this many images (and at the end of each view), with img/s and ETA
+--     log = nil,            -- the file progress goes to (default io.stdout; given: plain lines)
 --   })
 --   feats: float32 [N*views, D]; row (v-1)*N + i is view v of image i
 --   labels: int64 [N*views] (ds.labels repeated per view)
@@ -35,6 +37,12 @@ local function copy(t)
 end
 
 local exists = require("mien.util.fs").exists
+
+local function fmt_time(s)
+  s = math.max(0, math.floor(s + 0.5))
+  if s >= 3600 then return string.format("%d:%02d:%02d", s // 3600, s % 3600 // 60, s % 60) end
+  return string.format("%d:%02d", s // 60, s % 60)
+end
 
 -- A canonical string of a (nested) table, for comparing cache descriptions.
 local function canon(v)
@@ -63,7 +71,7 @@ end
 -- @param backbone a mien.nn module (e.g. from mien.models.load with include_top = false)
 -- @tparam Dataset ds a data set (images uint8 [N,H,W,C], labels)
 -- @tparam[opt] table opts batch (256), views (1), augment (nil), plain_first (true), seed (0),
--- input (backbone.input), path (no cache), indices (all), verbose (false)
+-- input (backbone.input), path (no cache), indices (all), verbose (false), progress_every (1000), log (io.stdout)
 -- @treturn Tensor features float32 [N*views, D]
 -- @treturn Tensor labels int64 [N*views]
 -- @treturn table info {n=, views=, dim=, seconds=, cached=}
@@ -114,7 +122,22 @@ function features.extract(backbone, ds, opts)
   if type(backbone) == "table" and backbone.eval then backbone:eval() end
   local t0 = core.now()
   local out
-  local tty = core.isatty(2)
+  -- progress: a redrawn line on a terminal; in a log, a flushed line every
+  -- `every` images and at the end of each view, with the rate and the ETA
+  local out_stream = opts.log or io.stdout
+  local tty = opts.log == nil and core.isatty(1)
+  local every = opts.progress_every or 1000
+  local next_line = every
+  local function report(v, last)
+    local done, total = (v - 1) * n + last, n * views
+    if not tty and done < next_line and last < n then return end
+    while next_line <= done do next_line = next_line + every end
+    local elapsed = core.now() - t0
+    local rate = done / math.max(elapsed, 1e-9)
+    out_stream:write(string.format("%sfeatures %s: view %d/%d, %d/%d images, %.1f img/s, ETA %s%s", tty and "\r" or "",
+      tostring(name), v, views, last, n, rate, fmt_time((total - done) / rate), tty and "   " or "\n"))
+    out_stream:flush()
+  end
   local ok, err = pcall(mien.no_grad, function()
     for v = 1, views do
       local aug = copy(spec)
@@ -136,15 +159,11 @@ function features.extract(backbone, ds, opts)
         if f:device() ~= "cpu" then f = f:cpu() end
         if not out then out = mien.zeros({ n * views, f:size(2) }) end
         out:narrow(1, (v - 1) * n + first, last - first + 1):copy_(f)
-        -- a redrawn line on a terminal; in a log, one line per view
-        if opts.verbose and (tty or last == n) then
-          io.stderr:write(string.format("%sfeatures: view %d/%d, %d/%d images (%.0f img/s)%s", tty and "\r" or "", v,
-            views, last, n, ((v - 1) * n + last) / (core.now() - t0), tty and "   " or "\n"))
-        end
+        if opts.verbose then report(v, last) end
       end
     end
   end)
-  if opts.verbose and tty then io.stderr:write("\n") end
+  if opts.verbose and tty then out_stream:write("\n") end
   if was_training and backbone.train then backbone:train() end
   if not ok then error(err, 0) end
   local labels = labels_src

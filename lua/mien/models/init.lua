@@ -166,14 +166,19 @@ local function decorate(model, e, include_top)
   return model
 end
 
---- The parameters of the top k blocks of a backbone (for fine-tuning the top
--- while the rest stays frozen), and the blocks' names. Blocks: for graph
--- models the layers (ops with weights) in execution order; for the face-api
--- nets the direct children with parameters (dense0..dense3 of the feature
--- extractor; conv32_down .. conv256_down_out of the recognition trunk).
-function models.top_blocks(model, k)
+--- The blocks of a backbone, bottom to top, each {name=, params={...}}:
+-- for graph models the layers (ops with weights) in execution order; for
+-- the face-api nets the direct children with parameters (dense0..dense3 of
+-- the feature extractor; conv32_down .. conv256_down_out of the recognition
+-- trunk). A transfer.AdaptedBackbone or PooledBackbone is looked through.
+-- @param model a backbone from models.load
+-- @treturn {table,...} the blocks
+function models.blocks(model)
   local body = model
-  if rawget(body, "body") and Module.is_module(rawget(body, "body")) then body = rawget(body, "body") end
+  for _ = 1, 3 do
+    local inner = rawget(body, "backbone") or rawget(body, "body")
+    if inner and Module.is_module(inner) then body = inner end
+  end
   local blocks = {}
   if body.layers then
     for _, l in ipairs(body:layers()) do
@@ -187,10 +192,37 @@ function models.top_blocks(model, k)
       if #ps > 0 then blocks[#blocks + 1] = { name = name, params = ps } end
     end
   end
+  return blocks
+end
+
+--- The parameters of the top k blocks of a backbone (for fine-tuning the top
+-- while the rest stays frozen), and the blocks' names (see models.blocks).
+-- k may also be a list of block names.
+-- @param model a backbone from models.load
+-- @param k an integer, or {string,...} block names
+-- @treturn {Tensor,...} the parameters
+-- @treturn {string,...} the blocks' names
+function models.top_blocks(model, k)
+  local blocks = models.blocks(model)
+  local chosen = {}
+  if type(k) == "table" then
+    local by_name = {}
+    for _, b in ipairs(blocks) do by_name[b.name] = b end
+    for _, name in ipairs(k) do
+      if not by_name[name] then
+        local names = {}
+        for _, b in ipairs(blocks) do names[#names + 1] = b.name end
+        error(string.format("models.top_blocks: no block '%s' (blocks: %s)", tostring(name), table.concat(names, ", ")), 2)
+      end
+      chosen[#chosen + 1] = by_name[name]
+    end
+  else
+    for i = math.max(1, #blocks - k + 1), #blocks do chosen[#chosen + 1] = blocks[i] end
+  end
   local params, names = {}, {}
-  for i = math.max(1, #blocks - k + 1), #blocks do
-    names[#names + 1] = blocks[i].name
-    for _, p in ipairs(blocks[i].params) do params[#params + 1] = p end
+  for _, b in ipairs(chosen) do
+    names[#names + 1] = b.name
+    for _, p in ipairs(b.params) do params[#params + 1] = p end
   end
   return params, names
 end

@@ -13,6 +13,9 @@
 --   opts        the constructor's options
 --   backbone    {name=, cut=, feature_dim=}: a frozen mien.models backbone
 --               (include_top = false) in front of the built module
+--   backbones   instead of backbone, several: {{name=, cut=, feature_dim=,
+--               pretrained=}, ...}, their features concatenated (mien.transfer.model)
+--   tta         "flip": with backbones, the logits of each image and its mirror image averaged
 --   holds       "head" (the checkpoint holds the built module only; the
 --               backbone comes from its weights) or "model" (default: all of it)
 --   classes     the class names, in output order
@@ -87,10 +90,45 @@ function recipe.load_model(ckpt_path, opts)
     end
     model = mien.nn.Sequential(backbone, built)
   end
-  local target = (r.backbone and r.holds == "head") and built or model
+  if r.backbones then model = recipe.multi_backbone(r, built, opts, ckpt_path) end
+  local target = ((r.backbone or r.backbones) and r.holds == "head") and built or model
   mien.io.load_checkpoint(ckpt_path, { model = target, rng = false })
   model:eval()
   return model, r
+end
+
+--- The model of a multi-backbone recipe (mien.transfer.model): the
+-- backbones it names, loaded from their weights (or, with pretrained =
+-- false, built with random weights that the checkpoint then replaces), in
+-- front of the head, with flip TTA when the recipe says tta = "flip".
+-- @tparam table r the recipe (backbones = {{name=, cut=, feature_dim=, pretrained=}, ...}, tta)
+-- @param head the built head
+-- @tparam table opts weights (the folder of pretrained backbones)
+-- @tparam string ckpt_path for error messages
+-- @return the model
+function recipe.multi_backbone(r, head, opts, ckpt_path)
+  local models, transfer = require "mien.models", require "mien.transfer"
+  if type(r.backbones) ~= "table" or #r.backbones == 0 then
+    error(string.format("%s: the recipe's backbones is not a list of {name=, cut=, feature_dim=}", ckpt_path), 3)
+  end
+  if r.holds == "head" then
+    for _, b in ipairs(r.backbones) do
+      if b.pretrained == false then
+        error(string.format("%s: backbone %s has random weights, but the checkpoint holds only the head", ckpt_path,
+          tostring(b.name)), 3)
+      end
+    end
+  end
+  local list = {}
+  for i, b in ipairs(r.backbones) do
+    local bb = models.load(b.name, { include_top = false, dir = opts.weights, pretrained = b.pretrained }):freeze()
+    if b.feature_dim and bb.feature_dim ~= b.feature_dim then
+      error(string.format("%s: the backbone %s gives %d-d features, the checkpoint's recipe says %d", ckpt_path,
+        b.name, bb.feature_dim, b.feature_dim), 3)
+    end
+    list[i] = bb
+  end
+  return transfer.model(list, head, r.tta)
 end
 
 --- Images (uint8 [N,H,W,C]) to the model's input batch.
