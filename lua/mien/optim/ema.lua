@@ -1,8 +1,8 @@
 --- An exponential moving average of a model's weights (Polyak averaging as
 -- in timm's ModelEma): after every optimizer step,
 --   shadow = d * shadow + (1 - d) * weight,  d = min(decay, (1 + n) / (10 + n)) with warmup
--- (n = updates so far), for every parameter; buffers (BatchNorm running
--- statistics) are copied as they are. Evaluating with the averaged weights
+-- (n = updates so far), for every parameter and floating-point buffer (BatchNorm
+-- running statistics, as timm's ModelEmaV2); integer buffers are copied. Evaluating with the averaged weights
 -- usually gains accuracy for free at the end of a short schedule.
 --   local ema = mien.optim.EMA(model, {decay = 0.999})
 --   ... opt:step(); ema:update()
@@ -17,7 +17,7 @@ local EMA = {}
 EMA.__index = EMA
 EMA.__name = "EMA"
 
---- A moving average of model's parameters (and its buffers, copied).
+--- A moving average of model's parameters and floating-point buffers.
 -- @param model a mien.nn module
 -- @tparam[opt] table opts decay (0.999), warmup (true: d = min(decay, (1 + n) / (10 + n)))
 -- @treturn EMA
@@ -32,8 +32,7 @@ local function new(model, opts)
     error("EMA: decay must be a number in [0, 1), got " .. tostring(decay), 2)
   end
   local self = setmetatable({ model = model, decay = decay, warmup = opts.warmup ~= false, updates = 0,
-    names = model:state_dict_names(), is_param = {}, shadow = {} }, EMA)
-  for name in model:named_parameters() do self.is_param[name] = true end
+    names = model:state_dict_names(), shadow = {} }, EMA)
   local sd = model:state_dict()
   mien.no_grad(function()
     for _, name in ipairs(self.names) do self.shadow[name] = sd[name]:detach():clone() end
@@ -55,7 +54,7 @@ function EMA:update()
   mien.no_grad(function()
     for _, name in ipairs(self.names) do
       local s, w = self.shadow[name], sd[name]
-      if self.is_param[name] and s:dtype() ~= "int64" then
+      if s:dtype() == "float32" or s:dtype() == "float64" then
         s:mul_(d):add_(w:detach(), 1 - d)
       else
         s:copy_(w)
