@@ -51,15 +51,15 @@ M.SqueezeExcite = SqueezeExcite
 -- conv (no bias: BatchNorm follows) + BatchNorm [+ ReLU]
 local function conv_bn(cin, cout, k, opts, relu)
   local s = containers.Sequential(Conv2d(cin, cout, k, { stride = opts.stride or 1, padding = k // 2,
-    groups = opts.groups or 1, bias = false }), norm.BatchNorm2d(cout))
+    groups = opts.groups or 1, bias = false, dtype = opts.dtype }), norm.BatchNorm2d(cout, { dtype = opts.dtype }))
   if relu then s:add(require("mien.nn.activation").ReLU()) end
   return s
 end
 
 -- the projection shortcut where the shape changes (1x1 conv with the stride, BatchNorm)
-local function shortcut(cin, cout, stride)
+local function shortcut(cin, cout, stride, dtype)
   if cin == cout and stride == 1 then return nil end
-  return conv_bn(cin, cout, 1, { stride = stride }, false)
+  return conv_bn(cin, cout, 1, { stride = stride, dtype = dtype }, false)
 end
 
 local function check_block(name, cin, cout, opts)
@@ -76,14 +76,15 @@ local ResBlock = Module:extend("ResBlock")
 -- projection where the shape changes), then ReLU.
 -- @int cin input channels
 -- @int cout output channels
--- @tparam[opt] table opts stride (1 or 2), se (0: none; else the squeeze-excitation reduction, e.g. 4)
+-- @tparam[opt] table opts stride (1 or 2), se (0: none; else the squeeze-excitation reduction, e.g. 4),
+-- dtype ("float32")
 function ResBlock:__init(cin, cout, opts)
   opts = opts or {}
-  local stride = check_block("ResBlock", cin, cout, opts)
-  self.body = conv_bn(cin, cout, 3, { stride = stride }, true)
-  self.body:add(conv_bn(cout, cout, 3, {}, false))
-  if (opts.se or 0) > 0 then self.body:add(SqueezeExcite(cout, { reduction = opts.se })) end
-  local sc = shortcut(cin, cout, stride)
+  local stride, dt = check_block("ResBlock", cin, cout, opts), opts.dtype
+  self.body = conv_bn(cin, cout, 3, { stride = stride, dtype = dt }, true)
+  self.body:add(conv_bn(cout, cout, 3, { dtype = dt }, false))
+  if (opts.se or 0) > 0 then self.body:add(SqueezeExcite(cout, { reduction = opts.se, dtype = dt })) end
+  local sc = shortcut(cin, cout, stride, dt)
   if sc then self.shortcut = sc end
 end
 
@@ -103,17 +104,18 @@ local SepResBlock = Module:extend("SepResBlock")
 -- then ReLU. About 8x fewer FLOPs than ResBlock at the same width.
 -- @int cin input channels
 -- @int cout output channels
--- @tparam[opt] table opts stride (1 or 2), se (0: none; else the squeeze-excitation reduction)
+-- @tparam[opt] table opts stride (1 or 2), se (0: none; else the squeeze-excitation reduction),
+-- dtype ("float32")
 function SepResBlock:__init(cin, cout, opts)
   opts = opts or {}
-  local stride = check_block("SepResBlock", cin, cout, opts)
+  local stride, dt = check_block("SepResBlock", cin, cout, opts), opts.dtype
   self.body = containers.Sequential(
-    conv_bn(cin, cin, 3, { stride = stride, groups = cin }, false),
-    conv_bn(cin, cout, 1, {}, true),
-    conv_bn(cout, cout, 3, { groups = cout }, false),
-    conv_bn(cout, cout, 1, {}, false))
-  if (opts.se or 0) > 0 then self.body:add(SqueezeExcite(cout, { reduction = opts.se })) end
-  local sc = shortcut(cin, cout, stride)
+    conv_bn(cin, cin, 3, { stride = stride, groups = cin, dtype = dt }, false),
+    conv_bn(cin, cout, 1, { dtype = dt }, true),
+    conv_bn(cout, cout, 3, { groups = cout, dtype = dt }, false),
+    conv_bn(cout, cout, 1, { dtype = dt }, false))
+  if (opts.se or 0) > 0 then self.body:add(SqueezeExcite(cout, { reduction = opts.se, dtype = dt })) end
+  local sc = shortcut(cin, cout, stride, dt)
   if sc then self.shortcut = sc end
 end
 
