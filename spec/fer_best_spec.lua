@@ -16,7 +16,7 @@ end
 -- tensors or numbers, element by element within tol * (1 + |expected|)
 local function close(actual, expected, tol)
   local function flat(v) return mien.is_tensor(v) and H.flat(v) or { v } end
-  close(flat(actual), flat(expected), tol)
+  H.assert_close(flat(actual), flat(expected), tol)
 end
 
 local function check_grad(fn, inputs)
