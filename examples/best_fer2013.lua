@@ -41,6 +41,7 @@ p:option("--dropout", "Dropout before the classifier.", "0.2", tonumber)
 p:option("--stem-pool", "Max-pool after the stem (halves every later map).", "false")
 p:option("--tta", "Final test-time augmentation: none, flip or tencrop.", "flip")
 p:option("--subset", "Train on this many images only (short runs).", nil, tonumber)
+p:option("--val-subset", "Validate on this many PublicTest images only (short runs).", nil, tonumber)
 p:option("--dir", "Output folder.", "runs/best_fer2013")
 p:option("--seed", "Random seed.", "1", tonumber)
 local a = p:parse(arg)
@@ -60,12 +61,17 @@ local here = arg[0]:match("^(.*)/[^/]*$") or "."
 local train_ds = mien.data.image_folder(a.data .. "/train", { size = 48, cache = true })
 local test_ds = mien.data.image_folder(a.data .. "/publictest", { size = 48, cache = true })
 log("train %d, publictest %d images, classes %s", #train_ds, #test_ds, table.concat(train_ds.classes, ","))
-local indices
-if a.subset and a.subset < #train_ds then
-  indices = prng.range(#train_ds)
-  prng.new(a.seed, 7):shuffle(indices)
-  indices = table.move(indices, 1, a.subset, 1, {})
-  log("short run: %d training images", a.subset)
+-- the first n of a seeded shuffle of 1..#ds (nil: all of them)
+local function some(ds, n, stream)
+  if not n or n >= #ds then return nil end
+  local order = prng.range(#ds)
+  prng.new(a.seed, stream):shuffle(order)
+  return table.move(order, 1, n, 1, {})
+end
+local indices, val_indices = some(train_ds, a.subset, 7), some(test_ds, a.val_subset, 8)
+if indices or val_indices then
+  log("short run: %d training, %d PublicTest images", indices and #indices or #train_ds,
+    val_indices and #val_indices or #test_ds)
 end
 
 local model_opts = { classes = #train_ds.classes, widths = list(a.widths), depths = list(a.depths), block = a.block,
@@ -101,7 +107,7 @@ log("training for %.0f s (budget %.0f min, %d s reserved for the final evaluatio
 
 local recipe = { script = here .. "/fer_resnet.lua", opts = model_opts, classes = train_ds.classes,
   input = { size = 48, channels = 1 } }
-local val = mien.data.loader(test_ds, { batch = 256, shuffle = false })
+local val = mien.data.loader(test_ds, { batch = 256, shuffle = false, indices = val_indices })
 local history, result = mien.train.fit {
   model = model, optimizer = optimizer, schedule = schedule, epochs = a.epochs, dir = a.dir, resume = false,
   loss = loss_fn, mix = mix, ema = ema, time_limit = budget, errors = false,
