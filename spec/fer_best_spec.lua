@@ -130,6 +130,13 @@ describe("mien.optim.EMA", function()
     assert.are.equal(2, ema2.updates)
     close(ema2:state_dict()["1.weight"], ema:state_dict()["1.weight"], 0)
     assert.truthy(info.ema_state)
+    -- `mien eval` / `mien predict` rebuild the model with the averaged weights, as fit validated it
+    H.write_file(dir .. "/net.lua", "local nn = require 'mien.nn'\nreturn function() return nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)) end\n")
+    mien.io.save_checkpoint(path, { model = m, ema = ema, extra = { recipe = { script = dir .. "/net.lua",
+      classes = { "a", "b" } } } })
+    local rebuilt = require("mien.train.recipe").load_model(path)
+    close(rebuilt:state_dict()["1.weight"], ema:state_dict()["1.weight"], 0)
+    assert.is_false(H.flat(m:state_dict()["1.weight"])[1] == H.flat(ema:state_dict()["1.weight"])[1])
     H.remove_dir(dir)
   end)
 
