@@ -302,9 +302,15 @@ describe("mien.train.fit with mix, ema and time_limit", function()
       mixed = mixed + 1
       return mien.data.mix { classes = 3, mixup = 0.5 }(x, y, step)
     end })
+    local inputs = 0
+    local function loss(out, y, x) -- three parameters: fit passes the input batch
+      if mien.is_tensor(x) then inputs = inputs + 1 end
+      return F.cross_entropy(out, y)
+    end
     local history, r = mien.train.fit { model = model, optimizer = opt, epochs = 3, quiet = true, mix = mix, ema = ema,
       train = mien.data.loader(ds, { batch = 8 }), val = mien.data.loader(ds, { batch = 16, shuffle = false }),
-      time_limit = 1e-9 }
+      time_limit = 1e-9, loss = loss }
+    assert.are.equal(1 + 2, inputs) -- one training batch, two validation batches
     -- any time at all exceeds the limit: one batch, then the epoch is validated and training stops
     assert.are.equal(1, #history)
     assert.are.equal(1, r.step)
@@ -313,6 +319,18 @@ describe("mien.train.fit with mix, ema and time_limit", function()
     assert.truthy(r.stopped_by_time:find("stopped after batch 1 of epoch 1", 1, true))
     local v = ema:apply(function() return mien.train.evaluate(model, mien.data.loader(ds, { batch = 16, shuffle = false })) end)
     close(history[1].val_acc, v.acc, 1e-12)
+  end)
+
+  it("passes no input to a C loss such as mien.F.cross_entropy (its third argument is options)", function()
+    local labels = {}
+    for i = 1, 8 do labels[i] = (i - 1) % 2 + 1 end
+    local ds = mien.data.dataset { images = (mien.rand({ 8, 2, 2, 1 }) * 255):byte(),
+      labels = mien.tensor(labels, { dtype = "int64" }), classes = { "a", "b" } }
+    local model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    local history = mien.train.fit { model = model, optimizer = mien.optim.SGD(model:parameters(), { lr = 0.1 }),
+      epochs = 1, quiet = true, loss = F.cross_entropy, train = mien.data.loader(ds, { batch = 4 }),
+      val = mien.data.loader(ds, { batch = 4, shuffle = false }) }
+    assert.are.equal(1, #history)
   end)
 end)
 

@@ -14,6 +14,15 @@ local train = {}
 
 local function default_loss(out, y) return mien.F.cross_entropy(out, y) end
 
+-- Whether a loss takes the input batch as its third argument: a Lua function
+-- with three or more parameters (or ...), or a callable table (a loss
+-- module). C functions such as mien.F.cross_entropy take options there.
+local function wants_input(fn)
+  if type(fn) ~= "function" then return true end
+  local info = debug.getinfo(fn, "Su")
+  return info.what ~= "C" and (info.nparams >= 3 or info.isvararg)
+end
+
 -- y: class indices [B], or target distributions [B,C] (scored by their top class)
 local function hard(y) return y:dim() == 2 and y:argmax(2) or y end
 
@@ -35,6 +44,7 @@ function train.evaluate(model, loader, opts)
   args.check("evaluate", 2, loader, "callable", "a loader (mien.data.loader or features.loader)")
   opts = args.options("evaluate", 3, opts, "{loss=, keep_predictions=, epoch=}")
   local loss_fn = opts.loss or default_loss
+  local with_input = wants_input(loss_fn)
   local was_training = model.training
   model:eval()
   local total, right, n = 0, 0, 0
@@ -43,7 +53,8 @@ function train.evaluate(model, loader, opts)
     for x, y in loader(opts.epoch or 1) do
       local out = model(x)
       local b = y:size(1)
-      total = total + loss_fn(out, y):item() * b
+      local l = with_input and loss_fn(out, y, x) or loss_fn(out, y)
+      total = total + l:item() * b
       right = right + correct(out, y)
       n = n + b
       if opts.keep_predictions then
@@ -119,7 +130,8 @@ end
 -- ema (mien.optim.EMA): updated after every optimizer step; validation, the best checkpoint's
 -- metric and errors.json use its averaged weights; checkpoints keep it (tensors "ema.<name>").
 -- time_limit (seconds): the epoch running when that much time has passed since fit started ends
--- there (validated and checkpointed as usual) and training stops. loss is called as loss(out, y, x).
+-- there (validated and checkpointed as usual) and training stops. A loss that is a Lua function of
+-- three parameters (or a loss module) is called as loss(out, y, x) in training (e.g. distillation).
 -- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
 -- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe, classes,
 -- mix, ema, time_limit
@@ -133,6 +145,7 @@ function train.fit(opts)
   local loader = assert(opts.train, "fit: train loader is required")
   local epochs = opts.epochs or 10
   local loss_fn = opts.loss or default_loss
+  local loss_with_input = wants_input(loss_fn)
   local schedule = opts.schedule
   local dir = opts.dir
   local es = opts.early_stopping
@@ -196,7 +209,7 @@ function train.fit(opts)
       if mix then x, y = mix(x, y, step) end
       optimizer:zero_grad()
       local out = model(x)
-      local loss = loss_fn(out, y, x)
+      local loss = loss_with_input and loss_fn(out, y, x) or loss_fn(out, y)
       local lv = loss:item()
       local finite = lv == lv and lv ~= math.huge and lv ~= -math.huge
       if dp then finite = dp:all_finite(lv) end -- every rank stops together
