@@ -83,7 +83,7 @@ log("model %s, %d parameters", a.block, n_params)
 
 -- weight decay on convolution and linear weights only, not on BatchNorm and biases
 local decay, no_decay = {}, {}
-for name, t in model:named_parameters() do
+for _, t in model:named_parameters() do
   if t:dim() > 1 then decay[#decay + 1] = t else no_decay[#no_decay + 1] = t end
 end
 local optimizer = mien.optim.SGD({ { params = decay, weight_decay = a.wd }, { params = no_decay, weight_decay = 0 } },

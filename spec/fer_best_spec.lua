@@ -26,11 +26,8 @@ end
 
 -- every parameter of a float64 module as an explicit gradcheck input
 local function module_grad(module, x)
-  local params = module:parameters()
-  local sd_names = {}
-  for name in module:named_parameters() do sd_names[#sd_names + 1] = name end
   local inputs = { x }
-  for _, p in ipairs(params) do inputs[#inputs + 1] = p end
+  for _, p in ipairs(module:parameters()) do inputs[#inputs + 1] = p end
   check_grad(function(xx) return module(xx) end, inputs)
 end
 
