@@ -31,6 +31,8 @@ data.ferplus = require "mien.data.ferplus"
 data.rafdb = require "mien.data.rafdb"
 data.affectnet = require "mien.data.affectnet"
 data.classes = require "mien.data.classes"
+-- fer-best: mixup and cutmix with soft targets
+data.mix = require "mien.data.mix"
 
 -- Kaggle FER2013 order.
 data.FER_CLASSES = { "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral" }

@@ -1,13 +1,14 @@
 --- Training checkpoints: one safetensors file (written atomically) holding
 --   model.<name>                         the model's parameters and buffers
 --   optimizer.state.<index>.<key>        the optimizer's state tensors (exp_avg, momentum_buffer, ...)
+--   ema.<name>                           a weight average's tensors (mien.optim.EMA), when given
 -- and, as JSON in the metadata entry "mien.checkpoint": the optimizer's
 -- hyper-parameters and scalar state, the schedule's state, the RNG state
 -- (seed, counter), epoch, step, the metric history and any extra data.
---   ckpt.save_checkpoint(path, {model=, optimizer=, schedule=, epoch=, step=, history=, extra=})
---   info = ckpt.load_checkpoint(path, {model=, optimizer=, schedule=, strict=true, rng=true})
+--   ckpt.save_checkpoint(path, {model=, optimizer=, schedule=, ema=, epoch=, step=, history=, extra=})
+--   info = ckpt.load_checkpoint(path, {model=, optimizer=, schedule=, ema=, strict=true, rng=true})
 --     restores what it is given (and the RNG unless rng=false); returns
---     {epoch=, step=, history=, extra=, model_state=, optimizer_state=, schedule_state=}
+--     {epoch=, step=, history=, extra=, model_state=, optimizer_state=, schedule_state=, ema_state=}
 local mien = require "mien"
 local json = require "mien.util.json"
 local st = require "mien.io.safetensors"
@@ -65,7 +66,8 @@ end
 
 --- Write a training checkpoint in one safetensors file, atomically.
 -- @tparam string path the .safetensors file
--- @tparam table c model (module or state dict), optimizer, schedule, epoch, step, history, extra (all optional)
+-- @tparam table c model (module or state dict), optimizer, schedule, ema (mien.optim.EMA), epoch, step, history,
+-- extra (all optional)
 -- @usage mien.io.save_checkpoint("runs/last.safetensors", {model = net, optimizer = opt, epoch = 3})
 function M.save_checkpoint(path, c)
   assert(type(path) == "string", "save_checkpoint: path must be a string")
@@ -109,6 +111,12 @@ function M.save_checkpoint(path, c)
 
   if c.schedule then info.schedule = c.schedule:state_dict() end
 
+  if c.ema then
+    local esd = c.ema:state_dict()
+    for _, name in ipairs(c.ema.names) do entries[#entries + 1] = { "ema." .. name, esd[name] } end
+    info.ema = { updates = c.ema.updates, decay = c.ema.decay }
+  end
+
   local seed, counter = mien.rng_state()
   info.rng = { seed = string.format("%d", seed), counter = string.format("%d", counter) }
 
@@ -143,6 +151,7 @@ local function check_info(info, path)
   if info.step ~= nil and not is_int(info.step) then bad("step", "a non-negative integer") end
   if info.history ~= nil and not is_table(info.history) then bad("history", "a list or an object") end
   if info.extra ~= nil and not is_table(info.extra) then bad("extra", "an object") end
+  if info.ema ~= nil and not is_table(info.ema) then bad("ema", "an object") end
   if info.rng ~= nil and not (is_table(info.rng) and is_int_string(info.rng.seed) and is_int_string(info.rng.counter)) then
     bad("rng", "{seed=, counter=} with integers as strings")
   end
@@ -187,11 +196,13 @@ function M.read_checkpoint(path)
     error(string.format("load_checkpoint: %s: metadata '%s' is not JSON (%s)", path, M.METADATA_KEY, tostring(info)), 3)
   end
   check_info(info, path)
-  local msd, ostate = {}, {}
+  local msd, ostate, esd = {}, {}, {}
   for name, t in pairs(tensors) do
-    local mname = name:match("^model%.(.+)$")
+    local mname, ename = name:match("^model%.(.+)$"), name:match("^ema%.(.+)$")
     if mname then
       msd[mname] = t
+    elseif ename then
+      esd[ename] = t
     else
       local idx, key = name:match("^optimizer%.state%.(%d+)%.(.+)$")
       if idx then
@@ -210,19 +221,24 @@ function M.read_checkpoint(path)
     end
     osd = { type = info.optimizer.type, param_groups = info.optimizer.param_groups, state = ostate }
   end
-  return info, msd, osd
+  return info, msd, osd, next(esd) and esd or nil
 end
 
 --- Read a checkpoint and load its parts into the given objects.
 -- @tparam string path the .safetensors file
--- @tparam[opt] table targets model, optimizer, schedule (each restored when given), strict (true:
+-- @tparam[opt] table targets model, optimizer, schedule, ema (each restored when given; an EMA
+-- restarts from the loaded model's weights when the checkpoint holds none), strict (true:
 -- the model's parameter names must match)
 -- @treturn table info {format=, epoch=, step=, history=, extra=}
 function M.load_checkpoint(path, targets)
   assert(type(path) == "string", "load_checkpoint: path must be a string")
   targets = targets or {}
-  local info, msd, osd = M.read_checkpoint(path)
+  local info, msd, osd, esd = M.read_checkpoint(path)
   if targets.model then targets.model:load_state_dict(msd, { strict = targets.strict ~= false }) end
+  if targets.ema then
+    local updates = type(info.ema) == "table" and math.tointeger(info.ema.updates) or nil
+    targets.ema:load_state_dict(esd or msd, esd and updates or 0)
+  end
   if targets.optimizer then
     if not osd then error("load_checkpoint: " .. path .. " holds no optimizer state", 2) end
     targets.optimizer:load_state_dict(osd)
@@ -235,7 +251,7 @@ function M.load_checkpoint(path, targets)
     mien.set_rng_state(math.tointeger(tonumber(info.rng.seed)), math.tointeger(tonumber(info.rng.counter)))
   end
   return { epoch = info.epoch, step = info.step, history = info.history, extra = info.extra, model_state = msd,
-    optimizer_state = osd, schedule_state = info.schedule, rng = info.rng }
+    optimizer_state = osd, schedule_state = info.schedule, rng = info.rng, ema_state = esd }
 end
 
 return M

@@ -16,5 +16,8 @@ optim.RMSprop = optim.RMSProp
 for name, fn in pairs(require "mien.optim.clip") do optim[name] = fn end
 for name, cls in pairs(require "mien.optim.schedule") do optim[name] = cls end
 optim.schedule = require "mien.optim.schedule"
+-- fer-best: a time-budgeted schedule and weight averaging
+optim.TimeBudgetLR = require "mien.optim.budget"
+optim.EMA = require "mien.optim.ema"
 
 return optim

@@ -14,6 +14,15 @@ local train = {}
 
 local function default_loss(out, y) return mien.F.cross_entropy(out, y) end
 
+-- Whether a loss takes the input batch as its third argument: a Lua function
+-- with three or more parameters (or ...), or a callable table (a loss
+-- module). C functions such as mien.F.cross_entropy take options there.
+local function wants_input(fn)
+  if type(fn) ~= "function" then return true end
+  local info = debug.getinfo(fn, "Su")
+  return info.what ~= "C" and (info.nparams >= 3 or info.isvararg)
+end
+
 -- y: class indices [B], or target distributions [B,C] (scored by their top class)
 local function hard(y) return y:dim() == 2 and y:argmax(2) or y end
 
@@ -41,6 +50,7 @@ function train.evaluate(model, loader, opts)
   opts = args.options("evaluate", 3, opts, "{loss=, keep_predictions=, epoch=, precision=}")
   local loss_fn = opts.loss or default_loss
   local precision = opts.precision or "float32"
+  local with_input = wants_input(loss_fn)
   local was_training = model.training
   model:eval()
   local total, right, n = 0, 0, 0
@@ -50,7 +60,8 @@ function train.evaluate(model, loader, opts)
     for x, y in loader(opts.epoch or 1) do
       local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
       local b = y:size(1)
-      loss_sum = add(loss_sum, loss_fn(out, y):double() * b)
+      local l = with_input and loss_fn(out, y, x) or loss_fn(out, y)
+      loss_sum = add(loss_sum, l:double() * b)
       right_sum = add(right_sum, correct(out, y))
       n = n + b
       if opts.keep_predictions then
@@ -130,9 +141,15 @@ end
 -- every log_every batches and at the end of the epoch; that is also when the
 -- progress line is redrawn and the NaN guard looks (before that batch's
 -- backward pass): log_every = 1 checks every batch.
+-- mix (e.g. mien.data.mix{...}): x, y = mix(x, y, step) on every training batch (soft targets).
+-- ema (mien.optim.EMA): updated after every optimizer step; validation, the best checkpoint's
+-- metric and errors.json use its averaged weights; checkpoints keep it (tensors "ema.<name>").
+-- time_limit (seconds): the epoch running when that much time has passed since fit started ends
+-- there (validated and checkpointed as usual) and training stops. A loss that is a Lua function of
+-- three parameters (or a loss module) is called as loss(out, y, x) in training (e.g. distillation).
 -- @tparam table opts model, optimizer, train (required); val, epochs (10), loss, schedule, dir, resume (true),
 -- early_stopping, callbacks, dist, monitor ("val_acc" with val, else "train_loss"), mode, quiet (false), recipe,
--- classes, precision ("float32" or "bf16"), log_every (10)
+-- classes, precision ("float32" or "bf16"), log_every (10), mix, ema, time_limit
 -- @treturn {table,...} history: per epoch {epoch=, train_loss=, train_acc=, val_loss=, val_acc=, lr=,
 -- seconds=, images_per_s=}
 -- @usage local history = mien.train.fit {model = net, optimizer = opt, train = loader, val = val_loader, epochs = 20}
@@ -149,6 +166,7 @@ function train.fit(opts)
   if precision ~= "float32" and precision ~= "bf16" then
     error(string.format("fit: precision must be \"float32\" or \"bf16\", got %s", tostring(precision)), 2)
   end
+  local loss_with_input = wants_input(loss_fn)
   local schedule = opts.schedule
   local dir = opts.dir
   local es = opts.early_stopping
@@ -166,6 +184,13 @@ function train.fit(opts)
     recipe.script_dir = core.realpath(".")
   end
   local callbacks = opts.callbacks or {}
+  local mix, ema, time_limit = opts.mix, opts.ema, opts.time_limit
+  if time_limit ~= nil and (type(time_limit) ~= "number" or not (time_limit > 0)) then
+    error("fit: time_limit must be a positive number of seconds", 2)
+  end
+  local fit_start = core.now()
+  -- with an EMA, evaluation sees the averaged weights
+  local function with_weights(fn) if ema then return ema:apply(fn) end return fn() end
   local history, start_epoch, step, best, best_epoch, since_best = {}, 1, 0, nil, nil, 0
   if dir then
     fs.mkdir_p(dir)
@@ -177,7 +202,8 @@ function train.fit(opts)
         table.concat(removed, ", ")))
     end
     local state = opts.resume ~= false
-      and resume.load(dir, { model = model, optimizer = optimizer, schedule = schedule }, mien.io.load_checkpoint)
+      and resume.load(dir, { model = model, optimizer = optimizer, schedule = schedule, ema = ema },
+        mien.io.load_checkpoint)
     if state then
       history = state.history or {}
       start_epoch = (state.epoch or 0) + 1
@@ -190,11 +216,11 @@ function train.fit(opts)
   end
   if dp then dp:broadcast_model() end
   local function save(path, epoch)
-    mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, epoch = epoch,
-      step = step, history = history,
+    mien.io.save_checkpoint(path, { model = model, optimizer = optimizer, schedule = schedule, ema = ema,
+      epoch = epoch, step = step, history = history,
       extra = { best = best, best_epoch = best_epoch, since_best = since_best, recipe = recipe } })
   end
-  local stopped
+  local stopped, stopped_by_time
   for epoch = start_epoch, epochs do
     model:train()
     local t0 = core.now()
@@ -213,10 +239,11 @@ function train.fit(opts)
     end
     for x, y in loader(epoch) do
       b = b + 1
+      if mix then x, y = mix(x, y, step) end
       optimizer:zero_grad()
       -- float32 calls the model directly, so its errors keep their whole traceback
       local out = precision == "float32" and model(x) or mien.autocast(precision, model, x)
-      local loss = loss_fn(out, y)
+      local loss = loss_with_input and loss_fn(out, y, x) or loss_fn(out, y)
       local bs = y:size(1)
       loss_sum = add(loss_sum, loss:detach():double() * bs) -- in double, as the Lua sum it replaces
       right_sum = add(right_sum, correct(out, y))
@@ -230,8 +257,14 @@ function train.fit(opts)
       loss:backward()
       if dp then dp:reduce_gradients() end
       optimizer:step()
+      if ema then ema:update() end
       if schedule and schedule.per_batch then schedule:step() end
       step = step + 1
+      if time_limit and core.now() - fit_start >= time_limit then
+        stopped_by_time = string.format("time limit: %.0f s used of %.0f, stopped after batch %d of epoch %d",
+          core.now() - fit_start, time_limit, b, epoch)
+        break
+      end
     end
     if not stopped and first <= b then stopped = read_sums() end -- a loader that gave more batches than #loader
     if stopped then break end
@@ -240,7 +273,7 @@ function train.fit(opts)
     local row = { epoch = epoch, step = step, train_loss = total / math.max(n, 1), train_acc = right / math.max(n, 1),
       lr = current_lr(optimizer), seconds = seconds, images_per_s = n / seconds }
     if opts.val then
-      local v = train.evaluate(model, opts.val, { loss = loss_fn, precision = precision })
+      local v = with_weights(function() return train.evaluate(model, opts.val, { loss = loss_fn, precision = precision }) end)
       if dp then v = dp:reduce_evaluation(v) end
       row.val_loss, row.val_acc = v.loss, v.acc
     end
@@ -260,6 +293,10 @@ function train.fit(opts)
     end
     if dp and dir then dp:barrier() end -- the others read rank 0's files only after it wrote them
     if callbacks.on_epoch_end then callbacks.on_epoch_end(row, { epoch = epoch, model = model, history = history }) end
+    if stopped_by_time then
+      show:message(stopped_by_time)
+      break
+    end
     if es and since_best >= (es.patience or 5) then
       show:message(string.format("early stopping: %s did not improve for %d epochs (best %.4f at epoch %d)",
         monitor, since_best, best, best_epoch))
@@ -268,18 +305,19 @@ function train.fit(opts)
   end
   if stopped then show:message(stopped) end
   if es and es.restore_best ~= false and dir and best_epoch and fs.exists(dir .. "/best.ckpt") then
-    mien.io.load_checkpoint(dir .. "/best.ckpt", { model = model })
+    mien.io.load_checkpoint(dir .. "/best.ckpt", { model = model, ema = ema })
   end
   if dir and writes and opts.val and opts.errors ~= false and not stopped and #history > 0 then
     -- Only a view for `mien board`: a model or data it does not fit must not fail the training.
     local ok, err = pcall(function()
-      local found = errors.collect(model, opts.val, { per_class = opts.errors_per_class,
-        classes = opts.recipe and opts.recipe.classes })
+      local found = with_weights(function() return errors.collect(model, opts.val, { per_class = opts.errors_per_class,
+        classes = opts.recipe and opts.recipe.classes }) end)
       if found then errors.write(dir, found) end
     end)
     if not ok then show:message("errors.json not written: " .. tostring(err)) end
   end
-  return history, { best = best, best_epoch = best_epoch, monitor = monitor, stopped = stopped, step = step }
+  return history, { best = best, best_epoch = best_epoch, monitor = monitor, stopped = stopped, step = step,
+    stopped_by_time = stopped_by_time, seconds = core.now() - fit_start }
 end
 
 return train

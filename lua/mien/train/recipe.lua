@@ -92,7 +92,9 @@ function recipe.load_model(ckpt_path, opts)
   end
   if r.backbones then model = recipe.multi_backbone(r, built, opts, ckpt_path) end
   local target = ((r.backbone or r.backbones) and r.holds == "head") and built or model
-  mien.io.load_checkpoint(ckpt_path, { model = target, rng = false })
+  local loaded = mien.io.load_checkpoint(ckpt_path, { model = target, rng = false })
+  -- a run with a weight average (mien.optim.EMA) was validated with the averaged weights: use them
+  if loaded.ema_state then target:load_state_dict(loaded.ema_state) end
   model:eval()
   return model, r
 end
