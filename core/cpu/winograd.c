@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "error.h"
 #include "gemm.h"
 #include "simd.h"
@@ -152,6 +153,9 @@ static inline void wino_tile_of(const wino_problem *q, int64_t tile, int64_t *n,
  * elements) should stay within tens of MB. */
 #define WINO_CHUNK_TILES 256
 #define WINO_CHUNK_BYTES ((int64_t)48 << 20)
+/* Output channels per round of GEMMs and output transform, so that the
+ * products are still in cache when transformed back. */
+#define WINO_BLOCK_K 64
 
 static int64_t wino_chunk(const wino_problem *q, size_t elem) {
   const int64_t per_tile = (int64_t)elem * q->alpha * q->alpha * (q->C + q->K);

@@ -4,6 +4,7 @@
  *   U[t][k][c] = (G w_kc G^T)[t]          once per call (filter transform)
  *   V[t][c][p] = (B^T d_cp B)[t]          per chunk     (input transform)
  *   M[t] = U[t] V[t]                      alpha^2 GEMMs [K x C] x [C x P]
+ *                                         (by blocks of WINO_BLOCK_K rows)
  *   y tile (k, p) = A^T M[.][k][p] A      per chunk     (output transform)
  *
  * The transforms work on WINO_LANES tiles (or input channels, for the
@@ -127,16 +128,16 @@ static MIEN_MULTIVERSION void FN(wino_input)(const wino_problem *q, const FN(win
 
 /* y tiles of the chunk from M[t][k][p], plus bias, then ReLU when asked. */
 static MIEN_MULTIVERSION void FN(wino_output)(const wino_problem *q, const FN(wino_mats) *M, const REAL *Mt,
-                                              int64_t q0, int64_t np, int64_t P, const REAL *bias, int relu,
-                                              REAL *y) {
+                                              int64_t k0, int64_t kb, int64_t q0, int64_t np, int64_t P,
+                                              const REAL *bias, int relu, REAL *y) {
   const int alpha = q->alpha, m = q->m;
-  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES, KP = q->K * P;
+  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES, KP = kb * P;
 #pragma omp parallel for schedule(static) num_threads(mien_max_threads())
-  for (int64_t kg = 0; kg < q->K * groups; kg++) {
-    const int64_t k = kg / groups, p0 = kg % groups * WINO_LANES;
+  for (int64_t kg = 0; kg < kb * groups; kg++) {
+    const int64_t kk = kg / groups, k = k0 + kk, p0 = kg % groups * WINO_LANES;
     REAL s[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
     for (int i = 0; i < alpha; i++)
-      for (int j = 0; j < alpha; j++) memcpy(s[i][j], Mt + (i * alpha + j) * KP + k * P + p0, sizeof s[i][j]);
+      for (int j = 0; j < alpha; j++) memcpy(s[i][j], Mt + (i * alpha + j) * KP + kk * P + p0, sizeof s[i][j]);
     FN(wino_left)(M->AT, m, alpha, alpha, s, t1);
     FN(wino_right)(M->AT, m, alpha, m, t1, s);
     const REAL add = bias ? bias[k] : 0;
@@ -160,10 +161,12 @@ static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, con
   FN(wino_mats) M;
   FN(wino_mats_init)(&M, q->m, q->r);
   const int64_t T = (int64_t)q->alpha * q->alpha, P = wino_chunk(q, sizeof(REAL));
-  const int64_t nU = T * q->K * q->C, nV = T * q->C * P, nM = T * q->K * P;
-  REAL *U = malloc(sizeof(REAL) * (size_t)(nU + nV + nM));
+  const int64_t KB = q->K < WINO_BLOCK_K ? q->K : WINO_BLOCK_K;
+  const int64_t nU = T * q->K * q->C, nV = T * q->C * P, nM = T * KB * P;
+  const size_t bytes = sizeof(REAL) * (size_t)(nU + nV + nM);
+  REAL *U = mien_cpu_alloc(bytes, false); /* cached: fresh pages would fault on every call */
   if (!U) {
-    mien_set_error("conv2d (winograd): out of memory (%zu bytes)", sizeof(REAL) * (size_t)(nU + nV + nM));
+    mien_set_error("conv2d (winograd): out of memory (%zu bytes)", bytes);
     return -1;
   }
   REAL *V = U + nU, *Mt = V + nV;
@@ -172,11 +175,15 @@ static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, con
     const int64_t np = q->tiles - q0 < P ? q->tiles - q0 : P;
     const int64_t cols = (np + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
     FN(wino_input)(q, &M, x, q0, np, P, V);
-    for (int64_t t = 0; t < T; t++)
-      GEMM(0, 0, q->K, cols, q->C, 1, U + t * q->K * q->C, q->C, V + t * q->C * P, P, 0, Mt + t * q->K * P, P);
-    FN(wino_output)(q, &M, Mt, q0, np, P, bias, relu, y);
+    for (int64_t k0 = 0; k0 < q->K; k0 += KB) { /* a block of output channels, transformed while M is in cache */
+      const int64_t kb = q->K - k0 < KB ? q->K - k0 : KB;
+      for (int64_t t = 0; t < T; t++)
+        GEMM(0, 0, kb, cols, q->C, 1, U + t * q->K * q->C + k0 * q->C, q->C, V + t * q->C * P, P, 0,
+             Mt + t * kb * P, P);
+      FN(wino_output)(q, &M, Mt, k0, kb, q0, np, P, bias, relu, y);
+    }
   }
-  free(U);
+  mien_cpu_free(U, bytes);
   return 0;
 }
 
