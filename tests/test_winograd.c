@@ -4,7 +4,8 @@
  * and 2, batches > 1 and channel counts that are not multiples of 16; the
  * float32 error bounded relative to the output's largest magnitude, beside
  * the direct path's; the float64 one near rounding. Then the choice of path
- * (mien_winograd_tile and MIEN_CONV_ALGO) and that conv2d dispatches to it. */
+ * (mien_winograd_tile and MIEN_CONV_ALGO) and that conv2d dispatches to it;
+ * the fused ReLU and 2x2 max-pool on both paths (conv2d_fused.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "check.h"
 #include "cpu/conv2d.h"
+#include "cpu/conv2d_fused.h"
 #include "cpu/winograd.h"
 
 /* Normwise error bounds: max |got - want| / max |want|. F(4x4) multiplies
@@ -122,6 +124,27 @@ static void check_shape(const mien_conv2d_params *p, int m) {
   int relu_ok = 1;
   for (int64_t i = 0; i < ny; i++) relu_ok &= fabs(y32[i] - (y[i] > 0 ? y[i] : 0)) <= tol * max_abs(y, ny);
   EXPECT(relu_ok, "%s: the fused ReLU differs from max(conv, 0)", what);
+
+  /* ReLU and the 2x2 max-pool fused, on the Winograd and on the direct path */
+  const int64_t PH = OH / 2, PW = OW / 2, np = p->N * p->C_out * PH * PW;
+  if (np > 0) {
+    double *pooled = malloc(sizeof(double) * np);
+    for (int64_t c = 0; c < p->N * p->C_out; c++)
+      for (int64_t i = 0; i < PH; i++)
+        for (int64_t j = 0; j < PW; j++) {
+          const double *r = y + c * OH * OW + 2 * i * OW + 2 * j;
+          const double v = fmax(fmax(r[0], r[1]), fmax(r[OW], r[OW + 1]));
+          pooled[(c * PH + i) * PW + j] = v > 0 ? v : 0;
+        }
+    for (int direct = 0; direct < 2; direct++) {
+      CHECK(setenv("MIEN_CONV_ALGO", direct ? "direct" : m == 2 ? "winograd2" : "winograd4", 1) == 0);
+      CHECK(mien_conv2d_forward_fused_f32(p, x32, w32, b32, MIEN_EPILOGUE_RELU | MIEN_EPILOGUE_POOL, y32) == 0);
+      const double e = normwise_f32(y32, pooled, np);
+      EXPECT(e <= tol, "%s: fused conv+ReLU+pool (%s) error %.3e", what, direct ? "direct" : "winograd", e);
+    }
+    CHECK(unsetenv("MIEN_CONV_ALGO") == 0);
+    free(pooled);
+  }
 
   CHECK(mien_winograd_forward_f64(p, m, x, w, b, 0, y64) == 0);
   CHECK(mien_winograd_backward_input_f64(p, m, dy, w, dx64) == 0);

@@ -18,12 +18,19 @@
  * gradient (itself a convolution with padding r - 1 - pad). */
 int mien_winograd_tile(const mien_conv2d_params *p, int backward);
 
-/* y = conv(x, w) + bias (bias may be NULL), then max(y, 0) when relu; the
- * problem must be one mien_winograd_tile accepts. 0, or -1 with the error set. */
+/* What the output transform applies after the bias (fused inference). */
+enum {
+  MIEN_EPILOGUE_RELU = 1, /* max(y, 0) */
+  MIEN_EPILOGUE_POOL = 2  /* then a 2x2, stride-2 max-pool: y is [N, C_out, OH / 2, OW / 2] */
+};
+
+/* y = conv(x, w) + bias (bias may be NULL), then the epilogue (0 or
+ * MIEN_EPILOGUE_* flags); the problem must be one mien_winograd_tile
+ * accepts. 0, or -1 with the error set. */
 int mien_winograd_forward_f32(const mien_conv2d_params *p, int m, const float *x, const float *w, const float *bias,
-                              int relu, float *y);
+                              int epilogue, float *y);
 int mien_winograd_forward_f64(const mien_conv2d_params *p, int m, const double *x, const double *w,
-                              const double *bias, int relu, double *y);
+                              const double *bias, int epilogue, double *y);
 /* dx = the input gradient of conv(x, w) for output gradient dy. */
 int mien_winograd_backward_input_f32(const mien_conv2d_params *p, int m, const float *dy, const float *w, float *dx);
 int mien_winograd_backward_input_f64(const mien_conv2d_params *p, int m, const double *dy, const double *w,

@@ -126,12 +126,15 @@ static MIEN_MULTIVERSION void FN(wino_input)(const wino_problem *q, const FN(win
   }
 }
 
-/* y tiles of the chunk from M[t][k][p], plus bias, then ReLU when asked. */
+/* y tiles of the chunk from M[t][k][p] (output channels [k0, k0 + kb)), plus
+ * bias, then the epilogue: ReLU, and a 2x2 max-pool inside each tile (tiles
+ * start at even rows and columns, m is even). */
 static MIEN_MULTIVERSION void FN(wino_output)(const wino_problem *q, const FN(wino_mats) *M, const REAL *Mt,
                                               int64_t k0, int64_t kb, int64_t q0, int64_t np, int64_t P,
-                                              const REAL *bias, int relu, REAL *y) {
-  const int alpha = q->alpha, m = q->m;
+                                              const REAL *bias, int epilogue, REAL *y) {
+  const int alpha = q->alpha, m = q->m, relu = epilogue & MIEN_EPILOGUE_RELU, pool = epilogue & MIEN_EPILOGUE_POOL;
   const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES, KP = kb * P;
+  const int64_t YH = pool ? q->OH / 2 : q->OH, YW = pool ? q->OW / 2 : q->OW, ym = pool ? m / 2 : m;
 #pragma omp parallel for schedule(static) num_threads(mien_max_threads())
   for (int64_t kg = 0; kg < kb * groups; kg++) {
     const int64_t kk = kg / groups, k = k0 + kk, p0 = kg % groups * WINO_LANES;
@@ -140,23 +143,32 @@ static MIEN_MULTIVERSION void FN(wino_output)(const wino_problem *q, const FN(wi
       for (int j = 0; j < alpha; j++) memcpy(s[i][j], Mt + (i * alpha + j) * KP + kk * P + p0, sizeof s[i][j]);
     FN(wino_left)(M->AT, m, alpha, alpha, s, t1);
     FN(wino_right)(M->AT, m, alpha, m, t1, s);
+    if (pool)
+      for (int i = 0; i < ym; i++)
+        for (int j = 0; j < ym; j++)
+          for (int l = 0; l < WINO_LANES; l++) {
+            const REAL a = s[2 * i][2 * j][l], b = s[2 * i][2 * j + 1][l], c = s[2 * i + 1][2 * j][l],
+                       d = s[2 * i + 1][2 * j + 1][l], ab = a > b ? a : b, cd = c > d ? c : d;
+            s[i][j][l] = ab > cd ? ab : cd;
+          }
     const REAL add = bias ? bias[k] : 0;
     for (int l = 0; l < WINO_LANES && p0 + l < np; l++) {
       int64_t n, ty, tx;
       wino_tile_of(q, q0 + p0 + l, &n, &ty, &tx);
-      REAL *plane = y + (n * q->K + k) * q->OH * q->OW;
-      const int64_t oy = ty * m, ox = tx * m;
-      const int rows = q->OH - oy < m ? (int)(q->OH - oy) : m, cols = q->OW - ox < m ? (int)(q->OW - ox) : m;
+      REAL *plane = y + (n * q->K + k) * YH * YW;
+      const int64_t oy = ty * ym, ox = tx * ym;
+      const int rows = YH - oy < ym ? (int)(YH - oy) : (int)ym, cols = YW - ox < ym ? (int)(YW - ox) : (int)ym;
       for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) {
-          const REAL v = s[i][j][l] + add;
-          plane[(oy + i) * q->OW + ox + j] = relu && !(v > 0) ? 0 : v;
+          const REAL v = s[i][j][l] + add; /* the bias commutes with the max */
+          plane[(oy + i) * YW + ox + j] = relu && !(v > 0) ? 0 : v;
         }
     }
   }
 }
 
-static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, const REAL *bias, int relu, REAL *y) {
+static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, const REAL *bias, int epilogue,
+                        REAL *y) {
   if (q->N == 0) return 0;
   FN(wino_mats) M;
   FN(wino_mats_init)(&M, q->m, q->r);
@@ -180,7 +192,7 @@ static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, con
       for (int64_t t = 0; t < T; t++)
         GEMM(0, 0, kb, cols, q->C, 1, U + t * q->K * q->C + k0 * q->C, q->C, V + t * q->C * P, P, 0,
              Mt + t * kb * P, P);
-      FN(wino_output)(q, &M, Mt, k0, kb, q0, np, P, bias, relu, y);
+      FN(wino_output)(q, &M, Mt, k0, kb, q0, np, P, bias, epilogue, y);
     }
   }
   mien_cpu_free(U, bytes);
@@ -188,10 +200,10 @@ static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, con
 }
 
 int FN(mien_winograd_forward)(const mien_conv2d_params *p, int m, const REAL *x, const REAL *w, const REAL *bias,
-                              int relu, REAL *y) {
+                              int epilogue, REAL *y) {
   wino_problem q;
   wino_problem_init(&q, p, m, 0);
-  return FN(wino_run)(&q, x, w, bias, relu, y);
+  return FN(wino_run)(&q, x, w, bias, epilogue, y);
 }
 
 int FN(mien_winograd_backward_input)(const mien_conv2d_params *p, int m, const REAL *dy, const REAL *w, REAL *dx) {
