@@ -24,28 +24,36 @@
 #define TOL_F32_M2 2e-6
 #define TOL_F32_M4 2e-5
 #define TOL_F64 1e-13
+/* F(2x2,5x5) has the alpha (6) and the points of F(4x4,3x3). */
+#define TOL_F32_5X5 2e-5
 
 static mien_conv2d_params conv3x3(int64_t N, int64_t C_in, int64_t H, int64_t W, int64_t C_out, int64_t pad) {
   mien_conv2d_params p = {N, C_in, H, W, C_out, 3, 3, 1, 1, pad, pad, 1, 1, 1};
   return p;
 }
 
-static int64_t out_len(const mien_conv2d_params *p) { return p->H + 2 * p->pad_h - 2; }
+static mien_conv2d_params conv5x5(int64_t N, int64_t C_in, int64_t H, int64_t W, int64_t C_out, int64_t pad) {
+  mien_conv2d_params p = {N, C_in, H, W, C_out, 5, 5, 1, 1, pad, pad, 1, 1, 1};
+  return p;
+}
+
+static int64_t out_len(const mien_conv2d_params *p) { return p->H + 2 * p->pad_h - p->KH + 1; }
+static int64_t out_wid(const mien_conv2d_params *p) { return p->W + 2 * p->pad_w - p->KW + 1; }
 
 /* y = conv(x, w) + b in double. */
 static void ref_forward(const mien_conv2d_params *p, const double *x, const double *w, const double *b, double *y) {
-  const int64_t OH = out_len(p), OW = p->W + 2 * p->pad_w - 2;
+  const int64_t OH = out_len(p), OW = out_wid(p);
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t k = 0; k < p->C_out; k++)
       for (int64_t oh = 0; oh < OH; oh++)
         for (int64_t ow = 0; ow < OW; ow++) {
           double s = b ? b[k] : 0;
           for (int64_t c = 0; c < p->C_in; c++)
-            for (int64_t i = 0; i < 3; i++)
-              for (int64_t j = 0; j < 3; j++) {
+            for (int64_t i = 0; i < p->KH; i++)
+              for (int64_t j = 0; j < p->KW; j++) {
                 const int64_t ih = oh + i - p->pad_h, iw = ow + j - p->pad_w;
                 if (ih >= 0 && ih < p->H && iw >= 0 && iw < p->W)
-                  s += x[((n * p->C_in + c) * p->H + ih) * p->W + iw] * w[((k * p->C_in + c) * 3 + i) * 3 + j];
+                  s += x[((n * p->C_in + c) * p->H + ih) * p->W + iw] * w[((k * p->C_in + c) * p->KH + i) * p->KW + j];
               }
           y[((n * p->C_out + k) * OH + oh) * OW + ow] = s;
         }
@@ -53,19 +61,19 @@ static void ref_forward(const mien_conv2d_params *p, const double *x, const doub
 
 /* dx = the input gradient for dy, in double. */
 static void ref_backward_input(const mien_conv2d_params *p, const double *dy, const double *w, double *dx) {
-  const int64_t OH = out_len(p), OW = p->W + 2 * p->pad_w - 2;
+  const int64_t OH = out_len(p), OW = out_wid(p);
   memset(dx, 0, sizeof(double) * (size_t)(p->N * p->C_in * p->H * p->W));
   for (int64_t n = 0; n < p->N; n++)
     for (int64_t k = 0; k < p->C_out; k++)
       for (int64_t oh = 0; oh < OH; oh++)
         for (int64_t ow = 0; ow < OW; ow++)
           for (int64_t c = 0; c < p->C_in; c++)
-            for (int64_t i = 0; i < 3; i++)
-              for (int64_t j = 0; j < 3; j++) {
+            for (int64_t i = 0; i < p->KH; i++)
+              for (int64_t j = 0; j < p->KW; j++) {
                 const int64_t ih = oh + i - p->pad_h, iw = ow + j - p->pad_w;
                 if (ih >= 0 && ih < p->H && iw >= 0 && iw < p->W)
                   dx[((n * p->C_in + c) * p->H + ih) * p->W + iw] +=
-                      dy[((n * p->C_out + k) * OH + oh) * OW + ow] * w[((k * p->C_in + c) * 3 + i) * 3 + j];
+                      dy[((n * p->C_out + k) * OH + oh) * OW + ow] * w[((k * p->C_in + c) * p->KH + i) * p->KW + j];
               }
 }
 
@@ -94,9 +102,9 @@ static double *values(int64_t n, double lo, double hi) {
 }
 
 static void check_shape(const mien_conv2d_params *p, int m) {
-  const int64_t OH = out_len(p), OW = p->W + 2 * p->pad_w - 2;
-  const int64_t nx = p->N * p->C_in * p->H * p->W, nw = p->C_out * p->C_in * 9, ny = p->N * p->C_out * OH * OW;
-  const double ws = sqrt(6.0 / (9.0 * p->C_in));
+  const int64_t OH = out_len(p), OW = out_wid(p);
+  const int64_t nx = p->N * p->C_in * p->H * p->W, nw = p->C_out * p->C_in * p->KH * p->KW, ny = p->N * p->C_out * OH * OW;
+  const double ws = sqrt(6.0 / ((double)p->KH * p->KW * p->C_in));
   double *x = values(nx, 0, 3), *w = values(nw, -ws, ws), *b = values(p->C_out, -0.1, 0.1), *dy = values(ny, -1, 1);
   double *y = malloc(sizeof(double) * ny), *dx = malloc(sizeof(double) * nx);
   double *y64 = malloc(sizeof(double) * ny), *dx64 = malloc(sizeof(double) * nx);
@@ -104,10 +112,11 @@ static void check_shape(const mien_conv2d_params *p, int m) {
   float *y32 = malloc(sizeof(float) * ny), *dx32 = malloc(sizeof(float) * nx);
   ref_forward(p, x, w, b, y);
   ref_backward_input(p, dy, w, dx);
-  const double tol = m == 2 ? TOL_F32_M2 : TOL_F32_M4;
+  const double tol = p->KH == 5 ? TOL_F32_5X5 : m == 2 ? TOL_F32_M2 : TOL_F32_M4;
   char what[128];
-  snprintf(what, sizeof what, "N=%lld C_in=%lld %lldx%lld C_out=%lld pad=%lld F(%dx%d)", (long long)p->N,
-           (long long)p->C_in, (long long)p->H, (long long)p->W, (long long)p->C_out, (long long)p->pad_h, m, m);
+  snprintf(what, sizeof what, "N=%lld C_in=%lld %lldx%lld C_out=%lld pad=%lld F(%dx%d,%lldx%lld)", (long long)p->N,
+           (long long)p->C_in, (long long)p->H, (long long)p->W, (long long)p->C_out, (long long)p->pad_h, m, m,
+           (long long)p->KH, (long long)p->KW);
 
   CHECK(mien_winograd_forward_f32(p, m, x32, w32, b32, 0, y32) == 0);
   const double e_fwd = normwise_f32(y32, y, ny);
@@ -179,8 +188,13 @@ static void check_choice(void) {
   CHECK(mien_winograd_tile(&q, 0) == 0); /* never for stride 2, */
   q = p, q.dil_w = 2;
   CHECK(mien_winograd_tile(&q, 0) == 0); /* dilation, */
+  q = p, q.KH = q.KW = 7;
+  CHECK(mien_winograd_tile(&q, 0) == 0); /* 7x7, */
   q = p, q.KH = q.KW = 5;
-  CHECK(mien_winograd_tile(&q, 0) == 0); /* 5x5 (not implemented), */
+  CHECK(mien_winograd_tile(&q, 0) == 2); /* 5x5: F(2x2,5x5) only, even when F(4x4) is asked for */
+  CHECK(setenv("MIEN_CONV_ALGO", "winograd4", 1) == 0);
+  CHECK(mien_winograd_tile(&q, 0) == 2);
+  CHECK(setenv("MIEN_CONV_ALGO", "winograd", 1) == 0);
   q = conv3x3(2, 4, 9, 9, 4, 1), q.groups = 2;
   CHECK(mien_winograd_tile(&q, 0) == 0); /* groups */
   q = conv3x3(2, 4, 9, 9, 4, 3);
@@ -203,6 +217,12 @@ int main(void) {
   };
   for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++)
     for (int m = 2; m <= 4; m += 2) check_shape(&shapes[k], m);
+  const mien_conv2d_params shapes5[] = {
+      conv5x5(3, 19, 13, 11, 21, 2), /* the FER CNN's 5x5 block, smaller, partial tiles */
+      conv5x5(2, 33, 9, 8, 17, 0),
+      conv5x5(2, 4, 6, 7, 5, 4),     /* padding 4: the input gradient's is 0 */
+  };
+  for (size_t k = 0; k < sizeof shapes5 / sizeof *shapes5; k++) check_shape(&shapes5[k], 2);
   check_choice();
   return check_exit("test_winograd");
 }

@@ -11,7 +11,7 @@
 #include "simd.h"
 #include "threads.h"
 
-/* Largest alpha = m + r - 1 supported (F(4,3) and F(2,5) need 6). */
+/* Largest alpha = m + r - 1 supported (F(4x4,3x3) and F(2x2,5x5) need 6). */
 #define WINO_ALPHA_MAX 6
 /* Tiles (or channels) handled side by side by one transform call: the
  * vector lanes of its inner loops. */
@@ -92,11 +92,12 @@ int mien_winograd_tile(const mien_conv2d_params *p, int backward) {
   if (algo == ALGO_DIRECT) return 0;
   const int64_t r = p->KH;
   if (p->groups != 1 || p->stride_h != 1 || p->stride_w != 1 || p->dil_h != 1 || p->dil_w != 1 || p->KW != r ||
-      r != 3 || p->pad_h > r - 1 || p->pad_w > r - 1)
+      (r != 3 && r != 5) || p->pad_h > r - 1 || p->pad_w > r - 1)
     return 0;
+  if (algo == ALGO_AUTO && (p->C_in < WINO_MIN_CHANNELS || p->C_out < WINO_MIN_CHANNELS)) return 0;
+  if (r == 5) return 2; /* F(2x2,5x5): alpha 6; F(4x4,5x5) would need alpha 8 and loses too much precision */
   if (algo == ALGO_WINOGRAD2) return 2;
   if (algo == ALGO_WINOGRAD4) return 4;
-  if (algo == ALGO_AUTO && (p->C_in < WINO_MIN_CHANNELS || p->C_out < WINO_MIN_CHANNELS)) return 0;
   /* the plane the (forward or input-gradient) convolution writes */
   const int64_t OH = backward ? p->H : p->H + 2 * p->pad_h - r + 1, OW = backward ? p->W : p->W + 2 * p->pad_w - r + 1;
   /* fewer products wins; on a tie F(2x2) is the more accurate */

@@ -1,4 +1,4 @@
-/* Winograd minimal filtering F(m x m, r x r) for stride-1, undilated,
+/* Winograd minimal filtering F(m x m, r x r), r = 3 or 5, for stride-1, undilated,
  * ungrouped convolutions (Lavin & Gray 2016): each m x m output tile is
  * A^T [ (G g G^T) . (B^T d B) ] A over an alpha x alpha input tile,
  * alpha = m + r - 1, so the alpha^2 elementwise products of all tiles and
@@ -13,7 +13,7 @@
 
 #include "conv2d.h"
 
-/* The output tile size m (2 or 4) Winograd would run this convolution with,
+/* The output tile size m (2 or 4; 2 for 5x5 kernels) Winograd would run this convolution with,
  * or 0 for the direct path. backward: the question is asked for the input
  * gradient (itself a convolution with padding r - 1 - pad). */
 int mien_winograd_tile(const mien_conv2d_params *p, int backward);
