@@ -6,10 +6,6 @@
 #include "simd.h"
 #include "threads.h"
 
-/* Images per round of the direct path: their full-size output (the
- * buffer) about this many bytes, so that it is still in cache when pooled. */
-#define FUSED_BUFFER_BYTES ((int64_t)2 << 20)
-
 #define REAL float
 #define FN(name) name##_f32
 #include "conv2d_fused_impl.h"

@@ -1,9 +1,8 @@
 /* Fused inference convolution: y = pool(relu(conv(x, w) + bias)), the ReLU
  * and the 2x2 stride-2 max-pool optional (flags MIEN_EPILOGUE_* of
  * winograd.h). Winograd applies them in its output transform; the direct
- * path convolves a few images at a time into a buffer that stays in cache
- * and applies them from there, so the full-size output never goes through
- * memory. Private to core/cpu (table.c). */
+ * path applies them in one pass over its output (instead of BatchNorm's,
+ * ReLU's and the pool's). Private to core/cpu (table.c). */
 #ifndef MIEN_CPU_CONV2D_FUSED_H
 #define MIEN_CPU_CONV2D_FUSED_H
 

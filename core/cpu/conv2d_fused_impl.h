@@ -31,28 +31,19 @@ int FN(mien_conv2d_forward_fused)(const mien_conv2d_params *p, const REAL *x, co
   const int m = mien_winograd_tile(p, 0);
   if (m) return FN(mien_winograd_forward)(p, m, x, w, bias, epilogue, y);
   if (!epilogue) return FN(mien_conv2d_forward)(p, x, w, bias, y);
+  if (p->N == 0) return 0;
+  /* the whole batch in one call (a conv2d call per few images measured slower: each allocates its column
+   * buffers afresh), into a cached buffer when pooling, then the epilogue */
   const int pool = epilogue & MIEN_EPILOGUE_POOL;
-  const int64_t image_out = p->C_out * OH * OW, image_in = p->C_in * p->H * p->W;
-  const int64_t image_y = pool ? p->C_out * (OH / 2) * (OW / 2) : image_out;
-  int64_t nb = FUSED_BUFFER_BYTES / ((int64_t)sizeof(REAL) * image_out);
-  const int nthreads = mien_max_threads();
-  nb = nb < nthreads ? nthreads : nb / nthreads * nthreads; /* the same number of images for every thread */
-  if (nb > p->N) nb = p->N;
-  if (nb < 1) return 0; /* N == 0 */
+  const size_t bytes = pool ? sizeof(REAL) * (size_t)(p->N * p->C_out * OH * OW) : 0;
   REAL *buf = NULL;
-  const size_t bytes = pool ? sizeof(REAL) * (size_t)(nb * image_out) : 0;
   if (pool && !(buf = mien_cpu_alloc(bytes, false))) {
     mien_set_error("conv2d_fused: out of memory (%zu bytes)", bytes);
     return -1;
   }
-  int rc = 0;
-  for (int64_t n0 = 0; n0 < p->N && rc == 0; n0 += nb) {
-    mien_conv2d_params part = *p;
-    part.N = p->N - n0 < nb ? p->N - n0 : nb;
-    REAL *out = pool ? buf : y + n0 * image_y; /* ReLU alone: in place in y */
-    rc = FN(mien_conv2d_forward)(&part, x + n0 * image_in, w, bias, out);
-    if (rc == 0) FN(fused_epilogue)(out, part.N * p->C_out, OH, OW, epilogue, y + n0 * image_y);
-  }
+  REAL *out = pool ? buf : y; /* ReLU alone: in place in y */
+  const int rc = FN(mien_conv2d_forward)(p, x, w, bias, out);
+  if (rc == 0) FN(fused_epilogue)(out, p->N * p->C_out, OH, OW, epilogue, y);
   if (buf) mien_cpu_free(buf, bytes);
   return rc;
 }

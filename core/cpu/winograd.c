@@ -149,20 +149,22 @@ static inline void wino_tile_of(const wino_problem *q, int64_t tile, int64_t *n,
   *tx = rest % q->tiles_w;
 }
 
-/* Tiles per chunk: the GEMMs are [K x C] x [C x P]; OpenBLAS runs near its
- * peak from a few hundred columns, and V and M (alpha^2 * (C + K) * P
- * elements) should stay within tens of MB. */
+/* Tiles per chunk: the GEMMs are [K x C] x [C x P], near their peak from a
+ * few hundred columns; every thread's V and M (alpha^2 * (C + WINO_BLOCK_K)
+ * * P elements) together within tens of MB; and every thread a chunk. */
 #define WINO_CHUNK_TILES 256
 #define WINO_CHUNK_BYTES ((int64_t)48 << 20)
 /* Output channels per round of GEMMs and output transform, so that the
  * products are still in cache when transformed back. */
 #define WINO_BLOCK_K 64
 
-static int64_t wino_chunk(const wino_problem *q, size_t elem) {
-  const int64_t per_tile = (int64_t)elem * q->alpha * q->alpha * (q->C + q->K);
+static int64_t wino_chunk(const wino_problem *q, size_t elem, int nthreads) {
+  const int64_t per_tile = (int64_t)elem * q->alpha * q->alpha * (q->C + WINO_BLOCK_K);
   int64_t P = WINO_CHUNK_TILES;
-  if (P * per_tile > WINO_CHUNK_BYTES) P = WINO_CHUNK_BYTES / per_tile;
-  const int64_t all = (q->tiles + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+  if (P * per_tile * nthreads > WINO_CHUNK_BYTES) P = WINO_CHUNK_BYTES / (per_tile * nthreads);
+  /* at least one chunk per thread */
+  const int64_t share = (q->tiles + nthreads - 1) / nthreads;
+  const int64_t all = (share + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
   if (P > all) P = all;
   P = P / WINO_LANES * WINO_LANES;
   return P < WINO_LANES ? WINO_LANES : P;
@@ -172,12 +174,15 @@ static int64_t wino_chunk(const wino_problem *q, size_t elem) {
 #define REAL float
 #define FN(name) name##_f32
 #define GEMM mien_gemm_f32
+#define GEMM_BUILTIN mien_gemm_f32_builtin
 #include "winograd_impl.h"
 #undef REAL
 #undef FN
 #undef GEMM
+#undef GEMM_BUILTIN
 
 #define REAL double
 #define FN(name) name##_f64
 #define GEMM mien_gemm_f64
+#define GEMM_BUILTIN mien_gemm_f64_builtin
 #include "winograd_impl.h"

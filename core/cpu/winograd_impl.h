@@ -9,8 +9,8 @@
  *
  * The transforms work on WINO_LANES tiles (or input channels, for the
  * filter) at once, the lanes innermost so the loops vectorise; the
- * transform loops are spread over threads and the GEMMs are the library's
- * (threaded itself). */
+ * filter transform is spread over the threads, and the chunks go to the
+ * threads whole (wino_run). */
 
 typedef struct FN(wino_mats) {
   int m, r, alpha;
@@ -167,32 +167,57 @@ static MIEN_MULTIVERSION void FN(wino_output)(const wino_problem *q, const FN(wi
   }
 }
 
+/* One chunk of tiles [q0, q0 + np): input transform into V, then per block
+ * of output channels the alpha^2 GEMMs into Mt and the output transform. */
+static void FN(wino_chunk_run)(const wino_problem *q, const FN(wino_mats) *M, const REAL *x, const REAL *U,
+                               const REAL *bias, int epilogue, int64_t q0, int64_t np, int64_t P, REAL *V, REAL *Mt,
+                               int one_thread, REAL *y) {
+  const int64_t T = (int64_t)q->alpha * q->alpha, KB = q->K < WINO_BLOCK_K ? q->K : WINO_BLOCK_K;
+  const int64_t cols = (np + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+  FN(wino_input)(q, M, x, q0, np, P, V);
+  for (int64_t k0 = 0; k0 < q->K; k0 += KB) { /* a block of output channels, transformed while M is in cache */
+    const int64_t kb = q->K - k0 < KB ? q->K - k0 : KB;
+    for (int64_t t = 0; t < T; t++)
+      (one_thread ? GEMM_BUILTIN : GEMM)(0, 0, kb, cols, q->C, 1, U + t * q->K * q->C + k0 * q->C, q->C,
+                                         V + t * q->C * P, P, 0, Mt + t * kb * P, P);
+    FN(wino_output)(q, M, Mt, k0, kb, q0, np, P, bias, epilogue, y);
+  }
+}
+
+/* The filter transform on all threads, then the chunks of tiles: on one
+ * thread in turn with OpenBLAS's GEMMs, or one chunk per thread at a time,
+ * each thread transforming and multiplying its own (the built-in GEMM on
+ * one thread, as in conv2d_impl.h: concurrent OpenBLAS calls share its one
+ * thread pool), so that the threads meet at no barrier per chunk; that
+ * matters on a loaded machine, where each barrier waits for a descheduled
+ * thread. */
 static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, const REAL *bias, int epilogue,
                         REAL *y) {
   if (q->N == 0) return 0;
   FN(wino_mats) M;
   FN(wino_mats_init)(&M, q->m, q->r);
-  const int64_t T = (int64_t)q->alpha * q->alpha, P = wino_chunk(q, sizeof(REAL));
-  const int64_t KB = q->K < WINO_BLOCK_K ? q->K : WINO_BLOCK_K;
-  const int64_t nU = T * q->K * q->C, nV = T * q->C * P, nM = T * KB * P;
-  const size_t bytes = sizeof(REAL) * (size_t)(nU + nV + nM);
+  const int nthreads = mien_max_threads();
+  const int64_t T = (int64_t)q->alpha * q->alpha, KB = q->K < WINO_BLOCK_K ? q->K : WINO_BLOCK_K;
+  const int64_t P = wino_chunk(q, sizeof(REAL), nthreads), nchunks = (q->tiles + P - 1) / P;
+  const int64_t nU = T * q->K * q->C, per_thread = T * q->C * P + T * KB * P;
+  const size_t bytes = sizeof(REAL) * (size_t)(nU + per_thread * nthreads);
   REAL *U = mien_cpu_alloc(bytes, false); /* cached: fresh pages would fault on every call */
   if (!U) {
     mien_set_error("conv2d (winograd): out of memory (%zu bytes)", bytes);
     return -1;
   }
-  REAL *V = U + nU, *Mt = V + nV;
   FN(wino_filter)(q, &M, w, U);
-  for (int64_t q0 = 0; q0 < q->tiles; q0 += P) {
-    const int64_t np = q->tiles - q0 < P ? q->tiles - q0 : P;
-    const int64_t cols = (np + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
-    FN(wino_input)(q, &M, x, q0, np, P, V);
-    for (int64_t k0 = 0; k0 < q->K; k0 += KB) { /* a block of output channels, transformed while M is in cache */
-      const int64_t kb = q->K - k0 < KB ? q->K - k0 : KB;
-      for (int64_t t = 0; t < T; t++)
-        GEMM(0, 0, kb, cols, q->C, 1, U + t * q->K * q->C + k0 * q->C, q->C, V + t * q->C * P, P, 0,
-             Mt + t * kb * P, P);
-      FN(wino_output)(q, &M, Mt, k0, kb, q0, np, P, bias, epilogue, y);
+  if (nthreads == 1) {
+    for (int64_t c = 0; c < nchunks; c++) {
+      const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
+      FN(wino_chunk_run)(q, &M, x, U, bias, epilogue, q0, np, P, U + nU, U + nU + T * q->C * P, 0, y);
+    }
+  } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (int64_t c = 0; c < nchunks; c++) { /* the transforms' own loops run on this thread alone */
+      REAL *V = U + nU + per_thread * mien_thread_num(), *Mt = V + T * q->C * P;
+      const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
+      FN(wino_chunk_run)(q, &M, x, U, bias, epilogue, q0, np, P, V, Mt, 1, y);
     }
   }
   mien_cpu_free(U, bytes);
