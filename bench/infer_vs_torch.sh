@@ -37,7 +37,8 @@ for r in $(seq "$rounds"); do
     for bf in "" --bf16; do
       line=$(/usr/bin/python3 "$anchor" --width "$width" --threads "$threads" --infer-batch "$batch" --steps 4 \
         --warmup 1 $bf 2>/dev/null)
-      echo "torch-${bf:+bf16}${bf:-fp32} $(echo "$line" | sed -n 's/.*"infer_img_s": \([0-9.]*\).*/\1/p')" >> "$out"
+      label=torch-fp32; [ -z "$bf" ] || label=torch-bf16
+      echo "$label $(echo "$line" | sed -n 's/.*"infer_img_s": \([0-9.]*\).*/\1/p')" >> "$out"
     done
   fi
 done
