@@ -67,3 +67,12 @@ for _, c in ipairs(cases) do
   print(string.format("bf16 %-21s fwd %.1f GFLOP/s, fwd+bwd %.1f GFLOP/s (%.0f%% of sgemm)", c.name, flops / tf / 1e9,
     g, 100 * g / sgemm))
 end
+
+-- Winograd against the direct path (im2col + GEMM) on the FER CNN's stride-1 shapes, one process per path
+-- (MIEN_CONV_ALGO is read from the environment): effective GFLOP/s, i.e. direct-convolution FLOPs / time.
+print(string.format("winograd (effective GFLOP/s; sgemm above: %.1f):", sgemm))
+for _, algo in ipairs { "direct", "winograd2", "winograd4" } do
+  local p = io.popen("MIEN_CONV_ALGO=" .. algo .. " lua5.4 bench/conv_algos.lua 2>&1")
+  io.write(p:read("a"))
+  p:close()
+end

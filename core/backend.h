@@ -223,6 +223,10 @@ typedef struct mien_backend {
   int (*conv2d_backward_weight)(const mien_conv2d_params *p, mien_dtype dtype, const void *x, const void *dy,
                                 void *dw);
   int (*conv2d_backward_bias)(const mien_conv2d_params *p, mien_dtype dtype, const void *dy, void *db);
+  /* fused inference: y = max_pool2x2(relu(conv(x, w) + bias)), the ReLU (bit 1) and the 2x2 stride-2 max-pool
+   * (bit 2, y [N,C_out,OH/2,OW/2]) as `epilogue` says; NULL: the op layer composes the three ops */
+  int (*conv2d_forward_fused)(const mien_conv2d_params *p, mien_dtype dtype, const void *x, const void *w,
+                              const void *bias /*nullable*/, int epilogue, void *y);
 
   /* --- pooling; indices [N,C,OH,OW] int64 hold ih * W + iw of each maximum (nullable in forward) --- */
   int (*max_pool2d_forward)(const mien_pool2d_params *p, mien_dtype dtype, const void *x, void *y, int64_t *indices);

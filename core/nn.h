@@ -19,6 +19,10 @@ typedef struct mien_pool2d_opts {
 
 mien_tensor *mien_linear(mien_tensor *x, mien_tensor *w, mien_tensor *b /*nullable*/);
 mien_tensor *mien_conv2d(mien_tensor *x, mien_tensor *w, mien_tensor *b, const mien_conv2d_opts *o);
+/* Inference only (no autograd; refuses inputs requiring grad in grad mode): conv2d, then ReLU when relu, then a
+ * 2x2 stride-2 max-pool when pool, in one pass on the CPU (core/ops/conv2d_fused.c). */
+mien_tensor *mien_conv2d_fused(mien_tensor *x, mien_tensor *w, mien_tensor *b, const mien_conv2d_opts *o, bool relu,
+                               bool pool);
 mien_tensor *mien_max_pool2d(mien_tensor *x, const mien_pool2d_opts *o);
 mien_tensor *mien_avg_pool2d(mien_tensor *x, const mien_pool2d_opts *o);
 mien_tensor *mien_global_avg_pool2d(mien_tensor *x); /* [N,C,H,W] -> [N,C] */

@@ -9,6 +9,7 @@
  * emulator) is one more column with no change here. It prints a table of
  * op x backend with pass / fail / n/a (the entry is NULL), one line
  * "cell <op> <backend> <result>" per cell for CI, and exits 1 on a failure. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -513,6 +514,73 @@ static result conv_cases(int which) {
     }
   return PASS;
 }
+/* --- Winograd (CPU, forced with MIEN_CONV_ALGO) and the fused inference conv --- */
+
+/* Stride-1 3x3 shapes: partial tiles, padding 0/1/2, channels not multiples of 16. */
+static const mien_conv2d_params winograd_shapes[] = {
+    {2, 19, 9, 11, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {3, 5, 7, 6, 4, 3, 3, 1, 1, 0, 0, 1, 1, 1},
+    {1, 3, 5, 5, 2, 3, 3, 1, 1, 2, 2, 1, 1, 1},
+};
+/* Against the float64 reference, tol * (1 + |want|): F(4x4,3x3) loses about a
+ * digit against the direct path in float32 (tests/test_winograd.c bounds it
+ * normwise); float64 stays near rounding. */
+#define WINOGRAD_TOL_F32 1e-4
+#define WINOGRAD_TOL_F64 1e-11
+
+/* which: 0 forward (conv2d_forward forced to F(2x2) and F(4x4)), 1 input
+ * gradient (likewise), 2 conv2d_forward_fused with ReLU and the 2x2 pool
+ * (whatever path the CPU picks). The forced cells are CPU-only: n/a elsewhere. */
+static result winograd_cases(int which) {
+  if (which < 2 && strcmp(be->name, "cpu") != 0) return NA;
+  for (size_t k = 0; k < sizeof winograd_shapes / sizeof *winograd_shapes; k++)
+    for (int t = 0; t < 2; t++)
+      for (int m = 2; m <= 4; m += 2) {
+        const mien_dtype dt = float_types[t];
+        const mien_conv2d_params *p = &winograd_shapes[k];
+        int64_t OH, OW;
+        if (mien_conv2d_out_size(p, &OH, &OW) != 0) return FAIL;
+        const int64_t nx = p->N * p->C_in * p->H * p->W, nw = p->C_out * p->C_in * 9, ny = p->N * p->C_out * OH * OW;
+        const int64_t PH = OH / 2, PW = OW / 2, npool = p->N * p->C_out * PH * PW;
+        double *x = random_values(nx, -1, 1), *w = random_values(nw, -1, 1), *b = random_values(p->C_out, -1, 1);
+        double *dy = random_values(ny, -1, 1);
+        void *dx_ = upload(dt, x, nx), *dw_ = upload(dt, w, nw), *db_ = upload(dt, b, p->C_out), *ddy = upload(dt, dy, ny);
+        const int64_t n_out = which == 0 ? ny : which == 1 ? nx : npool;
+        void *out = dev_alloc((size_t)n_out * mien_dtype_size(dt));
+        double *want = host(n_out), *got = host(n_out), *full = host(ny);
+        int rc;
+        setenv("MIEN_CONV_ALGO", m == 2 ? "winograd2" : "winograd4", 1);
+        if (which == 1) {
+          rc = be->conv2d_backward_input(p, dt, ddy, dw_, out);
+          REF_CONV_TERMS(p, OH, OW, want[xi] += dy[yi] * w[wi]);
+        } else {
+          if (which == 2) unsetenv("MIEN_CONV_ALGO"); /* fused: the CPU's own choice */
+          rc = which == 0 ? be->conv2d_forward(p, dt, dx_, dw_, db_, out)
+                          : be->conv2d_forward_fused(p, dt, dx_, dw_, db_, 3, out);
+          for (int64_t i = 0; i < ny; i++) full[i] = b[(i / (OH * OW)) % p->C_out];
+          REF_CONV_TERMS(p, OH, OW, full[yi] += x[xi] * w[wi]);
+          if (which == 0) memcpy(want, full, sizeof(double) * (size_t)ny);
+          for (int64_t c = 0; which == 2 && c < p->N * p->C_out; c++) /* relu(max of each 2x2 window) */
+            for (int64_t i = 0; i < PH; i++)
+              for (int64_t j = 0; j < PW; j++) {
+                const double *r0 = full + c * OH * OW + 2 * i * OW + 2 * j, *r1 = r0 + OW;
+                const double v = fmax(fmax(r0[0], r0[1]), fmax(r1[0], r1[1]));
+                want[(c * PH + i) * PW + j] = v > 0 ? v : 0;
+              }
+        }
+        unsetenv("MIEN_CONV_ALGO");
+        if (rc != 0) return FAIL;
+        download(dt, out, n_out, got);
+        if (!close_to(got, want, n_out, dt == MIEN_FLOAT32 ? WINOGRAD_TOL_F32 : WINOGRAD_TOL_F64, "winograd"))
+          return FAIL;
+        if (which == 2) break; /* one path per shape */
+      }
+  return PASS;
+}
+static result case_conv2d_winograd_forward(void) { return winograd_cases(0); }
+static result case_conv2d_winograd_backward_input(void) { return winograd_cases(1); }
+static result case_conv2d_forward_fused(void) { return winograd_cases(2); }
+
 static result case_conv2d_forward(void) { return conv_cases(0); }
 static result case_conv2d_backward_input(void) { return conv_cases(1); }
 static result case_conv2d_backward_weight(void) { return conv_cases(2); }
@@ -1197,6 +1265,10 @@ static const op_case cases[] = {
     CASE(reduce), CASE(arg_reduce), CASE(sum_squares),
     CASE(gemm), CASE(gemm_batched),
     CASE(conv2d_forward), CASE(conv2d_backward_input), CASE(conv2d_backward_weight), CASE(conv2d_backward_bias),
+    {"winograd_forward", offsetof(mien_backend, conv2d_forward), case_conv2d_winograd_forward},
+    {"winograd_backward_input", offsetof(mien_backend, conv2d_backward_input),
+     case_conv2d_winograd_backward_input},
+    CASE(conv2d_forward_fused),
     CASE(max_pool2d_forward), CASE(max_pool2d_backward), CASE(avg_pool2d_forward), CASE(avg_pool2d_backward),
     CASE(batchnorm_forward_train), CASE(batchnorm_forward_eval), CASE(batchnorm_backward_train),
     CASE(batchnorm_backward_eval),

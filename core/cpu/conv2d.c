@@ -13,6 +13,7 @@
 #include "gemm.h"
 #include "simd.h"
 #include "threads.h"
+#include "winograd.h"
 
 static int conv2d_check(int ok, const mien_conv2d_params *p, const char *what) {
   if (ok) return 1;

@@ -13,6 +13,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/cache.h"
 #include "cpu/conv2d.h"
+#include "cpu/conv2d_fused.h"
 #include "cpu/gemm.h"
 #include "cpu/pool2d.h"
 #include "image/augment.h"
@@ -97,6 +98,12 @@ static int conv_bwd_b(const mien_conv2d_params *p, mien_dtype dt, const void *dy
   return FLOAT_CALL(dt, "conv2d", mien_conv2d_backward_bias_f32(p, dy, db), mien_conv2d_backward_bias_f64(p, dy, db));
 }
 
+static int conv_fused(const mien_conv2d_params *p, mien_dtype dt, const void *x, const void *w, const void *b,
+                      int epilogue, void *y) {
+  return FLOAT_CALL(dt, "conv2d_fused", mien_conv2d_forward_fused_f32(p, x, w, b, epilogue, y),
+                    mien_conv2d_forward_fused_f64(p, x, w, b, epilogue, y));
+}
+
 static int maxpool_fwd(const mien_pool2d_params *p, mien_dtype dt, const void *x, void *y, int64_t *idx) {
   return FLOAT_CALL(dt, "max_pool2d", mien_max_pool2d_forward_f32(p, x, y, idx),
                     mien_max_pool2d_forward_f64(p, x, y, idx));
@@ -166,6 +173,7 @@ static mien_backend cpu = {
     .conv2d_backward_input = conv_bwd_in,
     .conv2d_backward_weight = conv_bwd_w,
     .conv2d_backward_bias = conv_bwd_b,
+    .conv2d_forward_fused = conv_fused,
     .max_pool2d_forward = maxpool_fwd,
     .max_pool2d_backward = maxpool_bwd,
     .avg_pool2d_forward = avgpool_fwd,

@@ -59,6 +59,18 @@ static int l_conv2d(lua_State *L) {
   return 1;
 }
 
+/* F.conv2d_fused(x, w, b, {stride=, padding=, dilation=, groups=, relu=false, pool=false}): inference only. */
+static int l_conv2d_fused(lua_State *L) {
+  mien_conv2d_opts o;
+  pair_opt(L, 4, "stride", 1, o.stride);
+  pair_opt(L, 4, "padding", 0, o.padding);
+  pair_opt(L, 4, "dilation", 1, o.dilation);
+  o.groups = (int64_t)lmien_opt_number(L, 4, "groups", 1);
+  const bool relu = lmien_opt_bool(L, 4, "relu", 0), pool = lmien_opt_bool(L, 4, "pool", 0);
+  lmien_push(L, mien_conv2d_fused(lmien_check(L, 1), lmien_check(L, 2), lmien_opt(L, 3), &o, relu, pool));
+  return 1;
+}
+
 static void pool_opts(lua_State *L, int arg, mien_pool2d_opts *o) {
   if (lua_type(L, arg) == LUA_TNUMBER) { /* F.max_pool2d(x, 2) */
     o->kernel[0] = o->kernel[1] = lua_tointeger(L, arg);
@@ -213,7 +225,7 @@ static int l_pad(lua_State *L) {
 
 void lmien_register_nn(lua_State *L) {
   static const luaL_Reg funcs[] = {
-      {"linear", l_linear}, {"conv2d", l_conv2d}, {"max_pool2d", l_max_pool2d}, {"avg_pool2d", l_avg_pool2d},
+      {"linear", l_linear}, {"conv2d", l_conv2d}, {"conv2d_fused", l_conv2d_fused}, {"max_pool2d", l_max_pool2d}, {"avg_pool2d", l_avg_pool2d},
       {"global_avg_pool2d", l_global_avg_pool2d}, {"batch_norm", l_batch_norm}, {"dropout", l_dropout},
       {"relu", l_relu}, {"relu6", l_relu6}, {"sigmoid", l_sigmoid}, {"tanh", l_tanh}, {"leaky_relu", l_leaky_relu},
       {"prelu", l_prelu}, {"softmax", l_softmax}, {"log_softmax", l_log_softmax}, {"cross_entropy", l_cross_entropy},

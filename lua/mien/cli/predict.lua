@@ -13,6 +13,7 @@ return {
     local core = require "mien.core"
     local recipe = require "mien.train.recipe"
     local model, r = recipe.load_model(a.checkpoint, { weights = a.weights })
+    model = model:fuse() -- BatchNorm folded, ReLU and pooling fused (mien.nn.fuse)
     local input = recipe.data_format(r) -- how the training images were read
     -- one row per image, or with --faces one per face found (aligned crops)
     local images, labels = {}, {}

@@ -11,7 +11,7 @@ nn.init = require "mien.nn.initializers"
 nn.F = mien.F
 nn.is_module = nn.Module.is_module
 
-for _, file in ipairs { "containers", "linear", "conv", "norm", "activation", "pool", "dropout", "misc", "blocks", "distill" } do
+for _, file in ipairs { "containers", "linear", "conv", "norm", "activation", "pool", "dropout", "misc", "blocks", "distill", "fuse" } do
   for name, cls in pairs(require("mien.nn." .. file)) do
     nn[name] = cls
   end

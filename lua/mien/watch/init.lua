@@ -36,6 +36,7 @@ function watch.classifier(model, opts)
   if fs.exists(model) then
     local recipe = require "mien.train.recipe"
     local net, r = recipe.load_model(model)
+    net = net:fuse() -- BatchNorm folded, ReLU and pooling fused (mien.nn.fuse)
     local input = r.input or {}
     local size = type(input.size) == "table" and input.size[1] or input.size or 48
     local classes = r.classes
@@ -47,10 +48,10 @@ function watch.classifier(model, opts)
   end
   local ok, net = pcall(mien.models.load, model, { dir = opts.dir })
   if not ok then error("watch: --model '" .. model .. "' is neither a checkpoint file nor a model: " .. tostring(net), 2) end
-  net:eval()
   if not net.classes then error("watch: the model '" .. model .. "' is not a classifier", 2) end
+  local fast = net:fuse() -- in eval mode, BatchNorm folded (mien.nn.fuse)
   return { name = model, classes = net.classes, size = net.input.size[1], channels = net.input.channels,
-    predict = function(crops) return mien.no_grad(function() return net(net.preprocess(crops)) end):totable() end }
+    predict = function(crops) return mien.no_grad(function() return fast(net.preprocess(crops)) end):totable() end }
 end
 
 -- A filled rectangle (0-based pixel ranges, clipped) in an RGB image.
