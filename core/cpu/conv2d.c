@@ -188,6 +188,7 @@ typedef double vec_f64 __attribute__((vector_size(32)));
 #define REAL float
 #define VEC vec_f32
 #define FN(name) name##_bf16
+#define CONV2D_NO_WINOGRAD /* bf16 products go through the bf16 GEMM; Winograd stays float32 */
 #define GEMM mien_gemm_bf16
 #define GEMM_BUILTIN mien_gemm_bf16
 #include "im2col_impl.h"

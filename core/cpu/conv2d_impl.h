@@ -180,9 +180,11 @@ int FN(mien_conv2d_forward)(const mien_conv2d_params *p, const REAL *x, const RE
     FN(forward_depthwise)(&g, x, w, bias, y);
     return 0;
   }
+#ifndef CONV2D_NO_WINOGRAD
   /* winograd: stride-1 3x3 convolutions where it wins (winograd.c) */
   const int wino_m = mien_winograd_tile(p, 0);
   if (wino_m) return FN(mien_winograd_forward)(p, wino_m, x, w, bias, 0, y);
+#endif
   return FN(forward_im2col)(&g, x, w, bias, y);
 }
 
@@ -193,9 +195,11 @@ int FN(mien_conv2d_backward_input)(const mien_conv2d_params *p, const REAL *dy, 
     FN(backward_input_depthwise)(&g, dy, w, dx);
     return 0;
   }
+#ifndef CONV2D_NO_WINOGRAD
   /* winograd: the input gradient is a stride-1 3x3 convolution too */
   const int wino_m = mien_winograd_tile(p, 1);
   if (wino_m) return FN(mien_winograd_backward_input)(p, wino_m, dy, w, dx);
+#endif
   return FN(backward_input_im2col)(&g, dy, w, dx);
 }
 
