@@ -21,15 +21,46 @@ static double need_number(lua_State *L, int arg, const char *key) {
   return v;
 }
 
+/* The options table at arg of each optimizer, read once for the one-tensor
+ * and the multi-tensor updates. */
+static mien_sgd_opts sgd_opts(lua_State *L, int arg) {
+  mien_sgd_opts o;
+  o.lr = need_number(L, arg, "lr");
+  o.momentum = lmien_opt_number(L, arg, "momentum", 0);
+  o.dampening = lmien_opt_number(L, arg, "dampening", 0);
+  o.weight_decay = lmien_opt_number(L, arg, "weight_decay", 0);
+  o.nesterov = lmien_opt_bool(L, arg, "nesterov", 0);
+  o.first = lmien_opt_bool(L, arg, "first", 0);
+  return o;
+}
+
+static mien_adam_opts adam_opts(lua_State *L, int arg) {
+  mien_adam_opts o;
+  o.lr = need_number(L, arg, "lr");
+  o.beta1 = lmien_opt_number(L, arg, "beta1", 0.9);
+  o.beta2 = lmien_opt_number(L, arg, "beta2", 0.999);
+  o.eps = lmien_opt_number(L, arg, "eps", 1e-8);
+  o.weight_decay = lmien_opt_number(L, arg, "weight_decay", 0);
+  o.step = (long long)need_number(L, arg, "step");
+  o.amsgrad = lmien_opt_bool(L, arg, "amsgrad", 0);
+  o.decoupled = lmien_opt_bool(L, arg, "decoupled", 0);
+  return o;
+}
+
+static mien_rmsprop_opts rmsprop_opts(lua_State *L, int arg) {
+  mien_rmsprop_opts o;
+  o.lr = need_number(L, arg, "lr");
+  o.alpha = lmien_opt_number(L, arg, "alpha", 0.99);
+  o.eps = lmien_opt_number(L, arg, "eps", 1e-8);
+  o.weight_decay = lmien_opt_number(L, arg, "weight_decay", 0);
+  o.momentum = lmien_opt_number(L, arg, "momentum", 0);
+  o.centered = lmien_opt_bool(L, arg, "centered", 0);
+  return o;
+}
+
 static int l_sgd_update(lua_State *L) {
   mien_tensor *p = lmien_check(L, 1), *g = lmien_check(L, 2), *buf = lmien_opt(L, 3);
-  mien_sgd_opts o;
-  o.lr = need_number(L, 4, "lr");
-  o.momentum = lmien_opt_number(L, 4, "momentum", 0);
-  o.dampening = lmien_opt_number(L, 4, "dampening", 0);
-  o.weight_decay = lmien_opt_number(L, 4, "weight_decay", 0);
-  o.nesterov = lmien_opt_bool(L, 4, "nesterov", 0);
-  o.first = lmien_opt_bool(L, 4, "first", 0);
+  const mien_sgd_opts o = sgd_opts(L, 4);
   LMIEN_CHECK(L, mien_sgd_update(p, g, buf, &o));
   return 0;
 }
@@ -37,15 +68,7 @@ static int l_sgd_update(lua_State *L) {
 static int l_adam_update(lua_State *L) {
   mien_tensor *p = lmien_check(L, 1), *g = lmien_check(L, 2);
   mien_tensor *m = lmien_check(L, 3), *v = lmien_check(L, 4), *vmax = lmien_opt(L, 5);
-  mien_adam_opts o;
-  o.lr = need_number(L, 6, "lr");
-  o.beta1 = lmien_opt_number(L, 6, "beta1", 0.9);
-  o.beta2 = lmien_opt_number(L, 6, "beta2", 0.999);
-  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
-  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
-  o.step = (long long)need_number(L, 6, "step");
-  o.amsgrad = lmien_opt_bool(L, 6, "amsgrad", 0);
-  o.decoupled = lmien_opt_bool(L, 6, "decoupled", 0);
+  const mien_adam_opts o = adam_opts(L, 6);
   LMIEN_CHECK(L, mien_adam_update(p, g, m, v, vmax, &o));
   return 0;
 }
@@ -53,13 +76,7 @@ static int l_adam_update(lua_State *L) {
 static int l_rmsprop_update(lua_State *L) {
   mien_tensor *p = lmien_check(L, 1), *g = lmien_check(L, 2), *sq = lmien_check(L, 3);
   mien_tensor *ga = lmien_opt(L, 4), *buf = lmien_opt(L, 5);
-  mien_rmsprop_opts o;
-  o.lr = need_number(L, 6, "lr");
-  o.alpha = lmien_opt_number(L, 6, "alpha", 0.99);
-  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
-  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
-  o.momentum = lmien_opt_number(L, 6, "momentum", 0);
-  o.centered = lmien_opt_bool(L, 6, "centered", 0);
+  const mien_rmsprop_opts o = rmsprop_opts(L, 6);
   LMIEN_CHECK(L, mien_rmsprop_update(p, g, sq, ga, buf, &o));
   return 0;
 }
@@ -92,13 +109,7 @@ static int param_count(lua_State *L) {
 
 static int l_sgd_update_many(lua_State *L) {
   const int n = param_count(L);
-  mien_sgd_opts o;
-  o.lr = need_number(L, 4, "lr");
-  o.momentum = lmien_opt_number(L, 4, "momentum", 0);
-  o.dampening = lmien_opt_number(L, 4, "dampening", 0);
-  o.weight_decay = lmien_opt_number(L, 4, "weight_decay", 0);
-  o.nesterov = lmien_opt_bool(L, 4, "nesterov", 0);
-  o.first = lmien_opt_bool(L, 4, "first", 0);
+  const mien_sgd_opts o = sgd_opts(L, 4);
   mien_tensor **p = tensor_list(L, 1, n, false, "the parameters"), **g = tensor_list(L, 2, n, false, "the gradients");
   mien_tensor **buf = tensor_list(L, 3, n, true, "the momentum buffers");
   LMIEN_CHECK(L, mien_sgd_update_many(n, p, g, buf, &o));
@@ -107,15 +118,7 @@ static int l_sgd_update_many(lua_State *L) {
 
 static int l_adam_update_many(lua_State *L) {
   const int n = param_count(L);
-  mien_adam_opts o;
-  o.lr = need_number(L, 6, "lr");
-  o.beta1 = lmien_opt_number(L, 6, "beta1", 0.9);
-  o.beta2 = lmien_opt_number(L, 6, "beta2", 0.999);
-  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
-  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
-  o.step = (long long)need_number(L, 6, "step");
-  o.amsgrad = lmien_opt_bool(L, 6, "amsgrad", 0);
-  o.decoupled = lmien_opt_bool(L, 6, "decoupled", 0);
+  const mien_adam_opts o = adam_opts(L, 6);
   mien_tensor **p = tensor_list(L, 1, n, false, "the parameters"), **g = tensor_list(L, 2, n, false, "the gradients");
   mien_tensor **m = tensor_list(L, 3, n, false, "exp_avgs"), **v = tensor_list(L, 4, n, false, "exp_avg_sqs");
   mien_tensor **vmax = tensor_list(L, 5, n, true, "max_exp_avg_sqs");
@@ -125,13 +128,7 @@ static int l_adam_update_many(lua_State *L) {
 
 static int l_rmsprop_update_many(lua_State *L) {
   const int n = param_count(L);
-  mien_rmsprop_opts o;
-  o.lr = need_number(L, 6, "lr");
-  o.alpha = lmien_opt_number(L, 6, "alpha", 0.99);
-  o.eps = lmien_opt_number(L, 6, "eps", 1e-8);
-  o.weight_decay = lmien_opt_number(L, 6, "weight_decay", 0);
-  o.momentum = lmien_opt_number(L, 6, "momentum", 0);
-  o.centered = lmien_opt_bool(L, 6, "centered", 0);
+  const mien_rmsprop_opts o = rmsprop_opts(L, 6);
   mien_tensor **p = tensor_list(L, 1, n, false, "the parameters"), **g = tensor_list(L, 2, n, false, "the gradients");
   mien_tensor **sq = tensor_list(L, 3, n, false, "square_avgs"), **ga = tensor_list(L, 4, n, true, "grad_avgs");
   mien_tensor **buf = tensor_list(L, 5, n, true, "the momentum buffers");
