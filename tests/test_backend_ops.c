@@ -530,9 +530,10 @@ static const mien_conv2d_params winograd_shapes[] = {
 
 /* which: 0 forward (conv2d_forward forced to F(2x2) and F(4x4)), 1 input
  * gradient (likewise), 2 conv2d_forward_fused with ReLU and the 2x2 pool
- * (whatever path the CPU picks). The forced cells are CPU-only: n/a elsewhere. */
+ * (whatever path the CPU picks), 3 weight gradient (forced, as 0). The
+ * forced cells are CPU-only: n/a elsewhere. */
 static result winograd_cases(int which) {
-  if (which < 2 && strcmp(be->name, "cpu") != 0) return NA;
+  if (which != 2 && strcmp(be->name, "cpu") != 0) return NA;
   for (size_t k = 0; k < sizeof winograd_shapes / sizeof *winograd_shapes; k++)
     for (int t = 0; t < 2; t++)
       for (int m = 2; m <= 4; m += 2) {
@@ -545,7 +546,7 @@ static result winograd_cases(int which) {
         double *x = random_values(nx, -1, 1), *w = random_values(nw, -1, 1), *b = random_values(p->C_out, -1, 1);
         double *dy = random_values(ny, -1, 1);
         void *dx_ = upload(dt, x, nx), *dw_ = upload(dt, w, nw), *db_ = upload(dt, b, p->C_out), *ddy = upload(dt, dy, ny);
-        const int64_t n_out = which == 0 ? ny : which == 1 ? nx : npool;
+        const int64_t n_out = which == 0 ? ny : which == 1 ? nx : which == 3 ? nw : npool;
         void *out = dev_alloc((size_t)n_out * mien_dtype_size(dt));
         double *want = host(n_out), *got = host(n_out), *full = host(ny);
         int rc;
@@ -553,6 +554,9 @@ static result winograd_cases(int which) {
         if (which == 1) {
           rc = be->conv2d_backward_input(p, dt, ddy, dw_, out);
           REF_CONV_TERMS(p, OH, OW, want[xi] += dy[yi] * w[wi]);
+        } else if (which == 3) {
+          rc = be->conv2d_backward_weight(p, dt, dx_, ddy, out);
+          REF_CONV_TERMS(p, OH, OW, want[wi] += dy[yi] * x[xi]);
         } else {
           if (which == 2) unsetenv("MIEN_CONV_ALGO"); /* fused: the CPU's own choice */
           rc = which == 0 ? be->conv2d_forward(p, dt, dx_, dw_, db_, out)
@@ -580,6 +584,7 @@ static result winograd_cases(int which) {
 static result case_conv2d_winograd_forward(void) { return winograd_cases(0); }
 static result case_conv2d_winograd_backward_input(void) { return winograd_cases(1); }
 static result case_conv2d_forward_fused(void) { return winograd_cases(2); }
+static result case_conv2d_winograd_backward_weight(void) { return winograd_cases(3); }
 
 static result case_conv2d_forward(void) { return conv_cases(0); }
 static result case_conv2d_backward_input(void) { return conv_cases(1); }
@@ -1273,6 +1278,8 @@ static const op_case cases[] = {
     {"winograd_forward", offsetof(mien_backend, conv2d_forward), case_conv2d_winograd_forward, true},
     {"winograd_backward_input", offsetof(mien_backend, conv2d_backward_input),
      case_conv2d_winograd_backward_input, true},
+    {"winograd_backward_weight", offsetof(mien_backend, conv2d_backward_weight),
+     case_conv2d_winograd_backward_weight, true},
     OPTIONAL_CASE(conv2d_forward_fused),
     CASE(max_pool2d_forward), CASE(max_pool2d_backward), CASE(avg_pool2d_forward), CASE(avg_pool2d_backward),
     CASE(batchnorm_forward_train), CASE(batchnorm_forward_eval), CASE(batchnorm_backward_train),

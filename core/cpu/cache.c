@@ -45,16 +45,23 @@
  * block is at most a quarter larger than the request it serves. */
 #define CACHE_CLASSES (4 * 64)
 
-/* A parked block. The link lives outside the block, so a parked block is
- * free memory as far as valgrind can tell. */
+/* A parked block. The links live outside the block, so a parked block is
+ * free memory as far as valgrind can tell. Each parked block is on its
+ * class's list and on the list of all parked blocks by age, whose oldest
+ * go back to the system when the cache is over its limit: blocks of sizes
+ * that a run no longer asks for (start-up, a finished evaluation) leave,
+ * and the sizes of every training step stay. */
 typedef struct parked {
   void *block;
   size_t bytes;
-  struct parked *next;
+  int cls;
+  struct parked *next;          /* class list */
+  struct parked *older, *newer; /* age list */
 } parked;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static parked *free_lists[CACHE_CLASSES]; /* most recently freed first: warm in cache */
+static parked *newest, *oldest;            /* the age list's ends */
 static size_t cached_bytes, live_bytes, peak_bytes;
 static uint64_t hits, misses;
 
@@ -67,6 +74,14 @@ static void keep_small_blocks_in_heap(void) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's maximum */
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+/* Takes n off the age list (with the lock held). */
+static void age_unlink(parked *n) {
+  if (n->older) n->older->newer = n->newer;
+  else oldest = n->newer;
+  if (n->newer) n->newer->older = n->older;
+  else newest = n->older;
 }
 
 /* The class of an nbytes >= CACHE_MIN_BYTES request and its block size. */
@@ -109,6 +124,7 @@ void *mien_cpu_alloc(size_t nbytes, bool zero) {
   node = free_lists[c];
   if (node) {
     free_lists[c] = node->next;
+    age_unlink(node);
     cached_bytes -= bytes;
     hits++;
   } else {
@@ -145,23 +161,40 @@ void mien_cpu_free(void *ptr, size_t nbytes) {
   size_t bytes;
   const int c = class_of(nbytes, &bytes);
   VALGRIND_FREELIKE_BLOCK(ptr, 0);
-  parked *node = malloc(sizeof *node);
-  bool kept = false;
+  parked *node = malloc(sizeof *node), *evicted = NULL;
+  if (!node) {
+    pthread_mutex_lock(&lock);
+    live_bytes -= bytes;
+    pthread_mutex_unlock(&lock);
+    munmap(ptr, bytes);
+    return;
+  }
+  *node = (parked){.block = ptr, .bytes = bytes, .cls = c};
   pthread_mutex_lock(&lock);
   live_bytes -= bytes;
-  const size_t limit = peak_bytes > CACHE_FLOOR_BYTES ? peak_bytes : CACHE_FLOOR_BYTES;
-  if (node && cached_bytes + bytes <= limit) {
-    node->block = ptr;
-    node->bytes = bytes;
-    node->next = free_lists[c];
-    free_lists[c] = node;
-    cached_bytes += bytes;
-    kept = true;
+  node->next = free_lists[c];
+  free_lists[c] = node;
+  node->older = newest;
+  if (newest) newest->newer = node;
+  else oldest = node;
+  newest = node;
+  cached_bytes += bytes;
+  const size_t limit = 2 * peak_bytes > CACHE_FLOOR_BYTES ? 2 * peak_bytes : CACHE_FLOOR_BYTES;
+  while (cached_bytes > limit) { /* the oldest parked blocks go, onto `evicted` */
+    parked *victim = oldest, **link = &free_lists[victim->cls];
+    while (*link != victim) link = &(*link)->next;
+    *link = victim->next;
+    age_unlink(victim);
+    cached_bytes -= victim->bytes;
+    victim->next = evicted;
+    evicted = victim;
   }
   pthread_mutex_unlock(&lock);
-  if (!kept) {
-    free(node);
-    munmap(ptr, bytes);
+  while (evicted) {
+    parked *next = evicted->next;
+    munmap(evicted->block, evicted->bytes);
+    free(evicted);
+    evicted = next;
   }
 }
 
@@ -173,6 +206,7 @@ size_t mien_cpu_cache_release(void) {
   pthread_mutex_lock(&lock);
   memcpy(lists, free_lists, sizeof lists);
   memset(free_lists, 0, sizeof free_lists);
+  newest = oldest = NULL;
   released = cached_bytes;
   cached_bytes = 0;
   pthread_mutex_unlock(&lock);

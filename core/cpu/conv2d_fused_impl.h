@@ -28,7 +28,7 @@ int FN(mien_conv2d_forward_fused)(const mien_conv2d_params *p, const REAL *x, co
                                   int epilogue, REAL *y) {
   int64_t OH, OW;
   if (mien_conv2d_out_size(p, &OH, &OW) != 0) return -1;
-  const int m = mien_winograd_tile(p, 0);
+  const int m = mien_winograd_tile(p, WINO_FORWARD);
   if (m) return FN(mien_winograd_forward)(p, m, x, w, bias, epilogue, y);
   if (!epilogue) return FN(mien_conv2d_forward)(p, x, w, bias, y);
   if (p->N == 0) return 0;

@@ -182,7 +182,7 @@ int FN(mien_conv2d_forward)(const mien_conv2d_params *p, const REAL *x, const RE
   }
 #ifndef CONV2D_NO_WINOGRAD
   /* winograd: stride-1 3x3 convolutions where it wins (winograd.c) */
-  const int wino_m = mien_winograd_tile(p, 0);
+  const int wino_m = mien_winograd_tile(p, WINO_FORWARD);
   if (wino_m) return FN(mien_winograd_forward)(p, wino_m, x, w, bias, 0, y);
 #endif
   return FN(forward_im2col)(&g, x, w, bias, y);
@@ -197,7 +197,7 @@ int FN(mien_conv2d_backward_input)(const mien_conv2d_params *p, const REAL *dy, 
   }
 #ifndef CONV2D_NO_WINOGRAD
   /* winograd: the input gradient is a stride-1 3x3 convolution too */
-  const int wino_m = mien_winograd_tile(p, 1);
+  const int wino_m = mien_winograd_tile(p, WINO_INPUT_GRAD);
   if (wino_m) return FN(mien_winograd_backward_input)(p, wino_m, dy, w, dx);
 #endif
   return FN(backward_input_im2col)(&g, dy, w, dx);
@@ -210,6 +210,10 @@ int FN(mien_conv2d_backward_weight)(const mien_conv2d_params *p, const REAL *x, 
     FN(backward_weight_depthwise)(&g, x, dy, dw);
     return 0;
   }
+#ifndef CONV2D_NO_WINOGRAD
+  const int wino_m = mien_winograd_tile(p, WINO_WEIGHT_GRAD);
+  if (wino_m) return FN(mien_winograd_backward_weight)(p, wino_m, x, dy, dw);
+#endif
   return FN(backward_weight_im2col)(&g, x, dy, dw);
 }
 

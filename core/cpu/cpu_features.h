@@ -10,4 +10,9 @@ int mien_cpu_has_bf16(void);
  * "float32 fallback (<why>)". */
 const char *mien_cpu_bf16_path(void);
 
+/* 1 when the CPU has AVX-512 F/BW/VL, the OS saves its register state, and
+ * MIEN_NO_AVX512 is unset (or "0"): the built-in GEMMs then run their
+ * 512-bit micro-kernels (gemm_builtin.c). */
+int mien_cpu_has_avx512(void);
+
 #endif

@@ -3,8 +3,16 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "cpu_features.h"
 #include "simd.h"
 #include "threads.h"
+
+/* The AVX-512 instantiations need GCC's target pragmas on x86-64 */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MIEN_HAVE_AVX512_BUILD 1
+#else
+#define MIEN_HAVE_AVX512_BUILD 0
+#endif
 
 /* Packed panels are read with vector loads: keep them cache-line aligned. */
 static void *aligned_buffer(size_t bytes) {
@@ -29,28 +37,49 @@ static int64_t even_block(int64_t n, int64_t max, int64_t multiple) {
 /* Width, in B slivers, of one parallel work item. */
 #define GEMM_CHUNK 8
 
-/* Tiles are 6 x (2 vectors of 32 bytes): twelve AVX2 accumulator registers. */
+/* Each type is instantiated twice: for AVX-512 (tiles 6 x (2 vectors of 64
+ * bytes), the whole instantiation compiled for it), and for what the CPU
+ * otherwise has (6 x (2 vectors of 32 bytes): twelve AVX2 accumulator
+ * registers, the micro-kernel multiversioned). mien_cpu_has_avx512() picks
+ * one per call. */
 typedef float vec_f32 __attribute__((vector_size(32)));
 typedef double vec_f64 __attribute__((vector_size(32)));
+typedef float vec16_f32 __attribute__((vector_size(64)));
+typedef double vec8_f64 __attribute__((vector_size(64)));
 
 /* f32: 6 x 16 tiles, 16 KB B slivers. */
 #define REAL float
 #define VEC vec_f32
 #define FN(name) name##_f32
-#define GEMM_BUILTIN mien_gemm_f32_builtin
+#define GEMM_KERNEL_ATTR MIEN_MULTIVERSION
 #define GEMM_MR 6
 #define GEMM_NR 16
 #define GEMM_KC 256
 #define GEMM_MC 96
 #define GEMM_NC 2048
 #include "gemm_builtin_impl.h"
-#undef REAL
 #undef VEC
 #undef FN
-#undef GEMM_BUILTIN
-#undef GEMM_MR
 #undef GEMM_NR
-#undef GEMM_KC
+
+#if MIEN_HAVE_AVX512_BUILD
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+#undef GEMM_KERNEL_ATTR
+#define GEMM_KERNEL_ATTR
+/* f32, AVX-512: 6 x 32 tiles, 32 KB B slivers. */
+#define VEC vec16_f32
+#define FN(name) name##_f32x16
+#define GEMM_NR 32
+#include "gemm_builtin_impl.h"
+#undef VEC
+#undef FN
+#undef GEMM_NR
+#pragma GCC pop_options
+#undef GEMM_KERNEL_ATTR
+#define GEMM_KERNEL_ATTR MIEN_MULTIVERSION
+#endif
+#undef REAL
 #undef GEMM_MC
 #undef GEMM_NC
 
@@ -58,10 +87,45 @@ typedef double vec_f64 __attribute__((vector_size(32)));
 #define REAL double
 #define VEC vec_f64
 #define FN(name) name##_f64
-#define GEMM_BUILTIN mien_gemm_f64_builtin
-#define GEMM_MR 6
 #define GEMM_NR 8
-#define GEMM_KC 256
 #define GEMM_MC 48
 #define GEMM_NC 1024
 #include "gemm_builtin_impl.h"
+#undef VEC
+#undef FN
+#undef GEMM_NR
+
+#if MIEN_HAVE_AVX512_BUILD
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+#undef GEMM_KERNEL_ATTR
+#define GEMM_KERNEL_ATTR
+/* f64, AVX-512: 6 x 16 tiles. */
+#define VEC vec8_f64
+#define FN(name) name##_f64x8
+#define GEMM_NR 16
+#include "gemm_builtin_impl.h"
+#pragma GCC pop_options
+#endif
+
+void mien_gemm_f32_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+#if MIEN_HAVE_AVX512_BUILD
+  if (mien_cpu_has_avx512()) {
+    gemm_f32x16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  gemm_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void mien_gemm_f64_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha, const double *A,
+                           int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
+#if MIEN_HAVE_AVX512_BUILD
+  if (mien_cpu_has_avx512()) {
+    gemm_f64x8(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  gemm_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}

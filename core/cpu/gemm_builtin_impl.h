@@ -1,5 +1,6 @@
 /* Body of the built-in GEMM, included once per element type by gemm_builtin.c
- * (the includer defines REAL, VEC, FN, GEMM_BUILTIN and the GEMM_* sizes).
+ * (the includer defines REAL, VEC, FN, GEMM_KERNEL_ATTR and the GEMM_* sizes);
+ * it defines FN(gemm), the whole product.
  *
  * Classic Goto/BLIS blocking: for each KC x NC panel of op(B) (packed once,
  * shared by all threads) and each MC x KC block of op(A) (packed per thread),
@@ -82,7 +83,7 @@ static void FN(pack_b_sliver)(int transB, const REAL *B, int64_t ldb, int64_t kc
 /* tile = (A sliver) * (B sliver), MR x NR row-major, MR == 6, NR == two VECs.
  * Twelve named vector accumulators (rather than an array) are what GCC keeps
  * in registers at -O2 as well as -O3. */
-static MIEN_MULTIVERSION void FN(micro_kernel)(int64_t kc, const REAL *restrict pa, const REAL *restrict pb,
+static GEMM_KERNEL_ATTR void FN(micro_kernel)(int64_t kc, const REAL *restrict pa, const REAL *restrict pb,
                                               REAL *restrict tile) {
   VEC c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   VEC c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
@@ -128,8 +129,8 @@ static void FN(macro_kernel)(int64_t mc, int64_t nc, int64_t kc, const REAL *pa,
   }
 }
 
-void GEMM_BUILTIN(int transA, int transB, int64_t M, int64_t N, int64_t K, REAL alpha, const REAL *A, int64_t lda,
-                  const REAL *B, int64_t ldb, REAL beta, REAL *C, int64_t ldc) {
+static void FN(gemm)(int transA, int transB, int64_t M, int64_t N, int64_t K, REAL alpha, const REAL *A, int64_t lda,
+                     const REAL *B, int64_t ldb, REAL beta, REAL *C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0) {
     FN(scale_c)(M, N, beta, C, ldc);

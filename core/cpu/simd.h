@@ -9,7 +9,7 @@
 #define MIEN_CPU_SIMD_H
 
 #if defined(__x86_64__) && defined(__ELF__) && !defined(__clang__) && __GNUC__ >= 12
-#define MIEN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define MIEN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MIEN_MULTIVERSION
 #endif

@@ -87,7 +87,7 @@ static int64_t wino_points(int64_t OH, int64_t OW, int m, int r) {
  * the direct path (measured on the FER CNN's shapes, bench/cpu_ops.lua). */
 #define WINO_MIN_CHANNELS 32
 
-int mien_winograd_tile(const mien_conv2d_params *p, int backward) {
+int mien_winograd_tile(const mien_conv2d_params *p, int which) {
   const conv_algo algo = conv_algo_forced();
   if (algo == ALGO_DIRECT) return 0;
   const int64_t r = p->KH;
@@ -96,9 +96,12 @@ int mien_winograd_tile(const mien_conv2d_params *p, int backward) {
     return 0;
   if (algo == ALGO_AUTO && (p->C_in < WINO_MIN_CHANNELS || p->C_out < WINO_MIN_CHANNELS)) return 0;
   if (r == 5) return 2; /* F(2x2,5x5): alpha 6; F(4x4,5x5) would need alpha 8 and loses too much precision */
+  /* the weight gradient sums products over every tile of the batch: F(2x2), the more accurate, unless forced */
+  if (which == WINO_WEIGHT_GRAD) return algo == ALGO_WINOGRAD4 ? 4 : 2;
   if (algo == ALGO_WINOGRAD2) return 2;
   if (algo == ALGO_WINOGRAD4) return 4;
   /* the plane the (forward or input-gradient) convolution writes */
+  const int backward = which == WINO_INPUT_GRAD;
   const int64_t OH = backward ? p->H : p->H + 2 * p->pad_h - r + 1, OW = backward ? p->W : p->W + 2 * p->pad_w - r + 1;
   /* fewer products wins; on a tie F(2x2) is the more accurate */
   return wino_points(OH, OW, 4, (int)r) < wino_points(OH, OW, 2, (int)r) ? 4 : 2;
@@ -149,6 +152,24 @@ static inline void wino_tile_of(const wino_problem *q, int64_t tile, int64_t *n,
   *tx = rest % q->tiles_w;
 }
 
+/* Where a tile starts: its image and the top-left element of its m x m
+ * output block (the input block starts pad_h, pad_w before). */
+typedef struct wino_tile {
+  int64_t n;
+  int32_t y, x;
+} wino_tile;
+
+/* The origins of tiles [q0, q0 + np), once per chunk for all channels. */
+static void wino_tiles_of(const wino_problem *q, int64_t q0, int64_t np, wino_tile *tiles) {
+  for (int64_t p = 0; p < np; p++) {
+    int64_t n, ty, tx;
+    wino_tile_of(q, q0 + p, &n, &ty, &tx);
+    tiles[p] = (wino_tile){n, (int32_t)(ty * q->m), (int32_t)(tx * q->m)};
+  }
+}
+
+#define WINO_INLINE static inline __attribute__((always_inline))
+
 /* Tiles per chunk: the GEMMs are [K x C] x [C x P], near their peak from a
  * few hundred columns; every thread's V and M (alpha^2 * (C + WINO_BLOCK_K)
  * * P elements) together within tens of MB; and every thread a chunk. */
@@ -156,7 +177,7 @@ static inline void wino_tile_of(const wino_problem *q, int64_t tile, int64_t *n,
 #define WINO_CHUNK_BYTES ((int64_t)48 << 20)
 /* Output channels per round of GEMMs and output transform, so that the
  * products are still in cache when transformed back. */
-#define WINO_BLOCK_K 64
+#define WINO_BLOCK_K 512
 
 static int64_t wino_chunk(const wino_problem *q, size_t elem, int nthreads) {
   const int64_t per_tile = (int64_t)elem * q->alpha * q->alpha * (q->C + WINO_BLOCK_K);
@@ -170,6 +191,25 @@ static int64_t wino_chunk(const wino_problem *q, size_t elem, int nthreads) {
   return P < WINO_LANES ? WINO_LANES : P;
 }
 
+
+/* Tiles per chunk of the weight gradient: its GEMMs are [K x P] x [P x C],
+ * each of which reads and writes all of dU[t], so the longer P the better,
+ * within the same budget for every thread's V and D (alpha^2 * (C + K) * P
+ * elements). */
+#define WINO_GRAD_CHUNK_TILES 1024
+/* The most tiles of any chunk (the size of the per-chunk tile tables). */
+#define WINO_MAX_CHUNK 1024
+
+static int64_t wino_grad_chunk(const wino_problem *q, size_t elem, int nthreads) {
+  const int64_t per_tile = (int64_t)elem * q->alpha * q->alpha * (q->C + q->K);
+  int64_t P = WINO_GRAD_CHUNK_TILES;
+  if (P * per_tile * nthreads > WINO_CHUNK_BYTES) P = WINO_CHUNK_BYTES / (per_tile * nthreads);
+  const int64_t share = (q->tiles + nthreads - 1) / nthreads; /* at least one chunk per thread */
+  const int64_t all = (share + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+  if (P > all) P = all;
+  P = P / WINO_LANES * WINO_LANES;
+  return P < WINO_LANES ? WINO_LANES : P;
+}
 
 #define REAL float
 #define FN(name) name##_f32

@@ -13,10 +13,17 @@
 
 #include "conv2d.h"
 
-/* The output tile size m (2 or 4; 2 for 5x5 kernels) Winograd would run this convolution with,
- * or 0 for the direct path. backward: the question is asked for the input
- * gradient (itself a convolution with padding r - 1 - pad). */
-int mien_winograd_tile(const mien_conv2d_params *p, int backward);
+/* Which pass a convolution's Winograd question is about. */
+enum {
+  WINO_FORWARD = 0,
+  WINO_INPUT_GRAD = 1, /* itself a convolution of dy, with padding r - 1 - pad */
+  WINO_WEIGHT_GRAD = 2
+};
+
+/* The output tile size m (2 or 4; 2 for 5x5 kernels and, unless forced, for
+ * the weight gradient) Winograd would run this pass with, or 0 for the
+ * direct path. */
+int mien_winograd_tile(const mien_conv2d_params *p, int which);
 
 /* What the output transform applies after the bias (fused inference). */
 enum {
@@ -35,5 +42,10 @@ int mien_winograd_forward_f64(const mien_conv2d_params *p, int m, const double *
 int mien_winograd_backward_input_f32(const mien_conv2d_params *p, int m, const float *dy, const float *w, float *dx);
 int mien_winograd_backward_input_f64(const mien_conv2d_params *p, int m, const double *dy, const double *w,
                                      double *dx);
+
+/* dw = the weight gradient of conv(x, w) for output gradient dy (overwritten). */
+int mien_winograd_backward_weight_f32(const mien_conv2d_params *p, int m, const float *x, const float *dy, float *dw);
+int mien_winograd_backward_weight_f64(const mien_conv2d_params *p, int m, const double *x, const double *dy,
+                                      double *dw);
 
 #endif

@@ -7,6 +7,13 @@
  *                                         (by blocks of WINO_BLOCK_K rows)
  *   y tile (k, p) = A^T M[.][k][p] A      per chunk     (output transform)
  *
+ * and the weight gradient, with A = (A^T)^T (Lavin & Gray's derivation run
+ * backwards: y = A^T (U . V) A, so dU = sum over tiles of (A dy A^T) . V):
+ *
+ *   D[t][k][p] = (A dy_kp A^T)[t]          per chunk     (output gradient transform)
+ *   dU[t] += D[t] V[t]^T                   alpha^2 GEMMs [K x P] x [P x C]
+ *   dw_kc = G^T dU[.][k][c] G              once per call
+ *
  * The transforms work on WINO_LANES tiles (or input channels, for the
  * filter) at once, the lanes innermost so the loops vectorise; the
  * filter transform is spread over the threads, and the chunks go to the
@@ -15,6 +22,7 @@
 typedef struct FN(wino_mats) {
   int m, r, alpha;
   REAL BT[WINO_ALPHA_MAX][WINO_ALPHA_MAX], G[WINO_ALPHA_MAX][WINO_ALPHA_MAX], AT[WINO_ALPHA_MAX][WINO_ALPHA_MAX];
+  REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], GT[WINO_ALPHA_MAX][WINO_ALPHA_MAX]; /* transposes, for the weight gradient */
 } FN(wino_mats);
 
 static void FN(wino_mats_init)(FN(wino_mats) *M, int m, int r) {
@@ -28,20 +36,27 @@ static void FN(wino_mats_init)(FN(wino_mats) *M, int m, int r) {
       M->BT[i][j] = (REAL)d.BT[i][j];
       M->G[i][j] = (REAL)d.G[i][j];
       M->AT[i][j] = (REAL)d.AT[i][j];
+      M->A[j][i] = (REAL)d.AT[i][j];
+      M->GT[j][i] = (REAL)d.G[i][j];
     }
 }
 
 /* out[i][j][.] = sum_k A[i][k] in[k][j][.] for i < rows, j < cols, k < inner:
- * one side of a transform, on lanes. Zero coefficients are skipped. */
-static inline void FN(wino_left)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int rows, int inner, int cols,
-                                 REAL in[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
-                                 REAL out[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES]) {
+ * one side of a transform, on lanes. The transforms call it through
+ * wino_by_alpha, where rows, inner and cols are constants: the loops unroll
+ * into straight vector code (multiplying by the zero coefficients costs
+ * less than branching on them). */
+WINO_INLINE void FN(wino_left)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int rows, int inner, int cols,
+                               REAL in[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
+                               REAL out[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES]) {
+#pragma GCC unroll 6
   for (int i = 0; i < rows; i++)
+#pragma GCC unroll 6
     for (int j = 0; j < cols; j++) {
       REAL acc[WINO_LANES] = {0};
+#pragma GCC unroll 6
       for (int k = 0; k < inner; k++) {
         const REAL a = A[i][k];
-        if (a == 0) continue;
         for (int l = 0; l < WINO_LANES; l++) acc[l] += a * in[k][j][l];
       }
       memcpy(out[i][j], acc, sizeof acc);
@@ -49,80 +64,140 @@ static inline void FN(wino_left)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], i
 }
 
 /* out[i][j][.] = sum_k in[i][k][.] A[j][k]: the other side. */
-static inline void FN(wino_right)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int rows, int inner, int cols,
-                                  REAL in[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
-                                  REAL out[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES]) {
+WINO_INLINE void FN(wino_right)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int rows, int inner, int cols,
+                                REAL in[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
+                                REAL out[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES]) {
+#pragma GCC unroll 6
   for (int i = 0; i < rows; i++)
+#pragma GCC unroll 6
     for (int j = 0; j < cols; j++) {
       REAL acc[WINO_LANES] = {0};
+#pragma GCC unroll 6
       for (int k = 0; k < inner; k++) {
         const REAL a = A[j][k];
-        if (a == 0) continue;
         for (int l = 0; l < WINO_LANES; l++) acc[l] += a * in[i][k][l];
       }
       memcpy(out[i][j], acc, sizeof acc);
     }
 }
 
-/* U[t][k][c], t = a * alpha + b, for all K x C filters; lanes run over c. */
+/* U[t][k][c0 .. c0 + nl), t = a * alpha + b: the filters of output channel k
+ * and input channels from c0 on the lanes. */
+WINO_INLINE void FN(wino_filter_group)(const wino_problem *q, const FN(wino_mats) *M, const REAL *w, int64_t k,
+                                       int64_t c0, int nl, REAL *U, const int alpha, const int r) {
+  const int64_t KC = q->K * q->C;
+  REAL g[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES] = {{{0}}}, t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
+                                                     u[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
+  for (int l = 0; l < nl; l++) {
+    const REAL *wkc = w + k * q->w_k + (c0 + l) * q->w_c;
+#pragma GCC unroll 5
+    for (int i = 0; i < r; i++)
+#pragma GCC unroll 5
+      for (int j = 0; j < r; j++) g[i][j][l] = wkc[i * q->w_i + j * q->w_j];
+  }
+  FN(wino_left)(M->G, alpha, r, r, g, t1);
+  FN(wino_right)(M->G, alpha, r, alpha, t1, u);
+  for (int a = 0; a < alpha; a++)
+    for (int b = 0; b < alpha; b++) memcpy(U + (a * alpha + b) * KC + k * q->C + c0, u[a][b], sizeof(REAL) * nl);
+}
+
+/* U[t][k][c] for all K x C filters; lanes run over c. */
 static MIEN_MULTIVERSION void FN(wino_filter)(const wino_problem *q, const FN(wino_mats) *M, const REAL *w,
                                               REAL *U) {
-  const int r = q->r, alpha = q->alpha;
   const int64_t KC = q->K * q->C, groups = (q->C + WINO_LANES - 1) / WINO_LANES;
   w += wino_weight_origin(q);
-#pragma omp parallel for schedule(static) num_threads(mien_max_threads()) if (KC * alpha * alpha > MIEN_PARALLEL_GRAIN)
+#pragma omp parallel for schedule(static) num_threads(mien_max_threads()) if (KC * q->alpha * q->alpha > MIEN_PARALLEL_GRAIN)
   for (int64_t kg = 0; kg < q->K * groups; kg++) {
     const int64_t k = kg / groups, c0 = kg % groups * WINO_LANES;
     const int nl = q->C - c0 < WINO_LANES ? (int)(q->C - c0) : WINO_LANES;
-    REAL g[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES] = {{{0}}}, t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
-                                                       u[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
-    for (int l = 0; l < nl; l++) {
-      const REAL *wkc = w + k * q->w_k + (c0 + l) * q->w_c;
-      for (int i = 0; i < r; i++)
-        for (int j = 0; j < r; j++) g[i][j][l] = wkc[i * q->w_i + j * q->w_j];
-    }
-    FN(wino_left)(M->G, alpha, r, r, g, t1);
-    FN(wino_right)(M->G, alpha, r, alpha, t1, u);
-    for (int a = 0; a < alpha; a++)
-      for (int b = 0; b < alpha; b++) memcpy(U + (a * alpha + b) * KC + k * q->C + c0, u[a][b], sizeof(REAL) * nl);
+    if (q->r == 3 && q->alpha == 4) FN(wino_filter_group)(q, M, w, k, c0, nl, U, 4, 3);
+    else if (q->r == 3) FN(wino_filter_group)(q, M, w, k, c0, nl, U, 6, 3);
+    else FN(wino_filter_group)(q, M, w, k, c0, nl, U, 6, 5);
   }
+}
+
+/* V[t][c][.] for lanes [p0, p0 + WINO_LANES) of the chunk (lanes from np on
+ * are zero). */
+WINO_INLINE void FN(wino_input_group)(const wino_problem *q, const FN(wino_mats) *M, const REAL *x,
+                                      const wino_tile *tiles, int64_t c, int64_t p0, int64_t np, int64_t P, REAL *V,
+                                      const int alpha) {
+  REAL d[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
+  for (int l = 0; l < WINO_LANES; l++) {
+    if (p0 + l >= np) {
+      for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) d[i][j][l] = 0;
+      continue;
+    }
+    const wino_tile *t = &tiles[p0 + l];
+    const int64_t y0 = t->y - q->pad_h, x0 = t->x - q->pad_w;
+    const REAL *plane = x + (t->n * q->C + c) * q->H * q->W;
+    if (y0 >= 0 && x0 >= 0 && y0 + alpha <= q->H && x0 + alpha <= q->W) {
+      const REAL *row = plane + y0 * q->W + x0;
+#pragma GCC unroll 6
+      for (int i = 0; i < alpha; i++, row += q->W)
+#pragma GCC unroll 6
+        for (int j = 0; j < alpha; j++) d[i][j][l] = row[j];
+    } else { /* zero padding, or past the input's edge in a partial tile */
+      for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) {
+          const int64_t yy = y0 + i, xx = x0 + j;
+          d[i][j][l] = yy >= 0 && yy < q->H && xx >= 0 && xx < q->W ? plane[yy * q->W + xx] : 0;
+        }
+    }
+  }
+  FN(wino_left)(M->BT, alpha, alpha, alpha, d, t1);
+  FN(wino_right)(M->BT, alpha, alpha, alpha, t1, d);
+  for (int i = 0; i < alpha; i++)
+    for (int j = 0; j < alpha; j++) memcpy(V + ((i * alpha + j) * q->C + c) * P + p0, d[i][j], sizeof d[i][j]);
 }
 
 /* V[t][c][p] for the tiles [q0, q0 + np) of the chunk (P columns; lanes
  * beyond np are zero). */
 static MIEN_MULTIVERSION void FN(wino_input)(const wino_problem *q, const FN(wino_mats) *M, const REAL *x,
                                              int64_t q0, int64_t np, int64_t P, REAL *V) {
-  const int alpha = q->alpha, m = q->m;
-  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES, CP = q->C * P;
+  wino_tile tiles[WINO_MAX_CHUNK];
+  wino_tiles_of(q, q0, np, tiles);
+  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES;
 #pragma omp parallel for schedule(static) num_threads(mien_max_threads())
   for (int64_t cg = 0; cg < q->C * groups; cg++) {
     const int64_t c = cg / groups, p0 = cg % groups * WINO_LANES;
-    REAL d[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
-    for (int l = 0; l < WINO_LANES; l++) {
-      if (p0 + l >= np) {
-        for (int i = 0; i < alpha; i++)
-          for (int j = 0; j < alpha; j++) d[i][j][l] = 0;
-        continue;
+    if (q->alpha == 4) FN(wino_input_group)(q, M, x, tiles, c, p0, np, P, V, 4);
+    else FN(wino_input_group)(q, M, x, tiles, c, p0, np, P, V, 6);
+  }
+}
+
+/* The y tiles of output channel k = k0 + kk for lanes [p0, p0 + WINO_LANES)
+ * of the chunk, from Mt, then the epilogue. */
+WINO_INLINE void FN(wino_output_group)(const wino_problem *q, const FN(wino_mats) *M, const REAL *Mt,
+                                       const wino_tile *tiles, int64_t k0, int64_t kk, int64_t kb, int64_t p0,
+                                       int64_t np, int64_t P, const REAL *bias, int epilogue, REAL *y, const int alpha,
+                                       const int m) {
+  const int relu = epilogue & MIEN_EPILOGUE_RELU, pool = epilogue & MIEN_EPILOGUE_POOL;
+  const int64_t k = k0 + kk, YH = pool ? q->OH / 2 : q->OH, YW = pool ? q->OW / 2 : q->OW, ym = pool ? m / 2 : m;
+  REAL s[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
+  for (int i = 0; i < alpha; i++)
+    for (int j = 0; j < alpha; j++) memcpy(s[i][j], Mt + ((i * alpha + j) * kb + kk) * P + p0, sizeof s[i][j]);
+  FN(wino_left)(M->AT, m, alpha, alpha, s, t1);
+  FN(wino_right)(M->AT, m, alpha, m, t1, s);
+  if (pool)
+    for (int i = 0; i < ym; i++)
+      for (int j = 0; j < ym; j++)
+        for (int l = 0; l < WINO_LANES; l++) {
+          const REAL a = s[2 * i][2 * j][l], b = s[2 * i][2 * j + 1][l], c = s[2 * i + 1][2 * j][l],
+                     d = s[2 * i + 1][2 * j + 1][l], ab = a > b ? a : b, cd = c > d ? c : d;
+          s[i][j][l] = ab > cd ? ab : cd;
+        }
+  const REAL add = bias ? bias[k] : 0;
+  for (int l = 0; l < WINO_LANES && p0 + l < np; l++) {
+    const wino_tile *t = &tiles[p0 + l];
+    REAL *plane = y + (t->n * q->K + k) * YH * YW;
+    const int64_t oy = pool ? t->y / 2 : t->y, ox = pool ? t->x / 2 : t->x;
+    const int rows = YH - oy < ym ? (int)(YH - oy) : (int)ym, cols = YW - ox < ym ? (int)(YW - ox) : (int)ym;
+    for (int i = 0; i < rows; i++)
+      for (int j = 0; j < cols; j++) {
+        const REAL v = s[i][j][l] + add; /* the bias commutes with the max */
+        plane[(oy + i) * YW + ox + j] = relu && !(v > 0) ? 0 : v;
       }
-      int64_t n, ty, tx;
-      wino_tile_of(q, q0 + p0 + l, &n, &ty, &tx);
-      const int64_t y0 = ty * m - q->pad_h, x0 = tx * m - q->pad_w;
-      const REAL *plane = x + (n * q->C + c) * q->H * q->W;
-      if (y0 >= 0 && x0 >= 0 && y0 + alpha <= q->H && x0 + alpha <= q->W) {
-        for (int i = 0; i < alpha; i++)
-          for (int j = 0; j < alpha; j++) d[i][j][l] = plane[(y0 + i) * q->W + x0 + j];
-      } else { /* zero padding, or past the input's edge in a partial tile */
-        for (int i = 0; i < alpha; i++)
-          for (int j = 0; j < alpha; j++) {
-            const int64_t yy = y0 + i, xx = x0 + j;
-            d[i][j][l] = yy >= 0 && yy < q->H && xx >= 0 && xx < q->W ? plane[yy * q->W + xx] : 0;
-          }
-      }
-    }
-    FN(wino_left)(M->BT, alpha, alpha, alpha, d, t1);
-    FN(wino_right)(M->BT, alpha, alpha, alpha, t1, d);
-    for (int i = 0; i < alpha; i++)
-      for (int j = 0; j < alpha; j++) memcpy(V + (i * alpha + j) * CP + c * P + p0, d[i][j], sizeof d[i][j]);
   }
 }
 
@@ -132,38 +207,15 @@ static MIEN_MULTIVERSION void FN(wino_input)(const wino_problem *q, const FN(win
 static MIEN_MULTIVERSION void FN(wino_output)(const wino_problem *q, const FN(wino_mats) *M, const REAL *Mt,
                                               int64_t k0, int64_t kb, int64_t q0, int64_t np, int64_t P,
                                               const REAL *bias, int epilogue, REAL *y) {
-  const int alpha = q->alpha, m = q->m, relu = epilogue & MIEN_EPILOGUE_RELU, pool = epilogue & MIEN_EPILOGUE_POOL;
-  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES, KP = kb * P;
-  const int64_t YH = pool ? q->OH / 2 : q->OH, YW = pool ? q->OW / 2 : q->OW, ym = pool ? m / 2 : m;
+  wino_tile tiles[WINO_MAX_CHUNK];
+  wino_tiles_of(q, q0, np, tiles);
+  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES;
 #pragma omp parallel for schedule(static) num_threads(mien_max_threads())
   for (int64_t kg = 0; kg < kb * groups; kg++) {
-    const int64_t kk = kg / groups, k = k0 + kk, p0 = kg % groups * WINO_LANES;
-    REAL s[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
-    for (int i = 0; i < alpha; i++)
-      for (int j = 0; j < alpha; j++) memcpy(s[i][j], Mt + (i * alpha + j) * KP + kk * P + p0, sizeof s[i][j]);
-    FN(wino_left)(M->AT, m, alpha, alpha, s, t1);
-    FN(wino_right)(M->AT, m, alpha, m, t1, s);
-    if (pool)
-      for (int i = 0; i < ym; i++)
-        for (int j = 0; j < ym; j++)
-          for (int l = 0; l < WINO_LANES; l++) {
-            const REAL a = s[2 * i][2 * j][l], b = s[2 * i][2 * j + 1][l], c = s[2 * i + 1][2 * j][l],
-                       d = s[2 * i + 1][2 * j + 1][l], ab = a > b ? a : b, cd = c > d ? c : d;
-            s[i][j][l] = ab > cd ? ab : cd;
-          }
-    const REAL add = bias ? bias[k] : 0;
-    for (int l = 0; l < WINO_LANES && p0 + l < np; l++) {
-      int64_t n, ty, tx;
-      wino_tile_of(q, q0 + p0 + l, &n, &ty, &tx);
-      REAL *plane = y + (n * q->K + k) * YH * YW;
-      const int64_t oy = ty * ym, ox = tx * ym;
-      const int rows = YH - oy < ym ? (int)(YH - oy) : (int)ym, cols = YW - ox < ym ? (int)(YW - ox) : (int)ym;
-      for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) {
-          const REAL v = s[i][j][l] + add; /* the bias commutes with the max */
-          plane[(oy + i) * YW + ox + j] = relu && !(v > 0) ? 0 : v;
-        }
-    }
+    const int64_t kk = kg / groups, p0 = kg % groups * WINO_LANES;
+    if (q->alpha == 4) FN(wino_output_group)(q, M, Mt, tiles, k0, kk, kb, p0, np, P, bias, epilogue, y, 4, 2);
+    else if (q->m == 4) FN(wino_output_group)(q, M, Mt, tiles, k0, kk, kb, p0, np, P, bias, epilogue, y, 6, 4);
+    else FN(wino_output_group)(q, M, Mt, tiles, k0, kk, kb, p0, np, P, bias, epilogue, y, 6, 2);
   }
 }
 
@@ -224,6 +276,133 @@ static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, con
   return 0;
 }
 
+/* --- the weight gradient --- */
+
+/* D[t][k][.] for lanes [p0, p0 + WINO_LANES) of the chunk: each m x m tile
+ * of dy (zero past the output's edge, and for lanes from np on) as A dy A^T. */
+WINO_INLINE void FN(wino_grad_output_group)(const wino_problem *q, const FN(wino_mats) *M, const REAL *dy,
+                                            const wino_tile *tiles, int64_t k, int64_t p0, int64_t np, int64_t P,
+                                            REAL *D, const int alpha, const int m) {
+  REAL s[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
+  for (int l = 0; l < WINO_LANES; l++) {
+    const wino_tile *t = &tiles[p0 + l];
+    const int64_t rows = p0 + l < np ? q->OH - t->y : 0, cols = p0 + l < np ? q->OW - t->x : 0;
+    const REAL *tile = p0 + l < np ? dy + (t->n * q->K + k) * q->OH * q->OW + t->y * q->OW + t->x : NULL;
+    if (rows >= m && cols >= m) {
+#pragma GCC unroll 4
+      for (int i = 0; i < m; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < m; j++) s[i][j][l] = tile[i * q->OW + j];
+    } else {
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++) s[i][j][l] = i < rows && j < cols ? tile[i * q->OW + j] : 0;
+    }
+  }
+  FN(wino_left)(M->A, alpha, m, m, s, t1);
+  FN(wino_right)(M->A, alpha, m, alpha, t1, s);
+  for (int i = 0; i < alpha; i++)
+    for (int j = 0; j < alpha; j++) memcpy(D + ((i * alpha + j) * q->K + k) * P + p0, s[i][j], sizeof s[i][j]);
+}
+
+/* D[t][k][p] for the tiles [q0, q0 + np) of the chunk. */
+static MIEN_MULTIVERSION void FN(wino_grad_output)(const wino_problem *q, const FN(wino_mats) *M, const REAL *dy,
+                                                   int64_t q0, int64_t np, int64_t P, REAL *D) {
+  wino_tile tiles[WINO_MAX_CHUNK];
+  wino_tiles_of(q, q0, np, tiles);
+  const int64_t groups = (np + WINO_LANES - 1) / WINO_LANES;
+#pragma omp parallel for schedule(static) num_threads(mien_max_threads())
+  for (int64_t kg = 0; kg < q->K * groups; kg++) {
+    const int64_t k = kg / groups, p0 = kg % groups * WINO_LANES;
+    if (q->alpha == 4) FN(wino_grad_output_group)(q, M, dy, tiles, k, p0, np, P, D, 4, 2);
+    else if (q->m == 4) FN(wino_grad_output_group)(q, M, dy, tiles, k, p0, np, P, D, 6, 4);
+    else FN(wino_grad_output_group)(q, M, dy, tiles, k, p0, np, P, D, 6, 2);
+  }
+}
+
+/* dw[k][c0 .. c0 + nl) = G^T dU[.][k][c] G. */
+WINO_INLINE void FN(wino_filter_grad_group)(const wino_problem *q, const FN(wino_mats) *M, const REAL *dU,
+                                            int64_t k, int64_t c0, int nl, REAL *dw, const int alpha, const int r) {
+  const int64_t KC = q->K * q->C;
+  REAL u[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES] = {{{0}}}, t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
+  for (int a = 0; a < alpha; a++)
+    for (int b = 0; b < alpha; b++) memcpy(u[a][b], dU + (a * alpha + b) * KC + k * q->C + c0, sizeof(REAL) * nl);
+  FN(wino_left)(M->GT, r, alpha, alpha, u, t1);
+  FN(wino_right)(M->GT, r, alpha, r, t1, u);
+  for (int l = 0; l < nl; l++) {
+    REAL *dwkc = dw + k * q->w_k + (c0 + l) * q->w_c;
+    for (int i = 0; i < r; i++)
+      for (int j = 0; j < r; j++) dwkc[i * q->w_i + j * q->w_j] = u[i][j][l];
+  }
+}
+
+/* dw[k][c] = G^T dU[.][k][c] G for all K x C filters; lanes run over c. */
+static MIEN_MULTIVERSION void FN(wino_filter_grad)(const wino_problem *q, const FN(wino_mats) *M, const REAL *dU,
+                                                   REAL *dw) {
+  const int64_t KC = q->K * q->C, groups = (q->C + WINO_LANES - 1) / WINO_LANES;
+#pragma omp parallel for schedule(static) num_threads(mien_max_threads()) if (KC * q->alpha * q->alpha > MIEN_PARALLEL_GRAIN)
+  for (int64_t kg = 0; kg < q->K * groups; kg++) {
+    const int64_t k = kg / groups, c0 = kg % groups * WINO_LANES;
+    const int nl = q->C - c0 < WINO_LANES ? (int)(q->C - c0) : WINO_LANES;
+    if (q->r == 3 && q->alpha == 4) FN(wino_filter_grad_group)(q, M, dU, k, c0, nl, dw, 4, 3);
+    else if (q->r == 3) FN(wino_filter_grad_group)(q, M, dU, k, c0, nl, dw, 6, 3);
+    else FN(wino_filter_grad_group)(q, M, dU, k, c0, nl, dw, 6, 5);
+  }
+}
+
+/* One chunk: its input and output-gradient transforms, then dU[t] += D[t] V[t]^T. */
+static void FN(wino_grad_chunk_run)(const wino_problem *q, const FN(wino_mats) *M, const REAL *x, const REAL *dy,
+                                    int64_t q0, int64_t np, int64_t P, REAL *V, REAL *D, int one_thread, REAL *dU) {
+  const int64_t T = (int64_t)q->alpha * q->alpha, cols = (np + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+  FN(wino_input)(q, M, x, q0, np, P, V);
+  FN(wino_grad_output)(q, M, dy, q0, np, P, D);
+  for (int64_t t = 0; t < T; t++)
+    (one_thread ? GEMM_BUILTIN : GEMM)(0, 1, q->K, q->C, cols, 1, D + t * q->K * P, P, V + t * q->C * P, P, 1,
+                                       dU + t * q->K * q->C, q->C);
+}
+
+/* Chunks of tiles as in wino_run, each thread summing its chunks' products
+ * into its own dU (the first thread's is the result), then the sum of the
+ * threads' dU and the filter gradient transform. */
+static int FN(wino_weight_run)(const wino_problem *q, const REAL *x, const REAL *dy, REAL *dw) {
+  FN(wino_mats) M;
+  FN(wino_mats_init)(&M, q->m, q->r);
+  const int64_t T = (int64_t)q->alpha * q->alpha, nU = T * q->K * q->C;
+  const int nthreads = q->tiles > WINO_LANES ? mien_max_threads() : 1;
+  const int64_t P = wino_grad_chunk(q, sizeof(REAL), nthreads), nchunks = (q->tiles + P - 1) / P;
+  const int64_t per_thread = nU + T * (q->C + q->K) * P;
+  const size_t bytes = sizeof(REAL) * (size_t)(per_thread * nthreads);
+  REAL *buf = mien_cpu_alloc(bytes, false);
+  if (!buf) {
+    mien_set_error("conv2d (winograd weight gradient): out of memory (%zu bytes)", bytes);
+    return -1;
+  }
+  if (nthreads == 1) {
+    REAL *dU = buf, *V = buf + nU, *D = V + T * q->C * P;
+    memset(dU, 0, sizeof(REAL) * (size_t)nU);
+    for (int64_t c = 0; c < nchunks; c++) {
+      const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
+      FN(wino_grad_chunk_run)(q, &M, x, dy, q0, np, P, V, D, 0, dU);
+    }
+  } else {
+#pragma omp parallel num_threads(nthreads)
+    {
+      REAL *dU = buf + per_thread * mien_thread_num(), *V = dU + nU, *D = V + T * q->C * P;
+      memset(dU, 0, sizeof(REAL) * (size_t)nU);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c = 0; c < nchunks; c++) {
+        const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
+        FN(wino_grad_chunk_run)(q, &M, x, dy, q0, np, P, V, D, 1, dU);
+      }
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < nU; i++)
+        for (int u = 1; u < nthreads; u++) buf[i] += buf[u * per_thread + i];
+    }
+  }
+  FN(wino_filter_grad)(q, &M, buf, dw);
+  mien_cpu_free(buf, bytes);
+  return 0;
+}
+
 int FN(mien_winograd_forward)(const mien_conv2d_params *p, int m, const REAL *x, const REAL *w, const REAL *bias,
                               int epilogue, REAL *y) {
   wino_problem q;
@@ -235,4 +414,10 @@ int FN(mien_winograd_backward_input)(const mien_conv2d_params *p, int m, const R
   wino_problem q;
   wino_problem_init(&q, p, m, 1);
   return FN(wino_run)(&q, dy, w, NULL, 0, dx);
+}
+
+int FN(mien_winograd_backward_weight)(const mien_conv2d_params *p, int m, const REAL *x, const REAL *dy, REAL *dw) {
+  wino_problem q;
+  wino_problem_init(&q, p, m, 0);
+  return FN(wino_weight_run)(&q, x, dy, dw);
 }
