@@ -55,6 +55,11 @@ MIEN_API const char *mien_blas_name(void);
  * OpenBLAS does not know gets the one its AVX-512/AVX2 features call for,
  * unless OPENBLAS_CORETYPE says otherwise), or "builtin". */
 MIEN_API const char *mien_blas_core(void);
+/* The built-in GEMM's micro-kernels, which run every GEMM inside the
+ * convolutions and Winograd: "avx512 (6x32 float, 6x16 double)", or
+ * "avx2/baseline (6x16 float, 6x8 double)" without AVX-512 or with
+ * MIEN_NO_AVX512=1. */
+MIEN_API const char *mien_gemm_kernels(void);
 /* The CPU backend's threads (OpenMP; 1 without it). */
 MIEN_API int mien_num_threads(void);
 MIEN_API void mien_set_num_threads(int n);

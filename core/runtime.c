@@ -27,6 +27,8 @@ const char *mien_blas_name(void) { return mien_gemm_backend(); }
 
 const char *mien_blas_core(void) { return mien_cpu_blas_core(); }
 
+const char *mien_gemm_kernels(void) { return mien_gemm_builtin_kernels(); }
+
 int mien_num_threads(void) {
 #ifdef _OPENMP
   return omp_get_max_threads();

@@ -1,6 +1,6 @@
 /* Winograd F(2x2,3x3) and F(4x4,3x3) (core/cpu/winograd.c) against a double
- * direct-loop reference: forward (with bias and the fused ReLU) and input
- * gradient, float32 and float64, on shapes with partial tiles, padding 0, 1
+ * direct-loop reference: forward (with bias and the fused ReLU), input
+ * gradient and weight gradient, float32 and float64, on shapes with partial tiles, padding 0, 1
  * and 2, batches > 1 and channel counts that are not multiples of 16; the
  * float32 error bounded relative to the output's largest magnitude, beside
  * the direct path's; the float64 one near rounding. Then the choice of path
@@ -77,6 +77,24 @@ static void ref_backward_input(const mien_conv2d_params *p, const double *dy, co
               }
 }
 
+/* dw = the weight gradient for dy, in double. */
+static void ref_backward_weight(const mien_conv2d_params *p, const double *x, const double *dy, double *dw) {
+  const int64_t OH = out_len(p), OW = out_wid(p);
+  memset(dw, 0, sizeof(double) * (size_t)(p->C_out * p->C_in * p->KH * p->KW));
+  for (int64_t n = 0; n < p->N; n++)
+    for (int64_t k = 0; k < p->C_out; k++)
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++)
+          for (int64_t c = 0; c < p->C_in; c++)
+            for (int64_t i = 0; i < p->KH; i++)
+              for (int64_t j = 0; j < p->KW; j++) {
+                const int64_t ih = oh + i - p->pad_h, iw = ow + j - p->pad_w;
+                if (ih >= 0 && ih < p->H && iw >= 0 && iw < p->W)
+                  dw[((k * p->C_in + c) * p->KH + i) * p->KW + j] +=
+                      dy[((n * p->C_out + k) * OH + oh) * OW + ow] * x[((n * p->C_in + c) * p->H + ih) * p->W + iw];
+              }
+}
+
 static double max_abs(const double *a, int64_t n) {
   double m = 0;
   for (int64_t i = 0; i < n; i++) m = fabs(a[i]) > m ? fabs(a[i]) : m;
@@ -108,10 +126,13 @@ static void check_shape(const mien_conv2d_params *p, int m) {
   double *x = values(nx, 0, 3), *w = values(nw, -ws, ws), *b = values(p->C_out, -0.1, 0.1), *dy = values(ny, -1, 1);
   double *y = malloc(sizeof(double) * ny), *dx = malloc(sizeof(double) * nx);
   double *y64 = malloc(sizeof(double) * ny), *dx64 = malloc(sizeof(double) * nx);
+  double *dw = malloc(sizeof(double) * nw), *dw64 = malloc(sizeof(double) * nw);
+  float *dw32 = malloc(sizeof(float) * nw);
   float *x32 = to_f32(x, nx), *w32 = to_f32(w, nw), *b32 = to_f32(b, p->C_out), *dy32 = to_f32(dy, ny);
   float *y32 = malloc(sizeof(float) * ny), *dx32 = malloc(sizeof(float) * nx);
   ref_forward(p, x, w, b, y);
   ref_backward_input(p, dy, w, dx);
+  ref_backward_weight(p, x, dy, dw);
   const double tol = p->KH == 5 ? TOL_F32_5X5 : m == 2 ? TOL_F32_M2 : TOL_F32_M4;
   char what[128];
   snprintf(what, sizeof what, "N=%lld C_in=%lld %lldx%lld C_out=%lld pad=%lld F(%dx%d,%lldx%lld)", (long long)p->N,
@@ -125,9 +146,15 @@ static void check_shape(const mien_conv2d_params *p, int m) {
   const double e_direct = normwise_f32(y32, y, ny);
   CHECK(mien_winograd_backward_input_f32(p, m, dy32, w32, dx32) == 0);
   const double e_bwd = normwise_f32(dx32, dx, nx);
-  printf("%s: float32 forward %.2e (direct %.2e), input gradient %.2e\n", what, e_fwd, e_direct, e_bwd);
+  CHECK(mien_conv2d_backward_weight_f32(p, x32, dy32, dw32) == 0);
+  const double e_wdirect = normwise_f32(dw32, dw, nw);
+  CHECK(mien_winograd_backward_weight_f32(p, m, x32, dy32, dw32) == 0);
+  const double e_wgt = normwise_f32(dw32, dw, nw);
+  printf("%s: float32 forward %.2e (direct %.2e), input gradient %.2e, weight gradient %.2e (direct %.2e)\n", what,
+         e_fwd, e_direct, e_bwd, e_wgt, e_wdirect);
   EXPECT(e_fwd <= tol, "%s: forward error %.3e > %.1e", what, e_fwd, tol);
   EXPECT(e_bwd <= tol, "%s: input gradient error %.3e > %.1e", what, e_bwd, tol);
+  EXPECT(e_wgt <= tol, "%s: weight gradient error %.3e > %.1e", what, e_wgt, tol);
 
   CHECK(mien_winograd_forward_f32(p, m, x32, w32, b32, 1, y32) == 0); /* fused ReLU */
   int relu_ok = 1;
@@ -157,6 +184,9 @@ static void check_shape(const mien_conv2d_params *p, int m) {
 
   CHECK(mien_winograd_forward_f64(p, m, x, w, b, 0, y64) == 0);
   CHECK(mien_winograd_backward_input_f64(p, m, dy, w, dx64) == 0);
+  CHECK(mien_winograd_backward_weight_f64(p, m, x, dy, dw64) == 0);
+  EXPECT(normwise_f64(dw64, dw, nw) <= TOL_F64, "%s: float64 weight gradient error %.3e", what,
+         normwise_f64(dw64, dw, nw));
   EXPECT(normwise_f64(y64, y, ny) <= TOL_F64, "%s: float64 forward error %.3e", what, normwise_f64(y64, y, ny));
   EXPECT(normwise_f64(dx64, dx, nx) <= TOL_F64, "%s: float64 input gradient error %.3e", what,
          normwise_f64(dx64, dx, nx));
@@ -169,6 +199,14 @@ static void check_shape(const mien_conv2d_params *p, int m) {
   EXPECT(!memcmp(via, y32, sizeof(float) * ny), "%s: conv2d did not dispatch to Winograd", what);
   CHECK(unsetenv("MIEN_CONV_ALGO") == 0);
 
+  /* and the weight gradient likewise */
+  float *dw_via = malloc(sizeof(float) * nw);
+  CHECK(setenv("MIEN_CONV_ALGO", m == 2 ? "winograd2" : "winograd4", 1) == 0);
+  CHECK(mien_conv2d_backward_weight_f32(p, x32, dy32, dw_via) == 0);
+  EXPECT(!memcmp(dw_via, dw32, sizeof(float) * nw), "%s: the weight gradient did not dispatch to Winograd", what);
+  CHECK(unsetenv("MIEN_CONV_ALGO") == 0);
+  free(dw_via), free(dw), free(dw64), free(dw32);
+
   free(x), free(w), free(b), free(dy), free(y), free(dx), free(y64), free(dx64);
   free(x32), free(w32), free(b32), free(dy32), free(y32), free(dx32), free(via);
 }
@@ -177,6 +215,7 @@ static void check_choice(void) {
   mien_conv2d_params p = conv3x3(8, 128, 12, 12, 512, 1);
   CHECK(unsetenv("MIEN_CONV_ALGO") == 0);
   CHECK(mien_winograd_tile(&p, 0) == 4); /* 12x12: 9 tiles of 36 points against 36 of 16 */
+  CHECK(mien_winograd_tile(&p, WINO_WEIGHT_GRAD) == 2); /* the weight gradient: F(2x2) unless forced */
   p = conv3x3(8, 512, 6, 6, 512, 1);
   CHECK(mien_winograd_tile(&p, 0) == 2); /* 6x6: 4 x 36 against 9 x 16 points, a tie: the more accurate */
   p = conv3x3(8, 1, 48, 48, 64, 1);

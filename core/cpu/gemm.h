@@ -25,6 +25,9 @@ void mien_gemm_f32_builtin(int transA, int transB, int64_t M, int64_t N, int64_t
 void mien_gemm_f64_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha, const double *A,
                            int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc);
 
+/* Which micro-kernels the *_builtin GEMMs run (mien_gemm_kernels). */
+const char *mien_gemm_builtin_kernels(void);
+
 /* "openblas" or "builtin": what mien_gemm_f32/f64 run on. */
 const char *mien_gemm_backend(void);
 

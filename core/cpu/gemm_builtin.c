@@ -129,3 +129,10 @@ void mien_gemm_f64_builtin(int transA, int transB, int64_t M, int64_t N, int64_t
 #endif
   gemm_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+const char *mien_gemm_builtin_kernels(void) {
+#if MIEN_HAVE_AVX512_BUILD
+  if (mien_cpu_has_avx512()) return "avx512 (6x32 float, 6x16 double)";
+#endif
+  return "avx2/baseline (6x16 float, 6x8 double)";
+}

@@ -51,8 +51,7 @@ static void FN(pack_a)(int transA, const REAL *A, int64_t lda, int64_t mc, int64
   for (int64_t i0 = 0; i0 < mc; i0 += GEMM_MR, pa += GEMM_MR * kc) {
     const int64_t mr = mc - i0 < GEMM_MR ? mc - i0 : GEMM_MR;
     if (transA && mr == GEMM_MR) {
-      for (int64_t k = 0; k < kc; k++)
-        for (int64_t i = 0; i < GEMM_MR; i++) pa[k * GEMM_MR + i] = A[k * lda + i0 + i];
+      for (int64_t k = 0; k < kc; k++) memcpy(pa + k * GEMM_MR, A + k * lda + i0, sizeof(REAL) * GEMM_MR);
       continue;
     }
     for (int64_t k = 0; k < kc; k++) {
@@ -68,9 +67,8 @@ static void FN(pack_a)(int transA, const REAL *A, int64_t lda, int64_t mc, int64
 static void FN(pack_b_sliver)(int transB, const REAL *B, int64_t ldb, int64_t kc, int64_t nc, int64_t j0,
                               REAL *restrict pb) {
   const int64_t nr = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
-  if (!transB && nr == GEMM_NR) {
-    for (int64_t k = 0; k < kc; k++)
-      for (int64_t j = 0; j < GEMM_NR; j++) pb[k * GEMM_NR + j] = B[k * ldb + j0 + j];
+  if (!transB && nr == GEMM_NR) { /* a fixed-size memcpy: inlined as vector moves */
+    for (int64_t k = 0; k < kc; k++) memcpy(pb + k * GEMM_NR, B + k * ldb + j0, sizeof(REAL) * GEMM_NR);
     return;
   }
   for (int64_t k = 0; k < kc; k++) {
@@ -80,10 +78,14 @@ static void FN(pack_b_sliver)(int transB, const REAL *B, int64_t ldb, int64_t kc
   }
 }
 
-/* tile = (A sliver) * (B sliver), MR x NR row-major, MR == 6, NR == two VECs.
- * Twelve named vector accumulators (rather than an array) are what GCC keeps
- * in registers at -O2 as well as -O3. */
+/* (A sliver) * (B sliver), an MR x NR tile, MR == 6, NR == two VECs: into
+ * C (= alpha * tile + beta * C, C not read when beta == 0) when the tile is
+ * whole, else into `tile` (row-major) for store_tile. Twelve named vector
+ * accumulators (rather than an array) are what GCC keeps in registers at -O2
+ * as well as -O3; whole tiles go to C as vectors, not through the scalar
+ * edge loop, which matters when K is short. */
 static GEMM_KERNEL_ATTR void FN(micro_kernel)(int64_t kc, const REAL *restrict pa, const REAL *restrict pb,
+                                              REAL alpha, REAL beta, REAL *restrict C, int64_t ldc,
                                               REAL *restrict tile) {
   VEC c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
   VEC c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
@@ -99,7 +101,22 @@ static GEMM_KERNEL_ATTR void FN(micro_kernel)(int64_t kc, const REAL *restrict p
     c50 += pa[5] * b0, c51 += pa[5] * b1;
   }
   const VEC rows[2 * GEMM_MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-  memcpy(tile, rows, sizeof rows);
+  if (tile) {
+    memcpy(tile, rows, sizeof rows);
+    return;
+  }
+  for (int i = 0; i < GEMM_MR; i++) {
+    REAL *c = C + i * ldc;
+    VEC r0 = alpha * rows[2 * i], r1 = alpha * rows[2 * i + 1];
+    if (beta != 0) {
+      VEC old0, old1;
+      memcpy(&old0, c, sizeof old0);
+      memcpy(&old1, c + GEMM_NR / 2, sizeof old1);
+      r0 += beta * old0, r1 += beta * old1;
+    }
+    memcpy(c, &r0, sizeof r0);
+    memcpy(c + GEMM_NR / 2, &r1, sizeof r1);
+  }
 }
 
 static void FN(store_tile)(int64_t mr, int64_t nr, const REAL *tile, REAL alpha, REAL beta, REAL *C, int64_t ldc) {
@@ -123,8 +140,12 @@ static void FN(macro_kernel)(int64_t mc, int64_t nc, int64_t kc, const REAL *pa,
     const int64_t nr = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
     for (int64_t i0 = 0; i0 < mc; i0 += GEMM_MR) {
       const int64_t mr = mc - i0 < GEMM_MR ? mc - i0 : GEMM_MR;
-      FN(micro_kernel)(kc, pa + i0 * kc, pb + j0 * kc, tile);
-      FN(store_tile)(mr, nr, tile, alpha, beta, C + i0 * ldc + j0, ldc);
+      if (mr == GEMM_MR && nr == GEMM_NR) {
+        FN(micro_kernel)(kc, pa + i0 * kc, pb + j0 * kc, alpha, beta, C + i0 * ldc + j0, ldc, NULL);
+      } else {
+        FN(micro_kernel)(kc, pa + i0 * kc, pb + j0 * kc, alpha, beta, NULL, 0, tile);
+        FN(store_tile)(mr, nr, tile, alpha, beta, C + i0 * ldc + j0, ldc);
+      }
     }
   }
 }

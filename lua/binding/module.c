@@ -42,6 +42,11 @@ static int l_blas_backend(lua_State *L) {
   return 1;
 }
 
+static int l_gemm_kernels(lua_State *L) {
+  lua_pushstring(L, mien_gemm_kernels());
+  return 1;
+}
+
 static int l_blas_core(lua_State *L) {
   lua_pushstring(L, mien_blas_core());
   return 1;
@@ -62,7 +67,7 @@ static int l_set_num_threads(lua_State *L) {
 int luaopen_mien_core(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"manual_seed", l_manual_seed}, {"rng_state", l_rng_state}, {"set_rng_state", l_set_rng_state},
-      {"isatty", l_isatty}, {"now", l_now}, {"blas_backend", l_blas_backend}, {"blas_core", l_blas_core}, {"num_threads", l_num_threads}, {"set_num_threads", l_set_num_threads}, {NULL, NULL}};
+      {"isatty", l_isatty}, {"now", l_now}, {"blas_backend", l_blas_backend}, {"blas_core", l_blas_core}, {"gemm_kernels", l_gemm_kernels}, {"num_threads", l_num_threads}, {"set_num_threads", l_set_num_threads}, {NULL, NULL}};
   lua_newtable(L);
   luaL_setfuncs(L, funcs, 0);
   lmien_register_tensor(L);

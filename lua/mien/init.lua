@@ -35,12 +35,14 @@ require "mien.tensor_print"
 mien.cuda = require "mien.cuda"
 
 --- What this build of mien is: version, BLAS backend, threads, devices.
--- @treturn table {version=, blas=, blas_core= (OpenBLAS's kernel set), threads=, cuda=, bf16=} (bf16: what bf16 autocast runs on here)
+-- @treturn table {version=, blas=, blas_core= (OpenBLAS's kernel set), gemm= (the built-in GEMM's micro-kernels, used
+-- inside convolutions), threads=, cuda=, bf16=} (bf16: what bf16 autocast runs on here)
 function mien.info()
   return {
     version = mien._VERSION,
     blas = core.blas_backend(),
     blas_core = core.blas_core(),
+    gemm = core.gemm_kernels(),
     threads = core.num_threads(),
     cuda = mien.cuda.available(),
     bf16 = core.bf16_path(),

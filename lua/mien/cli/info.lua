@@ -7,6 +7,7 @@ return {
     local info = mien.info()
     print(string.format("mien %s", info.version))
     print(string.format("blas     %s (%s kernels)", info.blas, info.blas_core))
+    print(string.format("gemm     %s (built-in, inside convolutions)", info.gemm))
     print(string.format("threads  %d", info.threads))
     print(string.format("cuda     %s", info.cuda and "available" or "not available (CPU build or no GPU)"))
     print(string.format("bf16     %s", info.bf16))
