@@ -1,9 +1,10 @@
 /* Helpers for hand-vectorised inner loops. Private to core/cpu.
  *
  * The library is built for the baseline ISA (no -march), so the hottest
- * kernels are compiled twice, for x86-64-v3 (AVX2+FMA) and for the baseline,
- * and picked at load time by CPU features (GCC >= 12 function
- * multiversioning; "arch=haswell" would dispatch on the CPU model instead).
+ * kernels are compiled three times, for x86-64-v4 (AVX-512), x86-64-v3
+ * (AVX2+FMA) and the baseline, and picked at load time by CPU features
+ * (GCC >= 12 function multiversioning; "arch=haswell" would dispatch on the
+ * CPU model instead).
  * Elsewhere the attribute is empty and the generic build is used. */
 #ifndef MIEN_CPU_SIMD_H
 #define MIEN_CPU_SIMD_H
