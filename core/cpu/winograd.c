@@ -168,7 +168,21 @@ static void wino_tiles_of(const wino_problem *q, int64_t q0, int64_t np, wino_ti
   }
 }
 
+/* The transforms are written for GCC, which unrolls them under these pragmas
+ * into straight vector code. Clang builds are the sanitizer builds: fully
+ * unrolled and instrumented, one file took clang minutes to compile, so
+ * there the loops stay loops. */
+#if defined(__clang__)
+#define WINO_INLINE static inline
+#define WINO_UNROLL_4
+#define WINO_UNROLL_5
+#define WINO_UNROLL_6
+#else
 #define WINO_INLINE static inline __attribute__((always_inline))
+#define WINO_UNROLL_4 _Pragma("GCC unroll 4")
+#define WINO_UNROLL_5 _Pragma("GCC unroll 5")
+#define WINO_UNROLL_6 _Pragma("GCC unroll 6")
+#endif
 
 /* Tiles per chunk: the GEMMs are [K x C] x [C x P], near their peak from a
  * few hundred columns; every thread's V and M (alpha^2 * (C + WINO_BLOCK_K)

@@ -49,12 +49,12 @@ static void FN(wino_mats_init)(FN(wino_mats) *M, int m, int r) {
 WINO_INLINE void FN(wino_left)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int rows, int inner, int cols,
                                REAL in[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
                                REAL out[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES]) {
-#pragma GCC unroll 6
+WINO_UNROLL_6
   for (int i = 0; i < rows; i++)
-#pragma GCC unroll 6
+WINO_UNROLL_6
     for (int j = 0; j < cols; j++) {
       REAL acc[WINO_LANES] = {0};
-#pragma GCC unroll 6
+WINO_UNROLL_6
       for (int k = 0; k < inner; k++) {
         const REAL a = A[i][k];
         for (int l = 0; l < WINO_LANES; l++) acc[l] += a * in[k][j][l];
@@ -67,12 +67,12 @@ WINO_INLINE void FN(wino_left)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int
 WINO_INLINE void FN(wino_right)(const REAL A[WINO_ALPHA_MAX][WINO_ALPHA_MAX], int rows, int inner, int cols,
                                 REAL in[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES],
                                 REAL out[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES]) {
-#pragma GCC unroll 6
+WINO_UNROLL_6
   for (int i = 0; i < rows; i++)
-#pragma GCC unroll 6
+WINO_UNROLL_6
     for (int j = 0; j < cols; j++) {
       REAL acc[WINO_LANES] = {0};
-#pragma GCC unroll 6
+WINO_UNROLL_6
       for (int k = 0; k < inner; k++) {
         const REAL a = A[j][k];
         for (int l = 0; l < WINO_LANES; l++) acc[l] += a * in[i][k][l];
@@ -90,9 +90,9 @@ WINO_INLINE void FN(wino_filter_group)(const wino_problem *q, const FN(wino_mats
                                                      u[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
   for (int l = 0; l < nl; l++) {
     const REAL *wkc = w + k * q->w_k + (c0 + l) * q->w_c;
-#pragma GCC unroll 5
+WINO_UNROLL_5
     for (int i = 0; i < r; i++)
-#pragma GCC unroll 5
+WINO_UNROLL_5
       for (int j = 0; j < r; j++) g[i][j][l] = wkc[i * q->w_i + j * q->w_j];
   }
   FN(wino_left)(M->G, alpha, r, r, g, t1);
@@ -133,9 +133,9 @@ WINO_INLINE void FN(wino_input_group)(const wino_problem *q, const FN(wino_mats)
     const REAL *plane = x + (t->n * q->C + c) * q->H * q->W;
     if (y0 >= 0 && x0 >= 0 && y0 + alpha <= q->H && x0 + alpha <= q->W) {
       const REAL *row = plane + y0 * q->W + x0;
-#pragma GCC unroll 6
+WINO_UNROLL_6
       for (int i = 0; i < alpha; i++, row += q->W)
-#pragma GCC unroll 6
+WINO_UNROLL_6
         for (int j = 0; j < alpha; j++) d[i][j][l] = row[j];
     } else { /* zero padding, or past the input's edge in a partial tile */
       for (int i = 0; i < alpha; i++)
@@ -289,9 +289,9 @@ WINO_INLINE void FN(wino_grad_output_group)(const wino_problem *q, const FN(wino
     const int64_t rows = p0 + l < np ? q->OH - t->y : 0, cols = p0 + l < np ? q->OW - t->x : 0;
     const REAL *tile = p0 + l < np ? dy + (t->n * q->K + k) * q->OH * q->OW + t->y * q->OW + t->x : NULL;
     if (rows >= m && cols >= m) {
-#pragma GCC unroll 4
+WINO_UNROLL_4
       for (int i = 0; i < m; i++)
-#pragma GCC unroll 4
+WINO_UNROLL_4
         for (int j = 0; j < m; j++) s[i][j][l] = tile[i * q->OW + j];
     } else {
       for (int i = 0; i < m; i++)
