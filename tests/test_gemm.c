@@ -107,7 +107,26 @@ static void run_f64(gemm_f64_fn *gemm, const char *what, const problem *p) {
   free_operands(&o);
 }
 
+/* The packed-A entry points, handed an A full of NaN after the packing:
+ * only the packing may read A. */
+#define PACKED_WRAPPER(T, REAL)                                                                                    \
+  static void gemm_##T##_packed(int transA, int transB, int64_t M, int64_t N, int64_t K, REAL alpha, const REAL *A, \
+                                int64_t lda, const REAL *B, int64_t ldb, REAL beta, REAL *C, int64_t ldc) {        \
+    const int64_t a_size = (transA ? K : M) * lda + 1;                                                            \
+    REAL *packed = malloc(sizeof(REAL) * (size_t)(mien_gemm_packed_a_elems(M, K) + 1));                          \
+    REAL *poisoned = malloc(sizeof(REAL) * (size_t)a_size);                                                       \
+    mien_gemm_##T##_pack_a(transA, M, K, A, lda, packed);                                                         \
+    for (int64_t i = 0; i < a_size; i++) poisoned[i] = NAN;                                                       \
+    mien_gemm_##T##_builtin_packed(transA, transB, M, N, K, alpha, poisoned, lda, packed, B, ldb, beta, C, ldc);  \
+    free(packed);                                                                                                 \
+    free(poisoned);                                                                                               \
+  }
+PACKED_WRAPPER(f32, float)
+PACKED_WRAPPER(f64, double)
+
 static void run_all(const problem *p) {
+  run_f32(gemm_f32_packed, "f32 builtin, A packed", p);
+  run_f64(gemm_f64_packed, "f64 builtin, A packed", p);
   run_f32(mien_gemm_f32_builtin, "f32 builtin", p);
   run_f64(mien_gemm_f64_builtin, "f64 builtin", p);
   run_f32(mien_gemm_f32, "f32", p);
@@ -148,6 +167,8 @@ int main(void) {
     problem p = make_problem(t & 1, t >> 1, 101, 2061, 300, 0.75, 0.25);
     run_f32(mien_gemm_f32_builtin, "f32 builtin (large)", &p);
     run_f64(mien_gemm_f64_builtin, "f64 builtin (large)", &p);
+    run_f32(gemm_f32_packed, "f32 builtin, A packed (large)", &p);
+    run_f64(gemm_f64_packed, "f64 builtin, A packed (large)", &p);
   }
 
   /* beta == 0 must overwrite C, NaN included, on the packed path too. */
@@ -158,6 +179,17 @@ int main(void) {
     problem tiny = make_problem(t & 1, t >> 1, 3, 5, 2, 1, 0);
     tiny.nan_c = 1;
     run_all(&tiny);
+  }
+
+  /* A B^T with a long K: the AVX-512 build's dot-product path (ragged row
+   * and column blocks, a K tail past the last full vector, beta == 0 over
+   * NaN and beta != 0). */
+  static const int64_t dot_shapes[][3] = {{130, 70, 896}, {5, 3, 257}, {64, 128, 608}, {9, 4, 1000}};
+  for (int d = 0; d < 4; d++) {
+    problem p = make_problem(0, 1, dot_shapes[d][0], dot_shapes[d][1], dot_shapes[d][2], d % 2 ? -0.5 : 1, d % 2);
+    p.nan_c = d % 2 == 0;
+    run_f32(mien_gemm_f32_builtin, "f32 builtin (dot products)", &p);
+    run_f32(gemm_f32_packed, "f32 builtin, A packed (no dot products)", &p);
   }
 
   /* Degenerate products: K == 0 and alpha == 0 leave beta * C. */

@@ -57,6 +57,7 @@ typedef double vec8_f64 __attribute__((vector_size(64)));
 #define GEMM_KC 256
 #define GEMM_MC 96
 #define GEMM_NC 2048
+#define GEMM_DOT 0
 #include "gemm_builtin_impl.h"
 #undef VEC
 #undef FN
@@ -71,7 +72,11 @@ typedef double vec8_f64 __attribute__((vector_size(64)));
 #define VEC vec16_f32
 #define FN(name) name##_f32x16
 #define GEMM_NR 32
+#undef GEMM_DOT
+#define GEMM_DOT 1 /* the dot-product path (sixteen lanes) */
 #include "gemm_builtin_impl.h"
+#undef GEMM_DOT
+#define GEMM_DOT 0
 #undef VEC
 #undef FN
 #undef GEMM_NR
@@ -112,22 +117,58 @@ void mien_gemm_f32_builtin(int transA, int transB, int64_t M, int64_t N, int64_t
                            int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
 #if MIEN_HAVE_AVX512_BUILD
   if (mien_cpu_has_avx512()) {
-    gemm_f32x16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_f32x16(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
     return;
   }
 #endif
-  gemm_f32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_f32(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
 }
 
 void mien_gemm_f64_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha, const double *A,
                            int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
 #if MIEN_HAVE_AVX512_BUILD
   if (mien_cpu_has_avx512()) {
-    gemm_f64x8(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_f64x8(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
     return;
   }
 #endif
-  gemm_f64(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_f64(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
+}
+
+/* Every instantiation packs the same way (MR rows per sliver, the same K
+ * blocks), so one packing serves whichever kernel a call picks. */
+int64_t mien_gemm_packed_a_elems(int64_t M, int64_t K) { return (M + GEMM_MR - 1) / GEMM_MR * GEMM_MR * K; }
+
+void mien_gemm_f32_pack_a(int transA, int64_t M, int64_t K, const float *A, int64_t lda, float *packed) {
+  pack_a_whole_f32(transA, M, K, A, lda, packed);
+}
+
+void mien_gemm_f64_pack_a(int transA, int64_t M, int64_t K, const double *A, int64_t lda, double *packed) {
+  pack_a_whole_f64(transA, M, K, A, lda, packed);
+}
+
+void mien_gemm_f32_builtin_packed(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha,
+                                  const float *A, int64_t lda, const float *packed_A, const float *B, int64_t ldb,
+                                  float beta, float *C, int64_t ldc) {
+#if MIEN_HAVE_AVX512_BUILD
+  if (mien_cpu_has_avx512()) {
+    gemm_f32x16(transA, transB, M, N, K, alpha, A, lda, packed_A, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  gemm_f32(transA, transB, M, N, K, alpha, A, lda, packed_A, B, ldb, beta, C, ldc);
+}
+
+void mien_gemm_f64_builtin_packed(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha,
+                                  const double *A, int64_t lda, const double *packed_A, const double *B, int64_t ldb,
+                                  double beta, double *C, int64_t ldc) {
+#if MIEN_HAVE_AVX512_BUILD
+  if (mien_cpu_has_avx512()) {
+    gemm_f64x8(transA, transB, M, N, K, alpha, A, lda, packed_A, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  gemm_f64(transA, transB, M, N, K, alpha, A, lda, packed_A, B, ldb, beta, C, ldc);
 }
 
 const char *mien_gemm_builtin_kernels(void) {

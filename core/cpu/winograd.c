@@ -225,18 +225,35 @@ static int64_t wino_grad_chunk(const wino_problem *q, size_t elem, int nthreads)
   return P < WINO_LANES ? WINO_LANES : P;
 }
 
+/* U[t] packed for the GEMMs by blocks of KB output channels
+ * (mien_gemm_*_pack_a): a block's size, and all blocks of one t. */
+static int64_t wino_packed_block(const wino_problem *q, int64_t KB) { return mien_gemm_packed_a_elems(KB, q->C); }
+static int64_t wino_packed_per_t(const wino_problem *q, int64_t KB) {
+  const int64_t full = q->K / KB, rest = q->K % KB;
+  return full * wino_packed_block(q, KB) + (rest ? mien_gemm_packed_a_elems(rest, q->C) : 0);
+}
+
 #define REAL float
+#define WINO_INDEX int32_t /* shuffle indices: integers as wide as REAL */
 #define FN(name) name##_f32
 #define GEMM mien_gemm_f32
 #define GEMM_BUILTIN mien_gemm_f32_builtin
+#define GEMM_BUILTIN_PACKED mien_gemm_f32_builtin_packed
+#define GEMM_PACK_A mien_gemm_f32_pack_a
 #include "winograd_impl.h"
 #undef REAL
+#undef WINO_INDEX
 #undef FN
 #undef GEMM
 #undef GEMM_BUILTIN
+#undef GEMM_BUILTIN_PACKED
+#undef GEMM_PACK_A
 
 #define REAL double
+#define WINO_INDEX int64_t
 #define FN(name) name##_f64
 #define GEMM mien_gemm_f64
 #define GEMM_BUILTIN mien_gemm_f64_builtin
+#define GEMM_BUILTIN_PACKED mien_gemm_f64_builtin_packed
+#define GEMM_PACK_A mien_gemm_f64_pack_a
 #include "winograd_impl.h"

@@ -116,35 +116,99 @@ static MIEN_MULTIVERSION void FN(wino_filter)(const wino_problem *q, const FN(wi
   }
 }
 
+/* Eight rows of eight, transposed: out[j][l] = in[l][j]. Three rounds of
+ * two-source shuffles, as the classic AVX 8 x 8 transpose. */
+typedef REAL FN(wino_row8) __attribute__((vector_size(8 * sizeof(REAL))));
+typedef WINO_INDEX FN(wino_idx8) __attribute__((vector_size(8 * sizeof(REAL))));
+
+WINO_INLINE void FN(wino_transpose8)(const FN(wino_row8) r[8], FN(wino_row8) out[8]) {
+  FN(wino_row8) t[8], u[8];
+  for (int i = 0; i < 8; i += 2) { /* pairs of rows interleaved */
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int h = 0; h < 8; h += 4) { /* columns j and j + 4 of rows h .. h + 3 */
+    u[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int j = 0; j < 4; j++) {
+    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
 /* V[t][c][.] for lanes [p0, p0 + WINO_LANES) of the chunk (lanes from np on
- * are zero). */
+ * are zero). Each lane's alpha x alpha block of input is read as alpha rows
+ * of eight (the last ones unused) and transposed eight lanes at a time into
+ * d[i][j][lane]: a vector load per row where scalar copies took a load and
+ * a store per element. Rows above or below the input read zeros; columns
+ * left or right of it (read from the neighbouring rows) are masked to zero
+ * afterwards. A block whose reads would leave the tensor altogether (its
+ * first or last row) is copied, zero-filled, into `stage` first. */
 WINO_INLINE void FN(wino_input_group)(const wino_problem *q, const FN(wino_mats) *M, const REAL *x,
                                       const wino_tile *tiles, int64_t c, int64_t p0, int64_t np, int64_t P, REAL *V,
                                       const int alpha) {
+  static const REAL zeros[8];
   REAL d[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES], t1[WINO_ALPHA_MAX][WINO_ALPHA_MAX][WINO_LANES];
+  REAL stage[WINO_LANES][WINO_ALPHA_MAX][8];
+  int64_t off[WINO_LANES]; /* x + off[l]: lane l's top-left input element, perhaps outside the input */
+  int row_lo[WINO_LANES], row_hi[WINO_LANES], staged[WINO_LANES];
+  WINO_INDEX col_lo[WINO_LANES], col_hi[WINO_LANES];
+  const int64_t total = q->N * q->C * q->H * q->W;
+  int masked = 0;
   for (int l = 0; l < WINO_LANES; l++) {
-    if (p0 + l >= np) {
-      for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) d[i][j][l] = 0;
+    staged[l] = 0;
+    if (p0 + l >= np) { /* past the chunk's last tile: all rows zero */
+      off[l] = 0, row_lo[l] = row_hi[l] = 0, col_lo[l] = 0, col_hi[l] = 8;
       continue;
     }
     const wino_tile *t = &tiles[p0 + l];
     const int64_t y0 = t->y - q->pad_h, x0 = t->x - q->pad_w;
-    const REAL *plane = x + (t->n * q->C + c) * q->H * q->W;
-    if (y0 >= 0 && x0 >= 0 && y0 + alpha <= q->H && x0 + alpha <= q->W) {
-      const REAL *row = plane + y0 * q->W + x0;
-WINO_UNROLL_6
-      for (int i = 0; i < alpha; i++, row += q->W)
-WINO_UNROLL_6
-        for (int j = 0; j < alpha; j++) d[i][j][l] = row[j];
-    } else { /* zero padding, or past the input's edge in a partial tile */
-      for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) {
-          const int64_t yy = y0 + i, xx = x0 + j;
-          d[i][j][l] = yy >= 0 && yy < q->H && xx >= 0 && xx < q->W ? plane[yy * q->W + xx] : 0;
-        }
+    off[l] = (t->n * q->C + c) * q->H * q->W + y0 * q->W + x0;
+    row_lo[l] = y0 < 0 ? (int)-y0 : 0;
+    row_hi[l] = y0 + alpha > q->H ? (int)(q->H - y0) : alpha;
+    col_lo[l] = x0 < 0 ? (WINO_INDEX)-x0 : 0;
+    col_hi[l] = x0 + 8 > q->W ? (WINO_INDEX)(q->W - x0) : 8;
+    if (off[l] + row_lo[l] * q->W >= 0 && off[l] + (row_hi[l] - 1) * q->W + 8 <= total) { /* reads inside the tensor */
+      masked |= col_lo[l] > 0 || col_hi[l] < alpha;
+      continue;
     }
+    for (int i = 0; i < alpha; i++) /* the tensor's first or last row: stage exactly what is inside */
+      for (int j = 0; j < 8; j++)
+        stage[l][i][j] = i >= row_lo[l] && i < row_hi[l] && j >= col_lo[l] && j < col_hi[l]
+                             ? x[off[l] + i * q->W + j]
+                             : 0;
+    staged[l] = 1, row_lo[l] = 0, row_hi[l] = alpha, col_lo[l] = 0, col_hi[l] = 8;
   }
+  for (int i = 0; i < alpha; i++)
+    for (int h = 0; h < WINO_LANES; h += 8) {
+      FN(wino_row8) r[8], out[8];
+      for (int l = 0; l < 8; l++) {
+        const int L = h + l;
+        const REAL *src = i < row_lo[L] || i >= row_hi[L] ? zeros : staged[L] ? stage[L][i] : x + off[L] + i * q->W;
+        memcpy(&r[l], src, sizeof r[l]);
+      }
+      FN(wino_transpose8)(r, out);
+WINO_UNROLL_6
+      for (int j = 0; j < alpha; j++) memcpy(&d[i][j][h], &out[j], sizeof out[j]);
+    }
+  if (masked)
+    for (int h = 0; h < WINO_LANES; h += 8) {
+      FN(wino_idx8) lo, hi;
+      memcpy(&lo, col_lo + h, sizeof lo);
+      memcpy(&hi, col_hi + h, sizeof hi);
+      for (int j = 0; j < alpha; j++) {
+        const FN(wino_idx8) inside = (lo <= j) & (hi > j);
+        for (int i = 0; i < alpha; i++) {
+          FN(wino_idx8) v;
+          memcpy(&v, &d[i][j][h], sizeof v);
+          v &= inside;
+          memcpy(&d[i][j][h], &v, sizeof v);
+        }
+      }
+    }
   FN(wino_left)(M->BT, alpha, alpha, alpha, d, t1);
   FN(wino_right)(M->BT, alpha, alpha, alpha, t1, d);
   for (int i = 0; i < alpha; i++)
@@ -219,30 +283,42 @@ static MIEN_MULTIVERSION void FN(wino_output)(const wino_problem *q, const FN(wi
   }
 }
 
+/* U[t] packed for the GEMMs (wino_packed_per_t), once per call rather than
+ * once per chunk. */
+static void FN(wino_pack_filters)(const wino_problem *q, const REAL *U, int64_t KB, REAL *Up) {
+  const int64_t T = (int64_t)q->alpha * q->alpha, nkb = (q->K + KB - 1) / KB, per_t = wino_packed_per_t(q, KB);
+#pragma omp parallel for schedule(static) num_threads(mien_max_threads()) if (T * q->K * q->C > MIEN_PARALLEL_GRAIN)
+  for (int64_t tb = 0; tb < T * nkb; tb++) {
+    const int64_t t = tb / nkb, k0 = tb % nkb * KB, kb = q->K - k0 < KB ? q->K - k0 : KB;
+    GEMM_PACK_A(0, kb, q->C, U + t * q->K * q->C + k0 * q->C, q->C, Up + t * per_t + k0 / KB * wino_packed_block(q, KB));
+  }
+}
+
 /* One chunk of tiles [q0, q0 + np): input transform into V, then per block
  * of output channels the alpha^2 GEMMs into Mt and the output transform. */
 static void FN(wino_chunk_run)(const wino_problem *q, const FN(wino_mats) *M, const REAL *x, const REAL *U,
-                               const REAL *bias, int epilogue, int64_t q0, int64_t np, int64_t P, REAL *V, REAL *Mt,
-                               int one_thread, REAL *y) {
+                               const REAL *Up, const REAL *bias, int epilogue, int64_t q0, int64_t np, int64_t P,
+                               REAL *V, REAL *Mt, REAL *y) {
   const int64_t T = (int64_t)q->alpha * q->alpha, KB = q->K < WINO_BLOCK_K ? q->K : WINO_BLOCK_K;
-  const int64_t cols = (np + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+  const int64_t cols = (np + WINO_LANES - 1) / WINO_LANES * WINO_LANES, per_t = wino_packed_per_t(q, KB);
   FN(wino_input)(q, M, x, q0, np, P, V);
   for (int64_t k0 = 0; k0 < q->K; k0 += KB) { /* a block of output channels, transformed while M is in cache */
     const int64_t kb = q->K - k0 < KB ? q->K - k0 : KB;
     for (int64_t t = 0; t < T; t++)
-      (one_thread ? GEMM_BUILTIN : GEMM)(0, 0, kb, cols, q->C, 1, U + t * q->K * q->C + k0 * q->C, q->C,
-                                         V + t * q->C * P, P, 0, Mt + t * kb * P, P);
+      GEMM_BUILTIN_PACKED(0, 0, kb, cols, q->C, 1, U + t * q->K * q->C + k0 * q->C, q->C,
+                          Up + t * per_t + k0 / KB * wino_packed_block(q, KB), V + t * q->C * P, P, 0,
+                          Mt + t * kb * P, P);
     FN(wino_output)(q, M, Mt, k0, kb, q0, np, P, bias, epilogue, y);
   }
 }
 
-/* The filter transform on all threads, then the chunks of tiles: on one
- * thread in turn with OpenBLAS's GEMMs, or one chunk per thread at a time,
- * each thread transforming and multiplying its own (the built-in GEMM on
- * one thread, as in conv2d_impl.h: concurrent OpenBLAS calls share its one
- * thread pool), so that the threads meet at no barrier per chunk; that
- * matters on a loaded machine, where each barrier waits for a descheduled
- * thread. */
+/* The filter transform and its packing on all threads, then the chunks of
+ * tiles, one per thread at a time, each thread transforming and
+ * multiplying its own on the built-in GEMM (as in conv2d_impl.h: concurrent
+ * OpenBLAS calls share its one thread pool; and only the built-in GEMM
+ * takes the filters packed once), so that the threads meet at no barrier
+ * per chunk; that matters on a loaded machine, where each barrier waits for
+ * a descheduled thread. */
 static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, const REAL *bias, int epilogue,
                         REAL *y) {
   if (q->N == 0) return 0;
@@ -251,26 +327,21 @@ static int FN(wino_run)(const wino_problem *q, const REAL *x, const REAL *w, con
   const int nthreads = mien_max_threads();
   const int64_t T = (int64_t)q->alpha * q->alpha, KB = q->K < WINO_BLOCK_K ? q->K : WINO_BLOCK_K;
   const int64_t P = wino_chunk(q, sizeof(REAL), nthreads), nchunks = (q->tiles + P - 1) / P;
-  const int64_t nU = T * q->K * q->C, per_thread = T * q->C * P + T * KB * P;
-  const size_t bytes = sizeof(REAL) * (size_t)(nU + per_thread * nthreads);
+  const int64_t nU = T * q->K * q->C, nUp = T * wino_packed_per_t(q, KB), per_thread = T * q->C * P + T * KB * P;
+  const size_t bytes = sizeof(REAL) * (size_t)(nU + nUp + per_thread * nthreads);
   REAL *U = mien_cpu_alloc(bytes, false); /* cached: fresh pages would fault on every call */
   if (!U) {
     mien_set_error("conv2d (winograd): out of memory (%zu bytes)", bytes);
     return -1;
   }
+  REAL *Up = U + nU, *work = Up + nUp;
   FN(wino_filter)(q, &M, w, U);
-  if (nthreads == 1) {
-    for (int64_t c = 0; c < nchunks; c++) {
-      const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
-      FN(wino_chunk_run)(q, &M, x, U, bias, epilogue, q0, np, P, U + nU, U + nU + T * q->C * P, 0, y);
-    }
-  } else {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-    for (int64_t c = 0; c < nchunks; c++) { /* the transforms' own loops run on this thread alone */
-      REAL *V = U + nU + per_thread * mien_thread_num(), *Mt = V + T * q->C * P;
-      const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
-      FN(wino_chunk_run)(q, &M, x, U, bias, epilogue, q0, np, P, V, Mt, 1, y);
-    }
+  FN(wino_pack_filters)(q, U, KB, Up);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
+  for (int64_t c = 0; c < nchunks; c++) { /* the transforms' own loops run on this thread alone */
+    REAL *V = work + per_thread * mien_thread_num(), *Mt = V + T * q->C * P;
+    const int64_t q0 = c * P, np = q->tiles - q0 < P ? q->tiles - q0 : P;
+    FN(wino_chunk_run)(q, &M, x, U, Up, bias, epilogue, q0, np, P, V, Mt, y);
   }
   mien_cpu_free(U, bytes);
   return 0;
