@@ -57,7 +57,6 @@ typedef double vec8_f64 __attribute__((vector_size(64)));
 #define GEMM_KC 256
 #define GEMM_MC 96
 #define GEMM_NC 2048
-#define GEMM_DOT 0
 #include "gemm_builtin_impl.h"
 #undef VEC
 #undef FN
@@ -72,11 +71,9 @@ typedef double vec8_f64 __attribute__((vector_size(64)));
 #define VEC vec16_f32
 #define FN(name) name##_f32x16
 #define GEMM_NR 32
-#undef GEMM_DOT
-#define GEMM_DOT 1 /* the dot-product path (sixteen lanes) */
+#define GEMM_DOT /* the dot-product path (sixteen lanes) */
 #include "gemm_builtin_impl.h"
 #undef GEMM_DOT
-#define GEMM_DOT 0
 #undef VEC
 #undef FN
 #undef GEMM_NR
@@ -113,28 +110,6 @@ typedef double vec8_f64 __attribute__((vector_size(64)));
 #pragma GCC pop_options
 #endif
 
-void mien_gemm_f32_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                           int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-#if MIEN_HAVE_AVX512_BUILD
-  if (mien_cpu_has_avx512()) {
-    gemm_f32x16(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
-    return;
-  }
-#endif
-  gemm_f32(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
-}
-
-void mien_gemm_f64_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha, const double *A,
-                           int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
-#if MIEN_HAVE_AVX512_BUILD
-  if (mien_cpu_has_avx512()) {
-    gemm_f64x8(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
-    return;
-  }
-#endif
-  gemm_f64(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
-}
-
 /* Every instantiation packs the same way (MR rows per sliver, the same K
  * blocks), so one packing serves whichever kernel a call picks. */
 int64_t mien_gemm_packed_a_elems(int64_t M, int64_t K) { return (M + GEMM_MR - 1) / GEMM_MR * GEMM_MR * K; }
@@ -169,6 +144,16 @@ void mien_gemm_f64_builtin_packed(int transA, int transB, int64_t M, int64_t N, 
   }
 #endif
   gemm_f64(transA, transB, M, N, K, alpha, A, lda, packed_A, B, ldb, beta, C, ldc);
+}
+
+void mien_gemm_f32_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+  mien_gemm_f32_builtin_packed(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
+}
+
+void mien_gemm_f64_builtin(int transA, int transB, int64_t M, int64_t N, int64_t K, double alpha, const double *A,
+                           int64_t lda, const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
+  mien_gemm_f64_builtin_packed(transA, transB, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
 }
 
 const char *mien_gemm_builtin_kernels(void) {

@@ -169,7 +169,7 @@ static void FN(macro_kernel)(int64_t mc, int64_t nc, int64_t kc, const REAL *pa,
   }
 }
 
-#if GEMM_DOT
+#ifdef GEMM_DOT
 /* C = alpha * A B^T + beta * C with A [M x K] and B [N x K] both row-major
  * and K long (the Winograd weight gradient's products, K = tiles): dot
  * products along K, which both operands hold contiguously, so nothing is
@@ -287,7 +287,7 @@ static void FN(gemm)(int transA, int transB, int64_t M, int64_t N, int64_t K, RE
     return;
   }
   const int nthreads = M * N * K > GEMM_PARALLEL_MIN ? mien_max_threads() : 1;
-#if GEMM_DOT
+#ifdef GEMM_DOT
   if (!packed_A && FN(gemm_dot_pays)(transA, transB, M, N, K)) {
     FN(gemm_dot)(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nthreads);
     return;
