@@ -3,7 +3,10 @@
 # mien in build-fuzz/ (clang), then runs them.
 #
 #   scripts/fuzz.sh [SECONDS] [NAME...]   fuzz each harness SECONDS (default 60)
-#   scripts/fuzz.sh --runs N [NAME...]    fuzz each harness for N executions
+#   scripts/fuzz.sh --runs N [NAME...]    fuzz each harness for N executions,
+#                                         from the seeds alone with a fixed seed
+#                                         (MIEN_FUZZ_SEED, default 1), as CI runs
+#                                         it: not bound to the machine's speed
 #   scripts/fuzz.sh --regress [NAME...]   run every seed and crash file once
 #
 # Seeds: tests/fuzz/corpus/<name>/ (valid files, kept small). Inputs that once
@@ -69,14 +72,20 @@ for n in $names; do
     continue
   fi
   limit=(-max_total_time="$amount")
-  [ "$mode" = runs ] && limit=(-runs="$amount")
   dirs=("$BUILD/corpus/$n" "$seeds")
+  if [ "$mode" = runs ]; then
+    # a fresh corpus folder: what an earlier run found must not change what this one tries
+    fresh=$(mktemp -d)
+    limit=(-runs="$amount" -seed="${MIEN_FUZZ_SEED:-1}")
+    dirs=("$fresh" "$seeds")
+  fi
   [ -d "$crashes" ] && dirs+=("$crashes")
   if "$BUILD/fuzz_$n" "${common[@]}" "${limit[@]}" -print_final_stats=1 "${dirs[@]}" >"$log" 2>&1; then
     crashed=0
   else
     crashed=1; status=1
   fi
+  [ "$mode" = runs ] && rm -rf "$fresh"
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -1)
   echo "fuzz $n: ${runs:-?} runs, $crashed crashes"
   [ "$crashed" = 1 ] && tail -40 "$log"

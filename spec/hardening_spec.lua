@@ -339,6 +339,37 @@ describe("the smaller defects", function()
     has(err_of(store.prepare, dir, { method = "grid" }), dir .. "/sweep.json", "not a sweep description")
   end)
 
+  it("a finished trial's record with a field of the wrong type is an error naming the file and field", function()
+    local store = require "mien.sweep.store"
+    local space = require "mien.sweep.space"
+    local sp = space.new { lr = space.constructors.log_uniform(1e-4, 1e-1) }
+    local dir = tmpdir()
+    H.mkdir(dir .. "/trials")
+    local path = store.trial_path(dir, "0001")
+    local function record(fields)
+      H.write_file(path, '{"id":"0001","index":1,"status":"ok","config":{"lr":0.01},"runs":[]' .. fields .. '}')
+      return err_of(store.load, dir, 1, sp)
+    end
+    has(record(',"objective":"high"'), path, "objective is not a number", "delete the file")
+    has(record(',"objective":0.5,"metrics":[0.5]'), path, "metrics is not an object of named values")
+    has(record(',"objective":0.5,"seconds":"3"'), path, "seconds is not a number")
+    H.write_file(path, '{"id":"0001","status":"ok","config":{"lr":0.01},"runs":[],"objective":0.5}')
+    assert.are.equal(0.5, store.load(dir, 1, sp)[1].objective)
+  end)
+
+  it("a Slurm sweep's jobs.json that is not a list of jobs is an error naming it", function()
+    local slurm = require "mien.sweep.slurm"
+    local dir = tmpdir()
+    local path = dir .. "/jobs.json"
+    H.write_file(path, '[{"job":"1; rm -rf ~","tasks":[]}]')
+    has(err_of(slurm.read_jobs, path), path, "job 1 has no numeric job id")
+    H.write_file(path, '[{"job":42,"tasks":[{"array":0,"index":"1","id":"0001","config":{}}]}]')
+    has(err_of(slurm.read_jobs, path), "job 42 lists a task without array, index, id and config")
+    H.write_file(path, '[{"job":42,"tasks":[{"array":0,"index":1,"id":"0001","config":{}}]}]')
+    assert.are.equal("42", slurm.read_jobs(path)[1].job)
+    assert.are.same({}, slurm.read_jobs(dir .. "/none.json"))
+  end)
+
   it("a TF.js shape that is not a list of sizes is an error, not a scalar", function()
     local dir = tmpdir()
     H.write_file(dir .. "/s.bin", string.rep("\0", 24))
@@ -360,6 +391,30 @@ describe("the smaller defects", function()
     H.write_file(path, '{"format":"graph-model","modelTopology":{"node":[{"name":"x","op":"Placeholder"},'
       .. '{"name":"y","op":"NoSuchOp","input":["x"]}]}}')
     has(err_of(tfjs.load, path), "unsupported ops: NoSuchOp (y)")
+  end)
+
+  it("a graph node or signature of the wrong JSON type is an error naming the node and field", function()
+    local dir = tmpdir()
+    local path = dir .. "/model.json"
+    local function graph(y, extra)
+      H.write_file(path, '{"format":"graph-model","modelTopology":{"node":[{"name":"x","op":"Placeholder"},'
+        .. y .. ']}' .. (extra or "") .. '}')
+      return err_of(tfjs.load, path)
+    end
+    has(graph('{"name":"y","op":"Relu","input":[true]}'), path, "node 'y'", "an input is not a node name")
+    has(graph('{"name":"y","op":"Relu","input":["x"],"attr":7}'), "node 'y'", "attr is not an object")
+    has(graph('{"name":"y","op":"Relu","input":["x"],"attr":{"T":3}}'), "node 'y'", "attribute 'T' is not an object")
+    has(graph('{"name":"y","op":"MaxPool","input":["x"],"attr":{"padding":{"s":5}}}'), path, "node 'y'",
+      "attribute 'padding' is not a base64 string")
+    has(graph('{"name":"y","op":"MaxPool","input":["x"],"attr":{"strides":{"list":{"i":["1",{}]}}}}'),
+      "attribute 'strides' is not an integer")
+    has(graph('{"name":"y","op":"MaxPool","input":["x"],"attr":{"ksize":{"list":3}}}'), "attribute 'ksize' is not a list")
+    has(graph('{"name":"y","op":"MatMul","input":["x","x"],"attr":{"transpose_b":{"b":"yes"}}}'),
+      "attribute 'transpose_b' is not a boolean")
+    has(graph('{"name":"y","op":"Relu","input":["x"]}', ',"signature":{"outputs":{"y":{"name":true}}}'),
+      "an output of the signature has no node name")
+    has(graph('{"name":"y","op":"Relu","input":["x"]}', ',"signature":{"outputs":5}'),
+      "signature is not an object with an outputs object")
   end)
 
   it("a FER CSV with only a header is an error, plain or gzip", function()

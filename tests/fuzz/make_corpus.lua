@@ -118,6 +118,32 @@ do
     weightsManifest = { { paths = { "group1-shard1of1.bin" },
       weights = { { name = "w", shape = { 4, 2 }, dtype = "float32" }, { name = "b", shape = { 2 }, dtype = "float32" } } } },
   })
+  -- a fused convolution and a pooling: the attributes of every kind (int lists, strings, string lists, floats)
+  local function b64(s) return require("mien.util.base64").encode(s) end
+  local function ints(...)
+    local list = {}
+    for i, v in ipairs { ... } do list[i] = tostring(v) end
+    return { list = { i = list } }
+  end
+  write(g .. "conv_pool.json", json.encode {
+    format = "graph-model",
+    modelTopology = { node = {
+      { name = "x", op = "Placeholder", attr = { dtype = { type = "DT_FLOAT" }, shape = { shape = { dim = {
+        { size = "-1" }, { size = "4" }, { size = "4" }, { size = "1" } } } } } },
+      { name = "f", op = "Const", attr = { dtype = { type = "DT_FLOAT" } } },
+      { name = "bias", op = "Const", attr = { dtype = { type = "DT_FLOAT" } } },
+      { name = "conv", op = "_FusedConv2D", input = { "x", "f", "bias" }, attr = { strides = ints(1, 1, 1, 1),
+        padding = { s = b64("SAME") }, dilations = ints(1, 1, 1, 1), data_format = { s = b64("NHWC") },
+        fused_ops = { list = { s = { b64("BiasAdd"), b64("Relu") } } }, num_args = { i = "1" }, epsilon = { f = 0 },
+        T = { type = "DT_FLOAT" } } },
+      { name = "pool", op = "MaxPool", input = { "conv" }, attr = { ksize = ints(1, 2, 2, 1), strides = ints(1, 2, 2, 1),
+        padding = { s = b64("VALID") }, data_format = { s = b64("NHWC") } } },
+      { name = "out", op = "Relu6", input = { "pool" } },
+    } },
+    signature = { outputs = { out = { name = "out:0" } } },
+    weightsManifest = { { paths = { "group1-shard1of1.bin" },
+      weights = { { name = "f", shape = { 2, 2, 1, 2 }, dtype = "float32" }, { name = "bias", shape = { 2 }, dtype = "float32" } } } },
+  })
 end
 
 -- labels.csv manifests (the driver makes a.png and b.png)

@@ -178,9 +178,11 @@ local function sweep_of(s, name, run_index)
   local d = s.description
   local params = {}
   for pname, spec in pairs(type(d.space) == "table" and d.space or {}) do
-    local kind = type(spec) == "table" and spec.kind or "choice"
-    params[#params + 1] = { name = pname, kind = kind, values = kind == "choice" and spec.values or nil,
-      lo = spec.lo, hi = spec.hi, log = kind:find("log", 1, true) ~= nil }
+    if type(spec) == "table" and type(spec.kind) == "string" then -- what is not a parameter is not drawn
+      local kind = spec.kind
+      params[#params + 1] = { name = tostring(pname), kind = kind, values = kind == "choice" and spec.values or nil,
+        lo = spec.lo, hi = spec.hi, log = kind:find("log", 1, true) ~= nil }
+    end
   end
   table.sort(params, function(a, b) return a.name < b.name end)
   local trials = {}

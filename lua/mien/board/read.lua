@@ -55,7 +55,16 @@ local function read_run(dir, warnings)
   local errors, eerr = decode_file(dir .. "/errors.json")
   if eerr then warnings[#warnings + 1] = eerr end
   if errors and type(errors.matrix) == "table" and type(errors.classes) == "table" then
-    for _, m in ipairs(type(errors.mistakes) == "table" and errors.mistakes or {}) do
+    local listed = type(errors.mistakes) == "table" and errors.mistakes or {}
+    local mistakes = {}
+    for _, m in ipairs(listed) do
+      if type(m) == "table" then mistakes[#mistakes + 1] = m end
+    end
+    if #mistakes < #listed then
+      warnings[#warnings + 1] = string.format("%s/errors.json: ignored mistakes that are not objects", dir)
+    end
+    errors.mistakes = mistakes
+    for _, m in ipairs(mistakes) do
       if safe_image(m.image) then
         m.png = fs.read(dir .. "/" .. m.image)
       else

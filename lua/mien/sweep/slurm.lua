@@ -65,13 +65,43 @@ Executor.__index = Executor
 --- An executor for mien.sweep.runner that submits trials to Slurm.
 -- @tparam table o validated sweep options (dir, script, script_args, workers, slurm, quiet)
 -- @return the executor (count, start, wait, reattach)
+--- The jobs recorded in dir/slurm/jobs.json, checked: their job ids go into
+-- squeue's command line, their tasks back into the sweep.
+-- @tparam string path the jobs file ({} when it does not exist)
+-- @return list of {job=, script=, tasks={{array=, index=, id=, config=}, ...}}
+-- @raise an error naming the file and the bad entry
+function slurm.read_jobs(path)
+  local text = fs.read(path)
+  if not text then return {} end
+  local function bad(what) error(string.format("mien.sweep: %s: %s; delete it to forget the submitted jobs", path, what), 0) end
+  local ok, jobs = pcall(json.decode, text)
+  if not ok or type(jobs) ~= "table" then bad("not a JSON list of jobs") end
+  for j, job in ipairs(jobs) do
+    local id = type(job) == "table" and job.job
+    if math.type(id) then id = math.tointeger(id) and string.format("%d", id) end -- 42 or 42.0 from a decoder
+    if type(id) ~= "string" or not id:match("^%d+$") or type(job.tasks) ~= "table" then
+      bad(string.format("job %d has no numeric job id and list of tasks", j))
+    end
+    job.job = id
+    for _, t in ipairs(job.tasks) do
+      local array = type(t) == "table" and math.type(t.array) and math.tointeger(t.array)
+      local index = type(t) == "table" and math.type(t.index) and math.tointeger(t.index)
+      if not array or not index or index < 1 or type(t.id) ~= "string" or type(t.config) ~= "table" then
+        bad(string.format("job %s lists a task without array, index, id and config", job.job))
+      end
+      t.array, t.index = array, index
+    end
+  end
+  return jobs
+end
+
 function slurm.new(o)
   local q = fs.shell_quote
   local ok, out = run("command -v sbatch squeue")
   if not ok then error("mien.sweep: backend \"slurm\" needs sbatch and squeue on the PATH: " .. out, 0) end
   fs.mkdir_p(o.dir .. "/slurm")
   local self = setmetatable({ o = o, q = q, queued = {}, inflight = {}, jobs_path = o.dir .. "/slurm/jobs.json" }, Executor)
-  self.jobs = json.decode(fs.read(self.jobs_path) or "[]")
+  self.jobs = slurm.read_jobs(self.jobs_path)
   return self
 end
 
@@ -208,6 +238,11 @@ function Executor:wait()
       if text and ok and type(record) == "table" then
         table.remove(self.inflight, i)
         os.remove(pool.paths(dir, entry.task.id).task)
+        local bad = store.check_record(record, entry.task.index)
+        if bad then
+          return { id = entry.task.id, index = entry.task.index, status = "failed", config = entry.task.config, runs = {},
+            error = string.format("the result %s is not a trial record: %s", path, bad) }
+        end
         record.index = entry.task.index
         return record
       end

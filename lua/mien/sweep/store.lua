@@ -41,6 +41,28 @@ function store.prepare(dir, description)
   fs.write_atomic(path, wanted .. "\n")
 end
 
+local function optional(v, kind) return v == nil or type(v) == kind end
+
+--- Why a trial record cannot be used (nil when it can): the fields the
+-- ranking, the planner and the results files read, with their types.
+-- @tparam table record a decoded trial record
+-- @tparam int index the trial it should be
+-- @treturn ?string the first field that is wrong
+function store.check_record(record, index)
+  if record.id ~= trial.id(index) then return string.format("id is not '%s'", trial.id(index)) end
+  if type(record.config) ~= "table" then return "config is not an object" end
+  if record.status ~= "ok" then return nil end
+  if type(record.objective) ~= "number" then return "objective is not a number" end
+  if not optional(record.objective_std, "number") then return "objective_std is not a number" end
+  if not optional(record.seconds, "number") then return "seconds is not a number" end
+  if type(record.runs) ~= "table" then return "runs is not a list" end
+  if not optional(record.metrics, "table") then return "metrics is not an object" end
+  for k in pairs(record.metrics or {}) do
+    if type(k) ~= "string" then return "metrics is not an object of named values" end
+  end
+  return nil
+end
+
 --- Successful records of trials 1..n already on disk, by index; configs
 -- restored to the space's types.
 function store.load(dir, n, space)
@@ -51,11 +73,16 @@ function store.load(dir, n, space)
     if text then
       local ok, record = pcall(json.decode, text)
       if ok and type(record) == "table" and record.status == "ok" then
-        local config, err = space:canonical(type(record.config) == "table" and record.config or {})
+        local bad = store.check_record(record, index)
+        if bad then
+          error(string.format("mien.sweep: %s: %s; delete the file to run the trial again", path, bad), 0)
+        end
+        local config, err = space:canonical(record.config)
         if not config then
           error(string.format("mien.sweep: %s: %s", path, err), 0)
         end
         record.config = config
+        record.index = index
         records[index] = record
       end
     end

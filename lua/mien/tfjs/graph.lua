@@ -55,67 +55,119 @@ function M.base64_decode(s)
   return table.concat(out)
 end
 
-local function attr_string(a)
+-- The attribute decoders below take one attr value of a node (a table such as
+-- {s = "..."}, {list = {i = {...}}}, {b = true}); a value of the wrong shape
+-- is an error naming the node and the attribute, never a default.
+local function bad_attr(node, key, expected)
+  error(string.format("tfjs graph: %s: node '%s': attribute '%s' is not %s", node.path, node.name, key, expected), 0)
+end
+
+local function attr_value(node, key, field)
+  local a = node.attr[key]
   if a == nil then return nil end
-  if a.s then return M.base64_decode(a.s) end
-  return nil
+  if type(a) ~= "table" then bad_attr(node, key, "an object") end
+  return a[field]
 end
 
-local function attr_int_list(a)
-  if a == nil or a.list == nil then return nil end
+local function to_int(node, key, v)
+  local n = math.tointeger(tonumber(v))
+  if n == nil then bad_attr(node, key, "an integer (or a list of them)") end
+  return n
+end
+
+local function attr_string(node, key)
+  local s = attr_value(node, key, "s")
+  if s == nil then return nil end
+  if type(s) ~= "string" then bad_attr(node, key, "a base64 string") end
+  return M.base64_decode(s)
+end
+
+local function attr_list(node, key, field, expected)
+  local list = attr_value(node, key, "list")
+  if list == nil then return nil end
+  if type(list) ~= "table" then bad_attr(node, key, "a list") end
+  local items = list[field]
+  if items ~= nil and type(items) ~= "table" then bad_attr(node, key, expected) end
+  return items or {}
+end
+
+local function attr_int_list(node, key)
+  local items = attr_list(node, key, "i", "a list of integers")
+  if items == nil then return nil end
   local out = {}
-  for i, v in ipairs(a.list.i or {}) do out[i] = math.tointeger(tonumber(v)) end
+  for i, v in ipairs(items) do out[i] = to_int(node, key, v) end
   return out
 end
 
-local function attr_string_list(a)
-  if a == nil or a.list == nil then return {} end
+local function attr_string_list(node, key)
+  local items = attr_list(node, key, "s", "a list of base64 strings") or {}
   local out = {}
-  for i, v in ipairs(a.list.s or {}) do out[i] = M.base64_decode(v) end
+  for i, v in ipairs(items) do
+    if type(v) ~= "string" then bad_attr(node, key, "a list of base64 strings") end
+    out[i] = M.base64_decode(v)
+  end
   return out
 end
 
-local function attr_bool(a, default)
-  if a == nil or a.b == nil then return default end
-  return a.b == true
+local function attr_bool(node, key, default)
+  local b = attr_value(node, key, "b")
+  if b == nil then return default end
+  if type(b) ~= "boolean" then bad_attr(node, key, "a boolean") end
+  return b
 end
 
-local function attr_float(a, default)
-  if a == nil or a.f == nil then return default end
-  return tonumber(a.f)
+local function attr_float(node, key, default)
+  local f = attr_value(node, key, "f")
+  if f == nil then return default end
+  f = tonumber(f)
+  if f == nil then bad_attr(node, key, "a number") end
+  return f
 end
 
-local function attr_int(a, default)
-  if a == nil or a.i == nil then return default end
-  return math.tointeger(tonumber(a.i))
+local function attr_int(node, key, default)
+  local i = attr_value(node, key, "i")
+  if i == nil then return default end
+  return to_int(node, key, i)
 end
 
 -- Decoded attributes of a node: strides, padding, dilations, data_format, fused_ops...
-local function decode_attrs(node)
-  local a = node.attr or {}
+-- node: {name = string, attr = table or nil}, as checked by node_list; path
+-- names the file in errors.
+local function decode_attrs(node, path)
+  node = { name = node.name, attr = node.attr or {}, path = tostring(path) }
   local d = {}
-  d.strides = attr_int_list(a.strides)
-  d.dilations = attr_int_list(a.dilations)
-  d.ksize = attr_int_list(a.ksize)
-  d.padding = attr_string(a.padding)
-  d.explicit_paddings = attr_int_list(a.explicit_paddings)
-  d.data_format = attr_string(a.data_format) or "NHWC"
-  d.fused_ops = attr_string_list(a.fused_ops)
-  d.keep_dims = attr_bool(a.keep_dims, false)
-  d.squeeze_dims = attr_int_list(a.squeeze_dims) or {}
-  d.transpose_a = attr_bool(a.transpose_a, false)
-  d.transpose_b = attr_bool(a.transpose_b, false)
-  d.epsilon = attr_float(a.epsilon, 1e-3)
-  d.leakyrelu_alpha = attr_float(a.leakyrelu_alpha, attr_float(a.alpha, 0.2))
-  d.num_args = attr_int(a.num_args, 0)
-  d.axis = attr_int(a.axis, 0)
-  d.N = attr_int(a.N, nil)
-  if a.shape and a.shape.shape then
+  d.strides = attr_int_list(node, "strides")
+  d.dilations = attr_int_list(node, "dilations")
+  d.ksize = attr_int_list(node, "ksize")
+  d.padding = attr_string(node, "padding")
+  d.explicit_paddings = attr_int_list(node, "explicit_paddings")
+  d.data_format = attr_string(node, "data_format") or "NHWC"
+  d.fused_ops = attr_string_list(node, "fused_ops")
+  d.keep_dims = attr_bool(node, "keep_dims", false)
+  d.squeeze_dims = attr_int_list(node, "squeeze_dims") or {}
+  d.transpose_a = attr_bool(node, "transpose_a", false)
+  d.transpose_b = attr_bool(node, "transpose_b", false)
+  d.epsilon = attr_float(node, "epsilon", 1e-3)
+  d.leakyrelu_alpha = attr_float(node, "leakyrelu_alpha", attr_float(node, "alpha", 0.2))
+  d.num_args = attr_int(node, "num_args", 0)
+  d.axis = attr_int(node, "axis", 0)
+  d.N = attr_int(node, "N", nil)
+  local shape = attr_value(node, "shape", "shape")
+  if shape ~= nil then
+    local dims = type(shape) == "table" and shape.dim or nil
+    if dims ~= nil and type(dims) ~= "table" then bad_attr(node, "shape", "a shape {dim = [...]}") end
     local s = {}
-    for i, dim in ipairs(a.shape.shape.dim or {}) do s[i] = math.tointeger(tonumber(dim.size)) end
+    for i, dim in ipairs(dims or {}) do
+      if type(dim) ~= "table" then bad_attr(node, "shape", "a shape {dim = [{size = n}, ...]}") end
+      s[i] = to_int(node, "shape", dim.size or -1)
+    end
     d.shape = s
   end
-  if a.dtype and a.dtype.type then d.dtype = a.dtype.type end
+  local dtype = attr_value(node, "dtype", "type")
+  if dtype ~= nil then
+    if type(dtype) ~= "string" then bad_attr(node, "dtype", "a type name") end
+    d.dtype = dtype
+  end
   return d
 end
 M.decode_attrs = decode_attrs
@@ -748,6 +800,20 @@ local function node_list(topology, path)
     if n.input ~= nil and type(n.input) ~= "table" then
       error(string.format("tfjs graph: %s: node '%s': input is not a list", tostring(path), n.name), 3)
     end
+    for _, s in ipairs(n.input or {}) do
+      if type(s) ~= "string" then
+        error(string.format("tfjs graph: %s: node '%s': an input is not a node name", tostring(path), n.name), 3)
+      end
+    end
+    if n.attr ~= nil and type(n.attr) ~= "table" then
+      error(string.format("tfjs graph: %s: node '%s': attr is not an object", tostring(path), n.name), 3)
+    end
+    for key, a in pairs(n.attr or {}) do
+      if type(a) ~= "table" then
+        error(string.format("tfjs graph: %s: node '%s': attribute '%s' is not an object", tostring(path), n.name,
+          tostring(key)), 3)
+      end
+    end
   end
   -- TF2 graphs may keep functions in a library; tfjs graph models do not use them here
   return nodes
@@ -770,7 +836,7 @@ function M.from_json(model, dir, opts, path)
       local nm = input_name(s)
       if nm then inputs[#inputs + 1] = nm end
     end
-    local node = { name = n.name, op = n.op, inputs = inputs, attrs = decode_attrs(n), int_args = {} }
+    local node = { name = n.name, op = n.op, inputs = inputs, attrs = decode_attrs(n, path), int_args = {} }
     if graph.nodes[n.name] then error("tfjs graph: duplicate node name '" .. n.name .. "'", 2) end
     graph.nodes[n.name] = node
     names[#names + 1] = n.name
@@ -858,11 +924,19 @@ function M.from_json(model, dir, opts, path)
   -- outputs: opts.outputs, else the signature's, else the sinks
   local outputs = opts.outputs
   if not outputs then
-    local sig = model.signature or (model.userDefinedMetadata and model.userDefinedMetadata.signature)
+    local meta = type(model.userDefinedMetadata) == "table" and model.userDefinedMetadata or {}
+    local sig = model.signature or meta.signature
+    if sig ~= nil and (type(sig) ~= "table" or (sig.outputs ~= nil and type(sig.outputs) ~= "table")) then
+      error(string.format("tfjs graph: %s: signature is not an object with an outputs object", tostring(path)), 2)
+    end
     if sig and sig.outputs then
       outputs = {}
       for key, o in pairs(sig.outputs) do
-        local nm = input_name(type(o) == "table" and o.name or key)
+        local nm = type(o) == "table" and o.name or key
+        if type(nm) ~= "string" then
+          error(string.format("tfjs graph: %s: an output of the signature has no node name", tostring(path)), 2)
+        end
+        nm = input_name(nm)
         if not graph.nodes[nm] then -- hardening: an unknown output is an error, not an empty graph
           error(string.format("tfjs graph: %s: the signature's output '%s' is not a node of the graph", tostring(path),
             tostring(nm)), 2)

@@ -4,6 +4,7 @@ package.path = package.path .. ";" .. debug.getinfo(1, "S").source:match("^@(.*/
 local common = require "common"
 local store = require "mien.sweep.store"
 local space = require "mien.sweep.space"
+local summary = require "mien.sweep.summary"
 
 local sp = space.new { lr = space.constructors.log_uniform(1e-4, 1e-1), depth = space.constructors.choice { 1, 2, 3 } }
 local description = { method = "random", objective = "acc", mode = "max", seed = 1, seeds = { 1 }, space = sp:describe() }
@@ -23,8 +24,11 @@ return function(bytes, dir)
     common.write(sweep_dir .. "/sweep.json", body)
     store.prepare(sweep_dir, description)
   elseif which == 1 then
+    -- a resumed sweep ranks, prints and tabulates the records it loaded
     common.write(store.trial_path(sweep_dir, "0001"), body)
-    store.load(sweep_dir, 1, sp)
+    local records = { store.load(sweep_dir, 1, sp)[1] }
+    summary.render(records, sp:names(), "acc", "max")
+    store.write_results(sweep_dir, records, sp:names(), "acc")
   else
     store.read_task(common.write(sweep_dir .. "/trials/0001.task.json", body), sweep_dir)
   end
