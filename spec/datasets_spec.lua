@@ -524,3 +524,89 @@ describe("data.classes", function()
     assert.same({ contempt = 2 }, m.dropped)
   end)
 end)
+
+-- malformed fields, one at a time -------------------------------------------
+
+-- Each field of each line of a reader's text file replaced in turn by each of
+-- these, and each line dropped and doubled: the reader takes the file or fails
+-- with its own error, never with a Lua runtime error (a check it lacks).
+local FIELD_VALUES = { "", "x", "-1", "0", "1.5", "1e309", "nan", "-nan", "99999999999999999999", "0x10", " 7 " }
+
+-- {first, past-the-end} of each field: between commas, or runs of non-blanks.
+local function field_spans(line, sep)
+  local spans = {}
+  if sep == " " then
+    for s, e in line:gmatch("()%S+()") do spans[#spans + 1] = { s, e } end
+    return spans
+  end
+  local s = 1
+  while true do
+    local e = line:find(sep, s, true)
+    spans[#spans + 1] = { s, e or #line + 1 }
+    if not e then return spans end
+    s = e + 1
+  end
+end
+
+-- {what=, text=} for every mutation of the first max_lines lines of text.
+local function mutations(text, sep, max_lines)
+  local lines = {}
+  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  local out = {}
+  local function add(what, i, replacement)
+    local copy = { table.unpack(lines) }
+    if replacement then copy[i] = replacement else table.remove(copy, i) end
+    out[#out + 1] = { what = what, text = table.concat(copy, "\n") .. "\n" }
+  end
+  for i = 1, math.min(#lines, max_lines or #lines) do
+    local line = lines[i]
+    for f, span in ipairs(field_spans(line, sep)) do
+      for _, v in ipairs(FIELD_VALUES) do
+        add(string.format("line %d field %d = %q", i, f, v), i, line:sub(1, span[1] - 1) .. v .. line:sub(span[2]))
+      end
+    end
+    add(string.format("line %d dropped", i), i, nil)
+    add(string.format("line %d doubled", i), i, line .. "\n" .. line)
+  end
+  return out
+end
+
+-- Rewrites path with every mutation, calls load each time, and puts it back.
+local function each_field(path, sep, load, max_lines)
+  local original = H.read_file(path)
+  local failures, all = {}, mutations(original, sep, max_lines)
+  for _, m in ipairs(all) do
+    H.write_file(path, m.text)
+    local err = H.runtime_error(load)
+    if err then failures[#failures + 1] = path:match("[^/]+$") .. " " .. m.what .. ": " .. err end
+  end
+  H.write_file(path, original)
+  assert.is_true(#all >= #FIELD_VALUES, "only " .. #all .. " mutations")
+  assert(#failures == 0, string.format("%d of %d mutations raised a Lua runtime error; the first:\n%s", #failures,
+    #all, failures[1]))
+end
+
+describe("the data set readers with one field malformed at a time", function()
+  it("CK+ Emotion, FACS and Landmarks files", function()
+    local dir = ckplus_tree("ckplus_fields")
+    local function load() data.ckplus(dir) end
+    each_field(dir .. "/Emotion/S010/004/S010_004_00000004_emotion.txt", " ", load)
+    each_field(dir .. "/FACS/S011/002/S011_002_00000005_facs.txt", " ", load)
+    each_field(dir .. "/Landmarks/S011/002/S011_002_00000005_landmarks.txt", " ", load, 2)
+  end)
+
+  it("FER+ fer2013new.csv", function()
+    local dir = ferplus_files("ferplus_fields")
+    each_field(dir .. "/fer2013new.csv", ",", function() data.ferplus(dir .. "/fer2013.csv", dir .. "/fer2013new.csv") end)
+  end)
+
+  it("RAF-DB list_patition_label.txt", function()
+    local dir = rafdb_tree("rafdb_fields", { { "train_00001.jpg", 5 }, { "test_0001.jpg", 7 } })
+    each_field(dir .. "/EmoLabel/list_patition_label.txt", " ", function() data.rafdb(dir) end)
+  end)
+
+  it("AffectNet training.csv", function()
+    local dir = affectnet_tree("affectnet_fields", { { 0, 0.1, 0.2 }, { 8, -2, -2 } })
+    each_field(dir .. "/training.csv", ",", function() data.affectnet(dir .. "/training.csv", dir .. "/images") end)
+  end)
+end)

@@ -60,28 +60,6 @@ local function mutations(root, visit)
   walk(root, "$")
 end
 
--- Lua's own messages, also when a pcall caught one and raised it again as its own.
-local RUNTIME = { "attempt to index ", "attempt to call ", "attempt to perform arithmetic ", "attempt to compare ",
-  "attempt to concatenate ", "attempt to get length ", "bad argument #" }
-local function lua_runtime_message(msg)
-  for _, m in ipairs(RUNTIME) do
-    if msg:find(m, 1, true) then return true end
-  end
-  return false
-end
-
--- Runs parse(bytes) and says what went wrong when the error is Lua's own.
-local function runtime_error(parse, bytes)
-  local internal
-  local ok, err = xpcall(parse, function(msg)
-    local info = debug.getinfo(2, "S") -- the function that raised: Lua code, or error/assert (C)
-    internal = type(msg) ~= "string" or (info and info.what == "Lua") or lua_runtime_message(msg)
-    return debug.traceback(tostring(msg), 2)
-  end, bytes)
-  if ok or not internal then return nil end
-  return err
-end
-
 local function read(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("a")
@@ -189,7 +167,7 @@ describe("the JSON parsers under type confusion", function()
         local function parse(text) return case.parse(dir, seed, text) end
         mutations(cjson.decode(seed.body), function(what, text)
           runs = runs + 1
-          local err = runtime_error(parse, text)
+          local err = H.runtime_error(parse, text)
           if err then failures[#failures + 1] = seed.label .. ": " .. what .. "\n" .. err end
         end)
       end

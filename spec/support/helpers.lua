@@ -155,4 +155,29 @@ function M.no_leak(what, f)
   assert.are.equal(bytes, mien.bytes_in_use(), what .. ": bytes in use")
 end
 
+-- Lua's own messages, also when a pcall caught one and raised it again as its own.
+local RUNTIME = { "attempt to index ", "attempt to call ", "attempt to perform arithmetic ", "attempt to compare ",
+  "attempt to concatenate ", "attempt to get length ", "bad argument #" }
+local function lua_runtime_message(msg)
+  for _, m in ipairs(RUNTIME) do
+    if msg:find(m, 1, true) then return true end
+  end
+  return false
+end
+
+-- Runs f(...) and returns the error with its traceback when it is Lua's own
+-- (a Lua runtime error, a library function's bad argument: a check the code
+-- lacks); nil when f succeeds or raises an error of its own (error, assert,
+-- luaL_error). The check tests/fuzz/fuzz_lua.c makes.
+function M.runtime_error(f, ...)
+  local internal
+  local ok, err = xpcall(f, function(msg)
+    local info = debug.getinfo(2, "S") -- the function that raised: Lua code, or error/assert (C)
+    internal = type(msg) ~= "string" or (info and info.what == "Lua") or lua_runtime_message(msg)
+    return debug.traceback(tostring(msg), 2)
+  end, ...)
+  if ok or not internal then return nil end
+  return err
+end
+
 return M
