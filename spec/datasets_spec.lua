@@ -597,7 +597,8 @@ describe("the data set readers with one field malformed at a time", function()
 
   it("FER+ fer2013new.csv", function()
     local dir = ferplus_files("ferplus_fields")
-    each_field(dir .. "/fer2013new.csv", ",", function() data.ferplus(dir .. "/fer2013.csv", dir .. "/fer2013new.csv") end)
+    each_field(dir .. "/fer2013new.csv", ",",
+      function() data.ferplus(dir .. "/fer2013.csv", dir .. "/fer2013new.csv") end)
   end)
 
   it("RAF-DB list_patition_label.txt", function()

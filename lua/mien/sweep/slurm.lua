@@ -62,9 +62,6 @@ end
 local Executor = {}
 Executor.__index = Executor
 
---- An executor for mien.sweep.runner that submits trials to Slurm.
--- @tparam table o validated sweep options (dir, script, script_args, workers, slurm, quiet)
--- @return the executor (count, start, wait, reattach)
 --- The jobs recorded in dir/slurm/jobs.json, checked: their job ids go into
 -- squeue's command line, their tasks back into the sweep.
 -- @tparam string path the jobs file ({} when it does not exist)
@@ -73,7 +70,9 @@ Executor.__index = Executor
 function slurm.read_jobs(path)
   local text = fs.read(path)
   if not text then return {} end
-  local function bad(what) error(string.format("mien.sweep: %s: %s; delete it to forget the submitted jobs", path, what), 0) end
+  local function bad(what)
+    error(string.format("mien.sweep: %s: %s; delete it to forget the submitted jobs", path, what), 0)
+  end
   local ok, jobs = pcall(json.decode, text)
   if not ok or type(jobs) ~= "table" then bad("not a JSON list of jobs") end
   for j, job in ipairs(jobs) do
@@ -95,6 +94,9 @@ function slurm.read_jobs(path)
   return jobs
 end
 
+--- An executor for mien.sweep.runner that submits trials to Slurm.
+-- @tparam table o validated sweep options (dir, script, script_args, workers, slurm, quiet)
+-- @return the executor (count, start, wait, reattach)
 function slurm.new(o)
   local q = fs.shell_quote
   local ok, out = run("command -v sbatch squeue")
@@ -240,7 +242,8 @@ function Executor:wait()
         os.remove(pool.paths(dir, entry.task.id).task)
         local bad = store.check_record(record, entry.task.index)
         if bad then
-          return { id = entry.task.id, index = entry.task.index, status = "failed", config = entry.task.config, runs = {},
+          local t = entry.task
+          return { id = t.id, index = t.index, status = "failed", config = t.config, runs = {},
             error = string.format("the result %s is not a trial record: %s", path, bad) }
         end
         record.index = entry.task.index

@@ -118,7 +118,9 @@ function tfjs.read_weights(groups, dir, opts)
       local what = source .. " weight '" .. w.name .. "'"
       local shape = read_shape(w, what)
       local q = w.quantization
-      if q ~= nil and type(q) ~= "table" then error(string.format("tfjs: %s: quantization is not an object", what), 2) end
+      if q ~= nil and type(q) ~= "table" then
+        error(string.format("tfjs: %s: quantization is not an object", what), 2)
+      end
       local stored = q and q.dtype or w.dtype
       if not stored_size[stored] then
         error(string.format("tfjs: weight '%s' has unsupported dtype '%s'", w.name, tostring(stored)), 2)
