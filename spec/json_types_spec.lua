@@ -27,13 +27,6 @@ local function keys_of(t)
   return keys
 end
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local c = {}
-  for k, x in pairs(v) do c[k] = copy(x) end
-  return c
-end
-
 local function is_array(t)
   local n = 0
   for _ in pairs(t) do n = n + 1 end
@@ -48,7 +41,7 @@ local function mutations(root, visit)
       local at = array and string.format("%s[%d]", path, k) or path .. "." .. tostring(k)
       local old = t[k]
       for _, alt in ipairs(ALTERNATIVES) do
-        t[k] = copy(alt[2])
+        t[k] = alt[2] -- only encoded, never walked into or changed
         visit(at .. " = " .. alt[1], cjson.encode(root))
       end
       if array then table.remove(t, k) else t[k] = nil end
@@ -58,13 +51,6 @@ local function mutations(root, visit)
     end
   end
   walk(root, "$")
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
 end
 
 -- A case: its seeds ({label, body}, body the JSON text) and parse(dir, text).
@@ -77,7 +63,7 @@ for _, d in ipairs { { "tfjs_graph", 0 }, { "tfjs_manifest", 0 }, { "checkpoint"
   local folder = "tests/fuzz/corpus/" .. name
   local case = { name = name, seeds = {} }
   for file in io.popen("ls " .. folder):lines() do
-    local bytes = read(folder .. "/" .. file)
+    local bytes = H.read_file(folder .. "/" .. file)
     case.seeds[#case.seeds + 1] = { label = file, head = bytes:sub(1, prefix), body = bytes:sub(prefix + 1) }
   end
   local driver

@@ -78,13 +78,15 @@ local function collect(job)
   os.remove(p.task)
   local text = fs.read(p.result)
   local ok, record = pcall(json.decode, text or "")
-  local bad = (not text or not ok or type(record) ~= "table") and "without a result"
-    or store.check_record(record, task.index)
-  if not bad then
-    record.index = task.index -- an integer again after the JSON round trip
-    return record
+  local bad = "without a result"
+  if text and ok and type(record) == "table" then
+    local why = store.check_record(record, task.index)
+    if not why then
+      record.index = task.index -- an integer again after the JSON round trip
+      return record
+    end
+    bad = "with a result whose " .. why
   end
-  if bad ~= "without a result" then bad = "with a result whose " .. bad end
   return {
     id = task.id, index = task.index, status = "failed", config = task.config, runs = {},
     error = string.format("worker exited with status %s %s (%s): %s", status, bad, p.log, log_tail(p.log)),

@@ -62,11 +62,10 @@ local function bad_attr(node, key, expected)
   error(string.format("tfjs graph: %s: node '%s': attribute '%s' is not %s", node.path, node.name, key, expected), 0)
 end
 
+-- every attribute is an object: node_list checked it
 local function attr_value(node, key, field)
   local a = node.attr[key]
-  if a == nil then return nil end
-  if type(a) ~= "table" then bad_attr(node, key, "an object") end
-  return a[field]
+  return a and a[field]
 end
 
 local function to_int(node, key, v)
@@ -154,8 +153,10 @@ local function decode_attrs(node, path)
   d.N = attr_int(node, "N", nil)
   local shape = attr_value(node, "shape", "shape")
   if shape ~= nil then
-    local dims = type(shape) == "table" and shape.dim or nil
-    if dims ~= nil and type(dims) ~= "table" then bad_attr(node, "shape", "a shape {dim = [...]}") end
+    local dims = type(shape) == "table" and shape.dim
+    if type(shape) ~= "table" or (dims ~= nil and type(dims) ~= "table") then
+      bad_attr(node, "shape", "a shape {dim = [...]}")
+    end
     local s = {}
     for i, dim in ipairs(dims or {}) do
       if type(dim) ~= "table" then bad_attr(node, "shape", "a shape {dim = [{size = n}, ...]}") end
